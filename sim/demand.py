@@ -1,0 +1,50 @@
+"""When crises happen: a Poisson process whose rate varies by day of week and month of year."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+
+from sim.scenario import Scenario
+
+
+def simulation_start(scenario: Scenario) -> dt.date:
+    """Calendar date of simulated day 0 (the warm-up comes before the first measured day)."""
+    return scenario.run.start_date - dt.timedelta(days=scenario.run.warmup_days)
+
+
+def daily_rates(scenario: Scenario, days: int) -> np.ndarray:
+    """Expected crises on each simulated day (day 0 = `simulation_start`)."""
+    demand = scenario.demand
+    weekday = np.asarray(demand.weekday_multipliers, float)
+    month = np.asarray(demand.monthly_multipliers, float)
+    weekday = weekday / weekday.mean()
+    month = month / month.mean()
+    start = simulation_start(scenario)
+    dates = [start + dt.timedelta(days=d) for d in range(days)]
+    base = demand.crises_per_year / 365.0
+    rates = np.array([base * weekday[d.weekday()] * month[d.month - 1] for d in dates])
+    return rates
+
+
+def arrival_times(rates: np.ndarray, uniform, end: float):
+    """Arrival times of a Poisson process with a constant rate within each day, by inverting its hazard.
+
+    Exact (no thinning), and one uniform draw per arrival, so two scenarios
+    with the same demand see the same arrivals.
+    """
+    t = 0.0
+    hazard = -math.log(1.0 - uniform())
+    while t < end:
+        day = int(t)
+        rate = rates[day] if day < len(rates) else rates[-1]
+        remaining = min(day + 1.0, end) - t
+        if rate * remaining > hazard:
+            t += hazard / rate
+            yield t
+            hazard = -math.log(1.0 - uniform())
+        else:
+            hazard -= rate * remaining
+            t = day + 1.0

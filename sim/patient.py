@@ -1,0 +1,164 @@
+"""A person aged 65+ in crisis, and their journey through the pathway as one SimPy process.
+
+Everything random about a person is drawn when they arrive (their "luck"),
+each draw from its own named stream. Two scenarios therefore meet the same
+people with the same luck: a person whose reablement is shorter in one
+scenario is the same person, with the same relative length of stay, as in the
+other. Durations are kept as normal scores and turned into days by the
+service that uses them.
+"""
+
+from __future__ import annotations
+
+from itertools import count
+from typing import TYPE_CHECKING
+
+from sim.streams import Streams
+
+if TYPE_CHECKING:
+    from sim.model import Model
+
+# Decisions (uniform draws) and durations (normal scores) a person carries.
+UNIFORM_DRAWS = (
+    "group", "funding", "refer", "ucr_suitable", "ucr_success", "ucr_after", "avoidable_other",
+    "acute_death", "pathway", "pathway_route", "care_home_type", "reablement_outcome", "bed_outcome",
+)
+NORMAL_DRAWS = (
+    "ucr_travel", "ucr_duration", "acute_los", "reablement_los", "bed_los",
+    "home_care_hours", "long_term_duration", "acute_process", "bed_process",
+)
+_U = tuple("u_" + n for n in UNIFORM_DRAWS)
+_Z = tuple("z_" + n for n in NORMAL_DRAWS)
+
+
+class Luck:
+    """The streams one family of draws comes from (first episodes, or readmissions)."""
+
+    def __init__(self, streams: Streams, prefix: str):
+        self.uniform = tuple(streams.uniform(prefix + n) for n in UNIFORM_DRAWS)
+        self.normal = tuple(streams.normal(prefix + n) for n in NORMAL_DRAWS)
+
+    def give(self, person: "Person") -> None:
+        for attr, draw in zip(_U, self.uniform):
+            setattr(person, attr, draw())
+        for attr, draw in zip(_Z, self.normal):
+            setattr(person, attr, draw())
+
+
+class Person:
+    __slots__ = (
+        "id", "group", "funding", "place", "ucr_suitable", "ucr_would_succeed", "avoidable_other",
+        "pathway", "package_factor", "entered_at", *_U, *_Z,
+    )
+
+    def choose(self, split: list[tuple[str, float]], u: float) -> str:
+        """The option whose cumulative probability first exceeds u."""
+        cumulative = 0.0
+        for name, probability in split:
+            cumulative += probability
+            if u < cumulative:
+                return name
+        return split[-1][0]
+
+
+class People:
+    """Makes people with their luck and what follows from it in this scenario."""
+
+    def __init__(self, model: "Model"):
+        scenario = model.scenario
+        self.first = Luck(model.streams, "")
+        self.again = Luck(model.streams, "readmission.")
+        self.groups = [(name, g.share) for name, g in scenario.need_groups.items()]
+        self.suitable = {name: g.ucr_suitable for name, g in scenario.need_groups.items()}
+        self.other = {name: g.avoidable_other for name, g in scenario.need_groups.items()}
+        funding = scenario.funding
+        self.funding = [
+            ("self", funding.self_funder_share),
+            ("partial", funding.partial_share),
+            ("council", max(0.0, 1.0 - funding.self_funder_share - funding.partial_share)),
+        ]
+        self.success = scenario.services.urgent_response.success_probability
+        self._ids = count()
+
+    def new(self, place: str) -> Person:
+        person = Person()
+        person.id = next(self._ids)
+        person.place = place
+        self.first.give(person)
+        person.group = person.choose(self.groups, person.u_group)
+        person.funding = person.choose(self.funding, person.u_funding)
+        self._derive(person)
+        return person
+
+    def readmit(self, person: Person) -> None:
+        """A readmission is a new episode for the same person: fresh luck, same group and means."""
+        self.again.give(person)
+        self._derive(person)
+
+    def _derive(self, person: Person) -> None:
+        person.ucr_suitable = person.u_ucr_suitable < self.suitable[person.group]
+        person.ucr_would_succeed = person.ucr_suitable and person.u_ucr_success < self.success
+        person.avoidable_other = person.u_avoidable_other < self.other[person.group]
+        person.pathway = None
+        person.package_factor = 1.0
+
+
+def journey(model: "Model", person: Person):
+    """From a crisis at home to wherever the person ends up: the story, one step at a time."""
+    services = model.services
+    flows = model.flows
+    where = "hospital"
+    if model.referred_to_ucr(person):
+        flows.count("crisis", "urgent_response")
+        where = yield from services.urgent_response.respond(person)
+        flows.count("urgent_response", "ED" if where == "hospital" else where)
+    else:
+        flows.count("crisis", "ED")
+    readmission = False
+    holding = None
+    while True:
+        if where == "hospital":
+            flows.count("ED", "acute")
+            yield from services.acute.arrive(person, readmission)
+            holding = services.acute
+            where = yield from holding.stay(person)
+            if where == "care_home":
+                where = person.choose(model.care_home_split, person.u_care_home_type)
+            flows.count("acute", where if where == "died" else person.pathway)
+            if where != "died":
+                flows.count(person.pathway, where)
+            continue
+        if where == "care_home":
+            where = person.choose(model.care_home_split, person.u_care_home_type)
+        if where in ("home", "died", "end", "readmitted"):
+            if holding is not None:
+                holding.left(person)
+                if where != "end" and holding.name != "acute":
+                    flows.count(holding.name, where)
+                holding = None
+            if where == "readmitted":
+                model.people.readmit(person)
+                readmission = True
+                where = "hospital"
+                continue
+            model.leave(person, where)
+            return
+        service = getattr(services, where)
+        place = service.slots.request()
+        asked = model.env.now
+        if not place.triggered:
+            if holding is not None:
+                holding.start_delay(person, where)
+                yield place
+                holding.end_delay(person)
+            else:
+                yield place
+        else:
+            yield place
+        if holding is not None:
+            holding.left(person)
+            if holding.name != "acute":
+                flows.count(holding.name, where)
+        service.entered(person, model.env.now - asked)
+        holding = service
+        where = yield from service.stay(person)

@@ -1,0 +1,611 @@
+"""The scenario: what a YAML file may say, how `extends:` works, and readable errors.
+
+A scenario is immutable once loaded. Unknown keys are errors (a typo must not
+fall back silently to a default), probabilities that should sum to one must,
+and every error names the file, the field path and what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from sim.distributions import Distribution
+
+MAX_FILE_BYTES = 1_000_000
+MAX_NODES = 200_000
+SUM_TOLERANCE = 1e-6
+
+Probability = Annotated[float, Field(ge=0, le=1)]
+NonNegative = Annotated[float, Field(ge=0)]
+# A capacity is a whole number of places (beds, teams, caseload slots);
+# null or "unlimited" means the service never makes anyone wait.
+Capacity = Annotated[int, Field(ge=0)] | None
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used, with where and why."""
+
+    def __init__(self, file: str | Path, problems: list[tuple[str, str]]):
+        self.file = str(file)
+        self.problems = problems
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(
+            f"{self.file}: {field}: {problem}" if field else f"{self.file}: {problem}"
+            for field, problem in self.problems
+        )
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _capacity(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in {"unlimited", "inf", "infinite"}:
+        return None
+    if isinstance(value, float) and value == float("inf"):
+        return None
+    return value
+
+
+class _Split(Strict):
+    """Probabilities over named destinations that must sum to one."""
+
+    @model_validator(mode="after")
+    def _sums_to_one(self):
+        total = sum(getattr(self, name) for name in type(self).model_fields)
+        if abs(total - 1.0) > SUM_TOLERANCE:
+            parts = ", ".join(f"{name}={getattr(self, name):g}" for name in type(self).model_fields)
+            raise ValueError(f"probabilities must sum to 1, they sum to {total:g} ({parts})")
+        return self
+
+    def items(self) -> list[tuple[str, float]]:
+        return [(name, getattr(self, name)) for name in type(self).model_fields]
+
+
+# --- run settings and demand -------------------------------------------------
+
+
+class RunSettings(Strict):
+    horizon_days: int = Field(365, ge=1, le=36_500, description="length of the measured period, days")
+    warmup_days: int = Field(0, ge=0, le=36_500, description="simulated before measuring starts, days")
+    replications: int = Field(10, ge=1, le=10_000)
+    seed: int = Field(12345, ge=0)
+    start_date: dt.date = Field(dt.date(2019, 4, 1), description="calendar date of the first measured day")
+
+
+class Demand(Strict):
+    crises_per_year: NonNegative = Field(description="crises among people 65+ reaching any service, a year")
+    weekday_multipliers: list[NonNegative] = Field(
+        default_factory=lambda: [1.0] * 7, min_length=7, max_length=7,
+        description="Monday..Sunday, relative; rescaled to average 1",
+    )
+    monthly_multipliers: list[NonNegative] = Field(
+        default_factory=lambda: [1.0] * 12, min_length=12, max_length=12,
+        description="January..December, relative; rescaled to average 1",
+    )
+
+    @field_validator("weekday_multipliers", "monthly_multipliers")
+    @classmethod
+    def _not_all_zero(cls, v: list[float]) -> list[float]:
+        if sum(v) <= 0:
+            raise ValueError("at least one multiplier must be above 0")
+        return v
+
+
+# --- people --------------------------------------------------------------------
+
+
+class DischargePathway(_Split):
+    P0: Probability = Field(description="home, no new support")
+    P1: Probability = Field(description="home with support (reablement or a care package)")
+    P2: Probability = Field(description="a short-term bed (community hospital or temporary residential)")
+    P3: Probability = Field(description="a permanent care home place")
+
+
+class NeedGroup(Strict):
+    share: Probability = Field(description="share of crises in this group")
+    ucr_suitable: Probability = Field(description="share whose crisis urgent community response could manage at home")
+    avoidable_other: Probability = Field(
+        0.0, description="share of admissions avoidable by other alternatives (diagnostic only)"
+    )
+    los_multiplier: float = Field(1.0, gt=0, description="multiplies every length of stay")
+    acute_death: Probability = Field(0.0, description="share who die in the acute stay")
+    discharge_pathway: DischargePathway
+
+
+class Funding(Strict):
+    """Means test for long-term care (England, £14,250 / £23,250 thresholds)."""
+
+    self_funder_share: Probability = Field(description="assets above the upper limit: pay in full")
+    partial_share: Probability = Field(description="assets between the limits: contribute in part")
+    partial_contribution: Probability = Field(description="share of the council rate a partial funder pays")
+
+    @model_validator(mode="after")
+    def _shares(self):
+        if self.self_funder_share + self.partial_share > 1 + SUM_TOLERANCE:
+            raise ValueError(
+                f"self_funder_share + partial_share = {self.self_funder_share + self.partial_share:g}, above 1"
+            )
+        return self
+
+
+class Referral(Strict):
+    ucr_share_suitable: Probability = Field(description="share of UCR-suitable crises referred to UCR")
+    ucr_share_unsuitable: Probability = Field(description="share of other crises referred to UCR")
+    multiplier: NonNegative = Field(1.0, description="scales both shares (awareness lever); capped at 1")
+
+
+# --- services --------------------------------------------------------------------
+
+
+class AfterUcrSuccess(_Split):
+    home: Probability
+    reablement: Probability
+    home_care: Probability
+
+
+class UrgentResponse(Strict):
+    capacity: Capacity = Field(description="responses the team can run at once")
+    give_up_hours: float = Field(4.0, gt=0, description="waiting longer than this for a team, the person goes to ED")
+    target_hours: float = Field(2.0, gt=0, description="national standard: reached within this time")
+    travel_hours: Distribution
+    duration_days: Distribution
+    success_probability: Probability = Field(description="share of suitable referrals who stay at home")
+    unsuitable_assessment_hours: float = Field(2.0, ge=0, description="team time spent before handing over to hospital")
+    after_success: AfterUcrSuccess
+
+    _cap = field_validator("capacity", mode="before")(_capacity)
+
+
+class Acute(Strict):
+    beds: Capacity
+    los_days: Distribution = Field(description="admission until no criteria to reside")
+    discharge_process_days: Distribution | None = Field(
+        None, description="assessments and decisions after fit to leave, before a supported discharge (P1-P3)"
+    )
+
+    _cap = field_validator("beds", mode="before")(_capacity)
+
+
+class ReablementOutcomes(_Split):
+    independent: Probability
+    small_package: Probability
+    home_care: Probability
+    care_home: Probability
+    readmitted: Probability
+    died: Probability
+
+
+class Reablement(Strict):
+    capacity: Capacity = Field(description="people on the caseload at once")
+    los_days: Distribution
+    outcomes: ReablementOutcomes
+    small_package_factor: float = Field(0.5, gt=0, le=1, description="hours of a smaller package, relative")
+
+    _cap = field_validator("capacity", mode="before")(_capacity)
+
+
+class BedOutcomes(_Split):
+    home: Probability
+    reablement: Probability
+    home_care: Probability
+    care_home: Probability
+    readmitted: Probability
+    died: Probability
+
+
+class ShortTermBeds(Strict):
+    beds: Capacity
+    los_days: Distribution
+    outcomes: BedOutcomes
+    discharge_process_days: Distribution | None = Field(
+        None, description="assessments and decisions once ready to leave, spent in the bed"
+    )
+
+    _cap = field_validator("beds", mode="before")(_capacity)
+
+
+class HomeCare(Strict):
+    capacity: Capacity = Field(None, description="packages running at once; null = unlimited")
+    hours_per_week: Distribution
+    duration_days: Distribution
+
+    _cap = field_validator("capacity", mode="before")(_capacity)
+
+
+class CareHome(Strict):
+    capacity: Capacity = Field(None, description="places; null = unlimited")
+    duration_days: Distribution
+
+    _cap = field_validator("capacity", mode="before")(_capacity)
+
+
+class Services(Strict):
+    urgent_response: UrgentResponse
+    acute: Acute
+    reablement: Reablement
+    community_beds: ShortTermBeds
+    temporary_residential: ShortTermBeds
+    home_care: HomeCare
+    residential_care: CareHome
+    nursing_care: CareHome
+
+
+class Pathway1(_Split):
+    reablement: Probability
+    home_care: Probability
+
+
+class Pathway2(_Split):
+    community_beds: Probability
+    temporary_residential: Probability
+
+
+class CareHomeSplit(_Split):
+    residential_care: Probability
+    nursing_care: Probability
+
+
+class Discharge(Strict):
+    pathway_1: Pathway1
+    pathway_2: Pathway2
+    care_home: CareHomeSplit = Field(description="residential or nursing, whenever someone moves to a care home")
+
+
+# --- costs ---------------------------------------------------------------------------
+
+Payer = Literal["nhs", "council", "means_tested"]
+
+
+class UnitCost(Strict):
+    gbp: NonNegative
+    per: Literal["attendance", "response", "day", "week", "hour", "episode"]
+    payer: Payer
+    self_funder_gbp: NonNegative | None = Field(None, description="rate a self-funder is charged, if higher")
+
+
+_ALLOWED_PER = {
+    "ed_attendance": {"attendance"},
+    "urgent_response": {"response", "day"},
+    "acute": {"day", "week"},
+    "community_beds": {"day", "week"},
+    "temporary_residential": {"day", "week"},
+    "reablement": {"day", "week", "episode"},
+    "home_care": {"hour"},
+    "residential_care": {"day", "week"},
+    "nursing_care": {"day", "week"},
+}
+
+
+class Costs(Strict):
+    price_year: str = Field(description="prices are in pounds of this year")
+    ed_attendance: UnitCost
+    urgent_response: UnitCost
+    acute: UnitCost
+    community_beds: UnitCost
+    temporary_residential: UnitCost
+    reablement: UnitCost
+    home_care: UnitCost
+    residential_care: UnitCost
+    nursing_care: UnitCost
+
+    @model_validator(mode="after")
+    def _units_fit(self):
+        for name, allowed in _ALLOWED_PER.items():
+            per = getattr(self, name).per
+            if per not in allowed:
+                raise ValueError(f"{name}.per is '{per}'; for this service it must be one of {sorted(allowed)}")
+        return self
+
+
+# --- the scenario ------------------------------------------------------------------------
+
+
+class Scenario(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    extends: str | None = Field(None, description="a scenario file this one changes")
+    comparator: str | None = Field(None, description="the scenario file to compare against")
+    run: RunSettings = Field(default_factory=RunSettings)
+    demand: Demand
+    need_groups: dict[str, NeedGroup] = Field(min_length=1)
+    funding: Funding
+    referral: Referral
+    services: Services
+    discharge: Discharge
+    costs: Costs
+    sources: dict[str, str] = Field(default_factory=dict, description="field path -> where its value comes from")
+
+    _path: Path | None = PrivateAttr(None)
+    _raw: dict | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _groups_share(self):
+        total = sum(g.share for g in self.need_groups.values())
+        if abs(total - 1.0) > SUM_TOLERANCE:
+            raise ValueError(f"need_groups shares must sum to 1, they sum to {total:g}")
+        return self
+
+    @model_validator(mode="after")
+    def _sources_name_fields(self):
+        for key in self.sources:
+            if not _path_exists(self, key.split(".")):
+                raise ValueError(f"sources names '{key}', which is not a field of the scenario")
+        return self
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def resolved(self) -> dict:
+        """The scenario after inheritance, as plain data (what was actually run)."""
+        return self.model_dump(mode="json", by_alias=True, exclude={"extends"})
+
+    def content_hash(self) -> str:
+        text = json.dumps(self.resolved, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def with_changes(self, changes: dict[str, Any]) -> "Scenario":
+        """A copy with dotted-path values changed, validated again (for sweeps, sensitivity, the app)."""
+        data = self.resolved
+        for dotted, value in changes.items():
+            node = data
+            parts = dotted.split(".")
+            for part in parts[:-1]:
+                if not isinstance(node, dict) or part not in node:
+                    raise ScenarioError(self._path or "<scenario>", [(dotted, "no such field")])
+                node = node[part]
+            if not isinstance(node, dict) or parts[-1] not in node:
+                raise ScenarioError(self._path or "<scenario>", [(dotted, "no such field")])
+            node[parts[-1]] = value
+        new = validate(data, self._path or "<scenario>")
+        new._path = self._path
+        return new
+
+
+def _path_exists(obj: Any, parts: list[str]) -> bool:
+    for part in parts:
+        if isinstance(obj, BaseModel):
+            names = {n: f for n, f in type(obj).model_fields.items()}
+            aliases = {f.alias: n for n, f in names.items() if f.alias}
+            name = aliases.get(part, part)
+            if name not in names:
+                return False
+            obj = getattr(obj, name)
+        elif isinstance(obj, dict):
+            if part not in obj:
+                return False
+            obj = obj[part]
+        elif isinstance(obj, list):
+            if not part.isdigit() or int(part) >= len(obj):
+                return False
+            obj = obj[int(part)]
+        else:
+            return False
+    return True
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+class _NoDuplicatesLoader(yaml.SafeLoader):
+    """Safe loading only (no Python objects), and a repeated key is an error, not a silent overwrite."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key '{key}' appears twice", key_node.start_mark
+            )
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_NoDuplicatesLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _count_nodes(node: yaml.Node, budget: list[int]) -> None:
+    # Aliases are counted each time they are used, so a "billion laughs" file is
+    # refused before anything is built from it.
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ValueError("too many nodes")
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            _count_nodes(child, budget)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _count_nodes(key, budget)
+            _count_nodes(value, budget)
+
+
+def read_yaml(path: Path) -> dict:
+    """Parse one YAML file safely into a mapping, or raise ScenarioError."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ScenarioError(path, [("", "file not found")]) from None
+    except OSError as exc:
+        raise ScenarioError(path, [("", f"cannot read the file ({exc.strerror})")]) from None
+    if path.is_dir():
+        raise ScenarioError(path, [("", "is a folder, not a scenario file")])
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(path, [("", f"file is {size:,} bytes; a scenario may be at most {MAX_FILE_BYTES:,}")])
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise ScenarioError(path, [("", "not a text file (it contains NUL bytes)")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(path, [("", f"not UTF-8 text (byte {exc.start})")]) from None
+    try:
+        loader = _NoDuplicatesLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise ScenarioError(path, [("", "the file is empty")])
+            try:
+                _count_nodes(node, [MAX_NODES])
+            except (ValueError, RecursionError):
+                raise ScenarioError(
+                    path, [("", f"the document expands to more than {MAX_NODES:,} values (alias bomb?)")]
+                ) from None
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        if "could not determine a constructor" in problem:
+            problem = "tags that build objects are not allowed (" + problem + ")"
+        raise ScenarioError(path, [("", f"invalid YAML at {where}{problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(path, [("", f"invalid YAML: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(path, [("", f"the top level must be a mapping of fields, not {type(data).__name__}")])
+    bad_keys = [k for k in _walk_keys(data) if not isinstance(k, str)]
+    if bad_keys:
+        raise ScenarioError(path, [("", f"every key must be text; found {bad_keys[0]!r}")])
+    return data
+
+
+def _walk_keys(data: Any):
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield k
+            yield from _walk_keys(v)
+    elif isinstance(data, list):
+        for v in data:
+            yield from _walk_keys(v)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    """Child values win; mappings merge key by key; lists and scalars replace."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _leaves(data: Any, prefix: tuple = ()) -> set[tuple]:
+    if isinstance(data, dict) and data:
+        out: set[tuple] = set()
+        for k, v in data.items():
+            out |= _leaves(v, prefix + (k,))
+        return out
+    return {prefix}
+
+
+def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict[tuple, Path]]:
+    """Merged data for `path` and, for each leaf, the file that set it."""
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain, path))
+        raise ScenarioError(chain[-1], [("extends", f"circular extends: {cycle}")])
+    data = read_yaml(path)
+    parent_name = data.get("extends")
+    if parent_name is None:
+        return data, {leaf: path for leaf in _leaves(data)}
+    if not isinstance(parent_name, str) or not parent_name.strip():
+        raise ScenarioError(path, [("extends", "must be the path of another scenario file")])
+    parent_path = (path.parent / parent_name).resolve()
+    if not parent_path.exists():
+        raise ScenarioError(path, [("extends", f"'{parent_name}' not found (looked for {parent_path})")])
+    parent, origins = _resolve(parent_path, (*chain, path))
+    merged = _merge(parent, data)
+    origins = {k: v for k, v in origins.items() if not any(k[: len(m)] == m for m in _leaves(data))}
+    origins.update({leaf: path for leaf in _leaves(data)})
+    return merged, origins
+
+
+def _format_loc(loc: tuple) -> str:
+    # Drop pydantic's union tags (e.g. 'lognormal') that are not keys of the file.
+    parts = [str(p) for p in loc if p not in {"fixed", "exponential", "lognormal", "gamma", "empirical",
+                                                 "function-after[_capacity(), int]", "int", "none"}]
+    return ".".join(parts)
+
+
+def _describe(error: dict) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        return "unknown field (is it misspelled?)"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        return "unknown distribution: 'dist' must be one of fixed, exponential, lognormal, gamma, empirical"
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    shown = repr(value) if not isinstance(value, (dict, list)) else None
+    if shown is not None and len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{message} (got {shown})" if shown is not None and kind != "value_error" else message
+
+
+def validate(data: dict, file: str | Path, origins: dict[tuple, Path] | None = None) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems: list[tuple[str, str]] = []
+        seen: set[tuple[str, str]] = set()
+        for error in exc.errors():
+            field = _format_loc(error["loc"])
+            problem = _describe(error)
+            if origins:
+                origin = _origin_of(tuple(str(p) for p in error["loc"]), origins)
+                if origin is not None and Path(origin) != Path(file).resolve():
+                    problem += f" (value set in {origin.name})"
+            if (field, problem) not in seen:
+                seen.add((field, problem))
+                problems.append((field, problem))
+        raise ScenarioError(file, problems) from None
+
+
+def _origin_of(loc: tuple, origins: dict[tuple, Path]) -> Path | None:
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in origins:
+            return origins[loc[:n]]
+    return None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge (`extends:`) and validate a scenario file. Raises ScenarioError."""
+    path = Path(path)
+    data, origins = _resolve(path, ())
+    scenario = validate(data, path, origins)
+    scenario._path = path.resolve()
+    scenario._raw = data
+    return scenario
+
+
+def comparator_path(scenario: Scenario) -> Path | None:
+    if scenario.comparator is None:
+        return None
+    base = scenario.path.parent if scenario.path else Path.cwd()
+    return (base / scenario.comparator).resolve()

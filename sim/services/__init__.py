@@ -1,0 +1,1 @@
+"""One module per service of the pathway; each owns its capacity and its counters."""

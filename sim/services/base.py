@@ -1,0 +1,81 @@
+"""What every service has: a capacity, and counters of its activity in the measured period."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.services.slots import Slots
+
+if TYPE_CHECKING:
+    from sim.model import Model
+    from sim.patient import Person
+
+
+class Service:
+    """A service that holds a person in one of its places for a while, then sends them on."""
+
+    #: where the person is while they hold a place: "bed" (counted as delayed
+    #: bed-days when they wait to move on) or "home"
+    setting = "bed"
+
+    def __init__(self, model: "Model", name: str, capacity: int | None):
+        self.model = model
+        self.env = model.env
+        self.name = name
+        self.slots = Slots(model.env, name, capacity, model.measure_from)
+        self.admissions = 0              # people given a place in the measured period
+        self.stays: list[float] = []     # total time holding a place, for stays ended in the period, days
+        self.waits_to_enter: list[float] = []  # days waited for a place, for people admitted in the period
+        self.delayed_days: dict[str, float] = {}  # days spent here waiting to move on, by where they waited to go
+        self.delayed_people: dict[str, int] = {}
+        self._delayed_now: dict[int, tuple[float, str]] = {}
+
+    # --- counting -------------------------------------------------------------
+
+    @property
+    def measuring(self) -> bool:
+        return self.env.now >= self.model.measure_from
+
+    def entered(self, person: "Person", waited: float) -> None:
+        person.entered_at = self.env.now
+        if self.measuring:
+            self.admissions += 1
+            self.waits_to_enter.append(waited)
+
+    def left(self, person: "Person") -> None:
+        self.slots.release()
+        if self.measuring:
+            self.stays.append(self.env.now - person.entered_at)
+
+    def start_delay(self, person: "Person", reason: str) -> None:
+        self._delayed_now[person.id] = (self.env.now, reason)
+
+    def end_delay(self, person: "Person") -> None:
+        start, reason = self._delayed_now.pop(person.id)
+        self._count_delay(start, reason)
+
+    def _count_delay(self, start: float, reason: str) -> None:
+        days = self.env.now - max(start, self.model.measure_from)
+        if days > 0:
+            self.delayed_days[reason] = self.delayed_days.get(reason, 0.0) + days
+            self.delayed_people[reason] = self.delayed_people.get(reason, 0) + 1
+
+    def close(self) -> None:
+        """Count delays still running at the end of the run, then close the time-weighted counts."""
+        for start, reason in self._delayed_now.values():
+            self._count_delay(start, reason)
+        self._delayed_now.clear()
+        self.slots.close()
+
+    def process_delay(self, person: "Person", days: float):
+        """Time in the bed after the person is ready to leave, spent on assessments and decisions."""
+        if days > 0:
+            self.start_delay(person, "discharge_process")
+            yield self.env.timeout(days)
+            self.end_delay(person)
+
+    # --- the stay -------------------------------------------------------------
+
+    def stay(self, person: "Person"):
+        """A SimPy generator: the person's time here. Returns where they go next."""
+        raise NotImplementedError

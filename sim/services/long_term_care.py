@@ -1,0 +1,57 @@
+"""Long-term care: home care packages and permanent care home places (residential or nursing).
+
+Stays last years, so their cost is counted when a placement starts, for its
+whole duration ("committed cost"). For a steady system, a year's committed
+cost equals a year's running cost of everyone in long-term care (Little's
+law), so it is the annual figure that savings are quoted in; and a placement
+avoided this year is counted in full this year.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.distributions import Sampler
+from sim.services.base import Service
+
+if TYPE_CHECKING:
+    from sim.patient import Person
+
+FUNDING = ("council", "partial", "self")
+
+
+class LongTermCare(Service):
+    setting = "home"
+
+    def __init__(self, model, name, config):
+        super().__init__(model, name, config.capacity)
+        self.duration = Sampler(config.duration_days)
+        self.placements = dict.fromkeys(FUNDING, 0)      # started in the measured period, by funding
+        self.committed_days = dict.fromkeys(FUNDING, 0.0)
+
+    def stay(self, person: "Person"):
+        days = self.duration.from_z(person.z_long_term_duration)
+        if self.measuring:
+            self.placements[person.funding] += 1
+            self.committed_days[person.funding] += days
+            self.on_placement(person, days)
+        yield self.env.timeout(days)
+        return "end"
+
+    def on_placement(self, person: "Person", days: float) -> None:
+        """Anything else a placement commits (hours of care)."""
+
+
+class HomeCare(LongTermCare):
+    def __init__(self, model, config):
+        super().__init__(model, "home_care", config)
+        self.hours_per_week = Sampler(config.hours_per_week)
+        self.committed_hours = dict.fromkeys(FUNDING, 0.0)
+
+    def on_placement(self, person: "Person", days: float) -> None:
+        weekly = self.hours_per_week.from_z(person.z_home_care_hours) * person.package_factor
+        self.committed_hours[person.funding] += weekly * days / 7
+
+
+class CareHome(LongTermCare):
+    setting = "bed"

@@ -1,0 +1,106 @@
+"""Places a service can offer at once (beds, teams, caseload slots), first come first served.
+
+Leaner than simpy.Resource, and it keeps time-weighted counts as it goes so
+nothing needs an event log: occupancy and queue areas, peaks, and how many
+asked, got in and left. Capacity may change while the model runs; when it
+drops below the number in use, nobody is put out: it drains as people leave.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import simpy
+
+
+class Slots:
+    __slots__ = (
+        "env", "name", "capacity", "in_use", "queue", "measure_from",
+        "_last", "area_in_use", "area_queue", "peak_in_use", "peak_queue",
+        "requested", "granted", "released", "cancelled", "over_capacity",
+    )
+
+    def __init__(self, env: simpy.Environment, name: str, capacity: int | None, measure_from: float = 0.0):
+        self.env = env
+        self.name = name
+        self.capacity = math.inf if capacity is None else capacity
+        self.in_use = 0
+        self.queue: deque[simpy.Event] = deque()
+        self.measure_from = measure_from
+        self._last = 0.0
+        self.area_in_use = 0.0
+        self.area_queue = 0.0
+        self.peak_in_use = 0
+        self.peak_queue = 0
+        self.requested = self.granted = self.released = self.cancelled = 0
+        # People admitted while in_use was above capacity: must stay zero.
+        self.over_capacity = 0
+
+    @property
+    def unlimited(self) -> bool:
+        return self.capacity == math.inf
+
+    def _advance(self) -> None:
+        now = self.env.now
+        start = self._last if self._last > self.measure_from else self.measure_from
+        if now > start:
+            self.area_in_use += self.in_use * (now - start)
+            self.area_queue += len(self.queue) * (now - start)
+        self._last = now
+
+    def _note_peaks(self) -> None:
+        if self.env.now >= self.measure_from:
+            if self.in_use > self.peak_in_use:
+                self.peak_in_use = self.in_use
+            if len(self.queue) > self.peak_queue:
+                self.peak_queue = len(self.queue)
+
+    def request(self) -> simpy.Event:
+        """An event that fires when a place is free for this person."""
+        self._advance()
+        self.requested += 1
+        event = self.env.event()
+        if not self.queue and self.in_use < self.capacity:
+            self._grant(event)
+        else:
+            self.queue.append(event)
+            self._note_peaks()
+        return event
+
+    def _grant(self, event: simpy.Event) -> None:
+        if self.in_use >= self.capacity:
+            self.over_capacity += 1
+        self.in_use += 1
+        self.granted += 1
+        self._note_peaks()
+        event.succeed()
+
+    def cancel(self, event: simpy.Event) -> None:
+        """Withdraw a request that has not been granted (the person went elsewhere)."""
+        if event.triggered:
+            self.release()
+            return
+        self._advance()
+        self.queue.remove(event)
+        self.cancelled += 1
+
+    def release(self) -> None:
+        self._advance()
+        self.in_use -= 1
+        self.released += 1
+        self._serve_queue()
+
+    def set_capacity(self, capacity: int | None) -> None:
+        self._advance()
+        self.capacity = math.inf if capacity is None else capacity
+        self._serve_queue()
+
+    def _serve_queue(self) -> None:
+        queue = self.queue
+        while queue and self.in_use < self.capacity:
+            self._grant(queue.popleft())
+
+    def close(self) -> None:
+        """Bring the time-weighted counts up to now (call once at the end of a run)."""
+        self._advance()
