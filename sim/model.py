@@ -9,8 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
+from sim import invariants
 from sim.demand import arrival_times, daily_rates
 from sim.patient import People, Person, journey
+from sim.result import collect
 from sim.scenario import Scenario
 from sim.services.acute import Acute
 from sim.services.long_term_care import CareHome, HomeCare
@@ -136,8 +138,7 @@ class Model:
         self.env.run(until=self.end)
         for service in self.services:
             service.close()
-        from sim.result import collect
-
+        invariants.check(self)
         return collect(self)
 
 
