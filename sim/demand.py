@@ -1,4 +1,4 @@
-"""When crises happen: a Poisson process whose rate varies by day of week and month of year."""
+"""When crises happen: a Poisson process whose rate varies by day of week, month of year and surges."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from sim.events import surge_factors
 from sim.scenario import Scenario
 
 
@@ -26,7 +27,7 @@ def daily_rates(scenario: Scenario, days: int) -> np.ndarray:
     dates = [start + dt.timedelta(days=d) for d in range(days)]
     base = demand.crises_per_year / 365.0
     rates = np.array([base * weekday[d.weekday()] * month[d.month - 1] for d in dates])
-    return rates
+    return rates * np.asarray(surge_factors(demand.surges, start, days))
 
 
 def arrival_times(rates: np.ndarray, uniform, end: float):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.costs import PAYERS, CostLine
+from sim.services.workforce import Workforce
 
 if TYPE_CHECKING:
     from sim.model import Model
@@ -86,7 +87,8 @@ SERVICE_MEASURES = {
     "los_p50": ("median length of stay", "days", ""),
     "los_p90": ("90th centile length of stay", "days", ""),
     "delayed_bed_days": ("delayed days", "days", "days here waiting to move on"),
-    "capacity": ("capacity", "places", "at the end of the run; inf = unlimited"),
+    "capacity": ("capacity", "places", "at the end of the run; inf = unlimited; visit-hours a day for a workforce"),
+    "visit_hours_mean": ("visit-hours delivered a day", "hours", "with a workforce: mean staff visit-hours used a day"),
     "cost": ("cost", "GBP", "all payers"),
 }
 
@@ -179,6 +181,10 @@ def compute(model: "Model", cost_lines: list[CostLine]) -> dict[str, float]:
         k[f"{name}.los_p50"] = _pct(service.stays, 50)
         k[f"{name}.los_p90"] = _pct(service.stays, 90)
         k[f"{name}.capacity"] = float(slots.capacity)
+        if isinstance(slots, Workforce):
+            # A workforce's capacity is visit-hours, so it is used by hours, not by people.
+            k[f"{name}.visit_hours_mean"] = slots.area_hours / horizon
+            k[f"{name}.utilisation"] = slots.area_hours / horizon / slots.capacity if slots.capacity else math.nan
         k[f"{name}.delayed_bed_days"] = sum(service.delayed_days.values())
         for reason, days in sorted(service.delayed_days.items()):
             k[f"{name}.delayed_bed_days.{reason}"] = days

@@ -11,6 +11,7 @@ import simpy
 
 from sim import invariants
 from sim.demand import arrival_times, daily_rates
+from sim.events import apply_capacity_events
 from sim.patient import People, Person, journey
 from sim.result import collect
 from sim.scenario import Scenario
@@ -134,6 +135,8 @@ class Model:
 
     def run(self):
         self.env.process(self._crises())
+        # Before the census, so that the census of a day shows that day's capacity changes.
+        self.env.process(apply_capacity_events(self))
         self.env.process(self._census_each_day())
         self.env.run(until=self.end)
         for service in self.services:

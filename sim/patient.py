@@ -144,7 +144,7 @@ def journey(model: "Model", person: Person):
             model.leave(person, where)
             return
         service = getattr(services, where)
-        place = service.slots.request()
+        place = service.slots.request(person)
         asked = model.env.now
         if not place.triggered:
             if holding is not None:

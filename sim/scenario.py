@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -25,10 +27,12 @@ from pydantic import (
 )
 
 from sim.distributions import Distribution
+from sim.events import capacity_steps
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NODES = 200_000
 SUM_TOLERANCE = 1e-6
+MAX_SWEEP_POINTS = 10_000
 
 Probability = Annotated[float, Field(ge=0, le=1)]
 NonNegative = Annotated[float, Field(ge=0)]
@@ -90,6 +94,21 @@ class RunSettings(Strict):
     start_date: dt.date = Field(dt.date(2019, 4, 1), description="calendar date of the first measured day")
 
 
+class Surge(Strict):
+    """A period of higher (or lower) demand: winter, a heatwave, an outbreak (see sim/events.py)."""
+
+    name: str = Field(min_length=1)
+    start: dt.date = Field(description="first day of the surge")
+    end: dt.date = Field(description="last day of the surge (included)")
+    multiplier: NonNegative = Field(description="multiplies the crisis rate on every day of the surge")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
 class Demand(Strict):
     crises_per_year: NonNegative = Field(description="crises among people 65+ reaching any service, a year")
     weekday_multipliers: list[NonNegative] = Field(
@@ -100,6 +119,7 @@ class Demand(Strict):
         default_factory=lambda: [1.0] * 12, min_length=12, max_length=12,
         description="January..December, relative; rescaled to average 1",
     )
+    surges: list[Surge] = Field(default_factory=list, description="periods of higher or lower demand")
 
     @field_validator("weekday_multipliers", "monthly_multipliers")
     @classmethod
@@ -193,13 +213,40 @@ class ReablementOutcomes(_Split):
     died: Probability
 
 
+class Workforce(Strict):
+    """Home-based capacity as staff visit-hours a day; each person's visits taper over their episode."""
+
+    visit_hours_per_day: NonNegative = Field(description="staff hours of visits available each day")
+    first_day_hours: float = Field(gt=0, description="visit-hours a person needs on the first day of the episode")
+    last_day_hours: NonNegative = Field(description="visit-hours a day at the end of the episode (linear taper)")
+
+    @model_validator(mode="after")
+    def _tapers(self):
+        if self.last_day_hours > self.first_day_hours:
+            raise ValueError(
+                f"last_day_hours ({self.last_day_hours:g}) is above first_day_hours ({self.first_day_hours:g});"
+                " visits taper, they do not grow"
+            )
+        return self
+
+
+def _caseload_or_workforce(service):
+    if service.workforce is not None and service.capacity is not None:
+        raise ValueError(
+            "give either capacity (a caseload) or workforce (visit-hours), not both; set capacity: null"
+        )
+    return service
+
+
 class Reablement(Strict):
-    capacity: Capacity = Field(description="people on the caseload at once")
+    capacity: Capacity = Field(description="people on the caseload at once; null with a workforce")
     los_days: Distribution
     outcomes: ReablementOutcomes
     small_package_factor: float = Field(0.5, gt=0, le=1, description="hours of a smaller package, relative")
+    workforce: Workforce | None = Field(None, description="capacity as visit-hours instead of a caseload")
 
     _cap = field_validator("capacity", mode="before")(_capacity)
+    _one_limit = model_validator(mode="after")(_caseload_or_workforce)
 
 
 class BedOutcomes(_Split):
@@ -226,8 +273,10 @@ class HomeCare(Strict):
     capacity: Capacity = Field(None, description="packages running at once; null = unlimited")
     hours_per_week: Distribution
     duration_days: Distribution
+    workforce: Workforce | None = Field(None, description="capacity as visit-hours instead of packages")
 
     _cap = field_validator("capacity", mode="before")(_capacity)
+    _one_limit = model_validator(mode="after")(_caseload_or_workforce)
 
 
 class CareHome(Strict):
@@ -246,6 +295,17 @@ class Services(Strict):
     home_care: HomeCare
     residential_care: CareHome
     nursing_care: CareHome
+
+    def capacity_of(self, name: str) -> tuple[float | None, bool]:
+        """A service's configured capacity (None = unlimited) and whether it counts whole places.
+
+        A service with a workforce has visit-hours a day as its capacity.
+        """
+        config = getattr(self, name)
+        workforce = getattr(config, "workforce", None)
+        if workforce is not None:
+            return workforce.visit_hours_per_day, False
+        return (config.beds if hasattr(config, "beds") else config.capacity), True
 
 
 class Pathway1(_Split):
@@ -315,6 +375,113 @@ class Costs(Strict):
         return self
 
 
+# --- stress: capacity events, sweeps, service levels (see sim/events.py, sim/sweep.py) -----------
+
+
+class CapacityChange(Strict):
+    set: NonNegative | None = Field(None, description="the new capacity")
+    add: float | None = Field(None, description="places (or visit-hours) added; negative removes")
+    multiply: NonNegative | None = Field(None, description="scales capacity: 0.7 is a 30% cut")
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        given = [k for k in ("set", "add", "multiply") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of set, add or multiply (got {', '.join(given) or 'none'})")
+        return self
+
+
+class CapacityEvent(Strict):
+    name: str = Field(min_length=1)
+    service: str = Field(description="the service whose capacity changes")
+    start: dt.date = Field(description="first day with the changed capacity")
+    end: dt.date | None = Field(None, description="last day with the changed capacity (included); null = to the end")
+    change: CapacityChange
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class SweepRange(Strict):
+    start: float = Field(alias="from")
+    to: float
+    step: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.to < self.start:
+            raise ValueError(f"to ({self.to:g}) is below from ({self.start:g})")
+        if (self.to - self.start) / self.step > MAX_SWEEP_POINTS:
+            raise ValueError(f"more than {MAX_SWEEP_POINTS:,} values")
+        return self
+
+    def values(self) -> list[float]:
+        n = int(math.floor((self.to - self.start) / self.step + 1e-9)) + 1
+        values = [self.start + i * self.step for i in range(n)]
+        return [int(v) if float(v).is_integer() else round(v, 12) for v in values]
+
+
+SweepValue = int | float | str | bool | None
+
+
+class Sweep(Strict):
+    """Scenario variants run with common random numbers: a grid of every combination, or listed points."""
+
+    grid: dict[str, SweepRange | list[SweepValue]] | None = Field(None, description="field path -> values")
+    points: list[dict[str, SweepValue]] | None = Field(None, description="each point: field path -> value")
+
+    @model_validator(mode="after")
+    def _grid_or_points(self):
+        if (self.grid is None) == (self.points is None):
+            raise ValueError("give either grid or points")
+        if self.grid is not None:
+            if not self.grid:
+                raise ValueError("grid names no field")
+            total = 1
+            for values in self.grid.values():
+                total *= len(values.values() if isinstance(values, SweepRange) else values)
+            if total > MAX_SWEEP_POINTS:
+                raise ValueError(f"grid has {total:,} points; at most {MAX_SWEEP_POINTS:,}")
+        elif not self.points:
+            raise ValueError("points is empty")
+        return self
+
+    def parameters(self) -> list[str]:
+        if self.grid is not None:
+            return list(self.grid)
+        return list(dict.fromkeys(k for point in self.points for k in point))
+
+    def expand(self) -> list[dict[str, SweepValue]]:
+        """Every point, as field path -> value (the grid varies its last field fastest)."""
+        if self.points is not None:
+            return [dict(p) for p in self.points]
+        axes = [v.values() if isinstance(v, SweepRange) else list(v) for v in self.grid.values()]
+        return [dict(zip(self.grid, combo)) for combo in itertools.product(*axes)]
+
+
+class ServiceLevel(Strict):
+    kpi: str = Field(description="a KPI name (docs/outputs.md)")
+    at_least: float | None = None
+    at_most: float | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self):
+        if (self.at_least is None) == (self.at_most is None):
+            raise ValueError("give exactly one of at_least or at_most")
+        return self
+
+    def met(self, value: float) -> bool:
+        if value != value:  # NaN: nothing measured, so the level cannot be shown to be met
+            return False
+        return value >= self.at_least if self.at_least is not None else value <= self.at_most
+
+    def __str__(self) -> str:
+        return f"{self.kpi} {'>=' if self.at_least is not None else '<='} {self.at_least if self.at_least is not None else self.at_most:g}"
+
+
 # --- the scenario ------------------------------------------------------------------------
 
 
@@ -331,6 +498,9 @@ class Scenario(Strict):
     services: Services
     discharge: Discharge
     costs: Costs
+    capacity_events: list[CapacityEvent] = Field(default_factory=list, description="capacity changes on dates")
+    sweep: Sweep | None = Field(None, description="run these variants of the scenario (sim/sweep.py)")
+    service_levels: list[ServiceLevel] = Field(default_factory=list, description="levels a sweep must meet")
     sources: dict[str, str] = Field(default_factory=dict, description="field path -> where its value comes from")
 
     _path: Path | None = PrivateAttr(None)
@@ -341,6 +511,39 @@ class Scenario(Strict):
         total = sum(g.share for g in self.need_groups.values())
         if abs(total - 1.0) > SUM_TOLERANCE:
             raise ValueError(f"need_groups shares must sum to 1, they sum to {total:g}")
+        return self
+
+    @model_validator(mode="after")
+    def _capacity_events_fit(self):
+        services = type(self.services).model_fields
+        for i, event in enumerate(self.capacity_events):
+            where = f"capacity_events.{i}"
+            if event.service not in services:
+                raise ValueError(f"{where}.service: no service named '{event.service}' (one of {', '.join(services)})")
+            base, integral = self.services.capacity_of(event.service)
+            change = event.change
+            if base is None and change.set is None:
+                raise ValueError(f"{where}.change: {event.service} is unlimited; only 'set' can change it")
+            amount = change.set if change.set is not None else change.add
+            if integral and amount is not None and not float(amount).is_integer():
+                raise ValueError(f"{where}.change: {event.service} counts whole places, got {amount:g}")
+            same = [e for e in self.capacity_events if e.service == event.service]
+            for date, capacity in capacity_steps(base, same, integral):
+                if capacity < 0:
+                    raise ValueError(f"{where}.change: {event.service} capacity would be {capacity:g} on {date}")
+        return self
+
+    @model_validator(mode="after")
+    def _sweep_and_levels_name_fields(self):
+        if self.sweep is not None:
+            for key in self.sweep.parameters():
+                if key.split(".")[0] in {"sweep", "name", "extends", "comparator"} or not _path_exists(self, key.split(".")):
+                    raise ValueError(f"sweep: '{key}' is not a field of the scenario that a sweep can vary")
+        from sim.kpis import describe  # here, not at the top: sim.kpis needs this module
+
+        for i, level in enumerate(self.service_levels):
+            if not describe(level.kpi)[1]:
+                raise ValueError(f"service_levels.{i}.kpi: '{level.kpi}' is not a KPI (see docs/outputs.md)")
         return self
 
     @model_validator(mode="after")

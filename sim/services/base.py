@@ -43,7 +43,7 @@ class Service:
             self.waits_to_enter.append(waited)
 
     def left(self, person: "Person") -> None:
-        self.slots.release()
+        self.slots.release(person)
         if self.measuring:
             self.stays.append(self.env.now - person.entered_at)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sim.distributions import Sampler
 from sim.services.base import Service
+from sim.services.workforce import Workforce
 
 if TYPE_CHECKING:
     from sim.patient import Person
@@ -29,8 +30,11 @@ class LongTermCare(Service):
         self.placements = dict.fromkeys(FUNDING, 0)      # started in the measured period, by funding
         self.committed_days = dict.fromkeys(FUNDING, 0.0)
 
+    def episode_days(self, person: "Person") -> float:
+        return self.duration.from_z(person.z_long_term_duration)
+
     def stay(self, person: "Person"):
-        days = self.duration.from_z(person.z_long_term_duration)
+        days = self.episode_days(person)
         if self.measuring:
             self.placements[person.funding] += 1
             self.committed_days[person.funding] += days
@@ -45,6 +49,8 @@ class LongTermCare(Service):
 class HomeCare(LongTermCare):
     def __init__(self, model, config):
         super().__init__(model, "home_care", config)
+        if config.workforce is not None:
+            self.slots = Workforce(model.env, self.name, config.workforce, self.episode_days, model.measure_from)
         self.hours_per_week = Sampler(config.hours_per_week)
         self.committed_hours = dict.fromkeys(FUNDING, 0.0)
 

@@ -1,6 +1,7 @@
 """Reablement: time-limited support at home (typically up to six weeks) to regain independence.
 
-Capacity is a caseload. Outcomes: independent, a smaller ongoing package, a
+Capacity is a caseload, or staff visit-hours that taper over each episode
+(sim/services/workforce.py). Outcomes: independent, a smaller ongoing package, a
 long-term package, a care home, readmission or death. People who leave
 independent or with a package count as "at home 91 days after reablement"
 (ASCOF 2B(1)).
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sim.distributions import Sampler
 from sim.services.base import Service
+from sim.services.workforce import Workforce
 
 if TYPE_CHECKING:
     from sim.patient import Person
@@ -38,9 +40,14 @@ class Reablement(Service):
         self.split = config.outcomes.items()
         self.small_package_factor = config.small_package_factor
         self.outcomes = dict.fromkeys(NEXT, 0)  # for episodes ended in the measured period
+        if config.workforce is not None:
+            self.slots = Workforce(model.env, self.name, config.workforce, self.episode_days, model.measure_from)
+
+    def episode_days(self, person: "Person") -> float:
+        return self.los[person.group].from_z(person.z_reablement_los)
 
     def stay(self, person: "Person"):
-        yield self.env.timeout(self.los[person.group].from_z(person.z_reablement_los))
+        yield self.env.timeout(self.episode_days(person))
         outcome = person.choose(self.split, person.u_reablement_outcome)
         if self.measuring:
             self.outcomes[outcome] += 1

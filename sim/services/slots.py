@@ -56,8 +56,12 @@ class Slots:
             if len(self.queue) > self.peak_queue:
                 self.peak_queue = len(self.queue)
 
-    def request(self) -> simpy.Event:
-        """An event that fires when a place is free for this person."""
+    def request(self, person: object = None) -> simpy.Event:
+        """An event that fires when a place is free for this person.
+
+        `person` does not matter to a place; capacities that depend on who
+        asks (sim/services/workforce.py) take the same arguments.
+        """
         self._advance()
         self.requested += 1
         event = self.env.event()
@@ -68,8 +72,11 @@ class Slots:
             self._note_peaks()
         return event
 
+    def _has_room(self) -> bool:
+        return self.in_use < self.capacity
+
     def _grant(self, event: simpy.Event) -> None:
-        if self.in_use >= self.capacity:
+        if not self._has_room():
             self.over_capacity += 1
         self.in_use += 1
         self.granted += 1
@@ -85,7 +92,7 @@ class Slots:
         self.queue.remove(event)
         self.cancelled += 1
 
-    def release(self) -> None:
+    def release(self, person: object = None) -> None:
         self._advance()
         self.in_use -= 1
         self.released += 1

@@ -1,0 +1,127 @@
+"""Workforce capacity: people start when today's visit-hours plus theirs fit, and needs taper over episodes."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import simpy
+
+from sim.model import run_replication
+from sim.scenario import ScenarioError, Workforce as WorkforceConfig
+from sim.services.workforce import Workforce
+from support import small_system
+
+TEAM = WorkforceConfig(visit_hours_per_day=10, first_day_hours=3, last_day_hours=1)
+
+
+def _person(i: int, days: float = 4.0) -> SimpleNamespace:
+    return SimpleNamespace(id=i, days=days)
+
+
+def _team(env: simpy.Environment) -> Workforce:
+    return Workforce(env, "reablement", TEAM, lambda p: p.days)
+
+
+def test_a_person_starts_once_everyones_tapering_hours_leave_room_for_their_first_day():
+    env = simpy.Environment()
+    team = _team(env)
+    started: dict[int, float] = {}
+
+    def ask(person):
+        yield team.request(person)
+        started[person.id] = env.now
+
+    for i in range(4):
+        env.process(ask(_person(i)))
+    env.run(until=0.5)
+    # 3 x 3 h = 9 h a day committed; a fourth first day (3 h) would need 12 > 10.
+    assert sorted(started) == [0, 1, 2] and team.queue and team.hours_committed() == pytest.approx(9 - 3 * 0.25)
+    env.run(until=1.5)
+    assert 3 not in started  # day 1: 3 x 2.5 h + 3 h = 10.5 h > 10
+    env.run(until=2.5)
+    assert started[3] == 2.0  # day 2: 3 x 2 h + 3 h = 9 h, re-checked at the start of the day
+    env.run(until=4.0)
+    team.close()
+    # Hours delivered to day 4: each of the first three 3 -> 1 h over 4 days (8 h), the fourth 3 -> 2 h over 2 days (5 h).
+    assert team.area_hours == pytest.approx(3 * 8 + 5)
+    assert (team.requested, team.granted, team.in_use, team.over_capacity) == (4, 4, 4, 0)
+
+
+def test_someone_leaving_lets_the_next_person_start_at_once():
+    env = simpy.Environment()
+    team = _team(env)
+    people = [_person(i, days=100) for i in range(4)]
+    events = [team.request(p) for p in people]
+    assert [e.triggered for e in events] == [True, True, True, False]
+    env.run(until=0.25)
+    team.release(people[0])
+    assert events[3].triggered and env.now == 0.25
+    assert (team.granted, team.released, team.in_use) == (4, 1, 3)
+
+
+def test_a_waiting_request_can_be_withdrawn_but_a_started_episode_must_be_released():
+    env = simpy.Environment()
+    team = _team(env)
+    events = [team.request(_person(i)) for i in range(4)]
+    team.cancel(events[3])
+    assert (team.cancelled, len(team.queue)) == (1, 0)
+    with pytest.raises(ValueError, match="release"):
+        team.cancel(events[0])
+    with pytest.raises(TypeError, match="who asks"):
+        team.request()
+
+
+def _with_reablement_team(hours: float, **changes):
+    return small_system(**{
+        "run.replications": 1,
+        "services.reablement.capacity": None,
+        "services.reablement.workforce": {"visit_hours_per_day": hours, "first_day_hours": 3.0, "last_day_hours": 0.75},
+        **changes,
+    })
+
+
+def test_in_the_whole_model_hours_used_stay_within_the_workforce_and_a_shortfall_makes_people_wait():
+    ample = run_replication(_with_reablement_team(400)).kpis
+    short = run_replication(_with_reablement_team(40)).kpis
+    assert ample["reablement.wait_mean"] < 0.01  # nobody waits with ample staff
+    assert 0 < ample["reablement.utilisation"] < 0.5
+    assert ample["reablement.capacity"] == 400
+    assert short["reablement.visit_hours_mean"] <= 40 + 1e-9
+    assert short["reablement.utilisation"] > 0.85
+    assert short["reablement.wait_mean"] > 1.0
+    assert short["delayed.bed_days"] > ample["delayed.bed_days"]
+
+
+def test_a_staffing_shock_cuts_visit_hours_on_its_dates():
+    shock = {"name": "staff absence", "service": "reablement", "start": "2019-06-01", "end": "2019-07-12",
+             "change": {"multiply": 0.7}}
+    result = run_replication(_with_reablement_team(90, capacity_events=[shock]))
+    hours = result.daily[result.daily.service == "reablement"].set_index("day")["capacity"]
+    assert hours.loc[60] == 90 and hours.loc[61] == pytest.approx(63) and hours.loc[102] == pytest.approx(63)
+    assert hours.loc[103] == 90
+
+
+def test_home_care_can_have_a_workforce_too():
+    scenario = small_system(**{
+        "run.replications": 1, "run.horizon_days": 100,
+        "services.home_care.workforce": {"visit_hours_per_day": 30, "first_day_hours": 2.0, "last_day_hours": 1.5},
+    })
+    k = run_replication(scenario).kpis
+    assert k["home_care.visit_hours_mean"] <= 30 + 1e-9 and k["home_care.queue_mean"] > 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"services.reablement.workforce": {"visit_hours_per_day": 100, "first_day_hours": 2, "last_day_hours": 1}},
+         "give either capacity (a caseload) or workforce (visit-hours), not both"),
+        ({"services.reablement.capacity": None,
+          "services.reablement.workforce": {"visit_hours_per_day": 100, "first_day_hours": 1, "last_day_hours": 2}},
+         "visits taper"),
+    ],
+)
+def test_bad_workforces_are_refused(changes, message):
+    with pytest.raises(ScenarioError, match="services.reablement") as caught:
+        small_system(**changes)
+    assert message in str(caught.value)
