@@ -63,6 +63,10 @@ KPIS: dict[str, tuple[str, str, str]] = {
     "temporary_residential.home_share": ("Home after temporary residential", "share", ""),
     "care_home.permanent_admissions": ("Permanent care home admissions", "people", "residential and nursing"),
     "home_care.packages": ("New long-term home care packages", "people", ""),
+    "long_term.decisions": ("Long-term care decisions", "people",
+                            "new home care packages and permanent care home places assessed"),
+    "long_term.more_independent": ("Long-term decisions made more independent", "people",
+                                   "home care replaced by independence, or a care home by home care"),
     "home_care.committed_hours": ("Home care hours committed", "hours", "over the whole of the new packages"),
     "delayed.bed_days": ("Delayed bed-days", "bed-days", "days in an acute or short-term bed waiting to move on"),
     "delayed.acute_bed_days": ("Delayed acute bed-days", "bed-days", ""),
@@ -160,6 +164,8 @@ def compute(model: "Model", cost_lines: list[CostLine]) -> dict[str, float]:
     )
     k["home_care.packages"] = sum(s.home_care.placements.values())
     k["home_care.committed_hours"] = sum(s.home_care.committed_hours.values())
+    k["long_term.decisions"] = model.assessment.decisions
+    k["long_term.more_independent"] = model.assessment.more_independent
     bed_services = (acute, s.community_beds, s.temporary_residential)
     k["delayed.bed_days"] = sum(sum(x.delayed_days.values()) for x in bed_services)
     k["delayed.acute_bed_days"] = sum(acute.delayed_days.values())

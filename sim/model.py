@@ -16,7 +16,7 @@ from sim.patient import People, Person, journey
 from sim.result import collect
 from sim.scenario import Scenario
 from sim.services.acute import Acute
-from sim.services.long_term_care import CareHome, HomeCare
+from sim.services.long_term_care import Assessment, CareHome, HomeCare
 from sim.services.reablement import Reablement
 from sim.services.short_term_beds import ShortTermBeds
 from sim.services.urgent_response import UrgentResponse
@@ -79,6 +79,7 @@ class Model:
         self.end = self.measure_from + scenario.run.horizon_days
         self.streams = Streams(self.seed, replication)
         self.services = ServiceSet(self, scenario)
+        self.assessment = Assessment(self, scenario.long_term_decisions)
         self.people = People(self)
         self.flows = Flows(self)
         self.census = Census()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from itertools import count
 from typing import TYPE_CHECKING
 
+from sim.services.long_term_care import Assessment
 from sim.streams import Streams
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 UNIFORM_DRAWS = (
     "group", "funding", "refer", "ucr_suitable", "ucr_success", "ucr_after", "avoidable_other",
     "acute_death", "pathway", "pathway_route", "care_home_type", "reablement_outcome", "bed_outcome",
+    "long_term_decision",
 )
 NORMAL_DRAWS = (
     "ucr_travel", "ucr_duration", "acute_los", "reablement_los", "bed_los",
@@ -130,6 +132,8 @@ def journey(model: "Model", person: Person):
             continue
         if where == "care_home":
             where = person.choose(model.care_home_split, person.u_care_home_type)
+        if where in Assessment.PLACEMENTS:
+            where = model.assessment.decide(person, where)
         if where in ("home", "died", "end", "readmitted"):
             if holding is not None:
                 holding.left(person)

@@ -329,6 +329,21 @@ class Discharge(Strict):
     care_home: CareHomeSplit = Field(description="residential or nursing, whenever someone moves to a care home")
 
 
+class LongTermDecisions(Strict):
+    """Social care assessment before a long-term placement: the 'supporting independence' lever.
+
+    A better assessment (strengths-based, by a team that knows the person's
+    neighbourhood) turns some long-term decisions into more independent ones.
+    """
+
+    home_care_to_independent: Probability = Field(
+        0.0, description="share of new long-term home care packages replaced by independence at home"
+    )
+    care_home_to_home_care: Probability = Field(
+        0.0, description="share of permanent care home decisions replaced by a home care package"
+    )
+
+
 # --- costs ---------------------------------------------------------------------------
 
 Payer = Literal["nhs", "council", "means_tested"]
@@ -497,6 +512,7 @@ class Scenario(Strict):
     referral: Referral
     services: Services
     discharge: Discharge
+    long_term_decisions: LongTermDecisions = Field(default_factory=LongTermDecisions)
     costs: Costs
     capacity_events: list[CapacityEvent] = Field(default_factory=list, description="capacity changes on dates")
     sweep: Sweep | None = Field(None, description="run these variants of the scenario (sim/sweep.py)")

@@ -1,5 +1,6 @@
 """Loading scenarios: extends:, overrides, and readable errors naming file and field."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,7 @@ def test_typo_is_an_error_not_a_default(tmp_path):
 
 
 def test_value_error_names_field_and_the_file_that_set_it(tmp_path):
-    parent = write(tmp_path, "parent.yaml", BASELINE.read_text().replace("beds: 1450", "beds: -5"))
+    parent = write(tmp_path, "parent.yaml", re.sub(r"(acute:\n +beds: )\d+", r"\g<1>-5", BASELINE.read_text()))
     child = write(tmp_path, "child.yaml", "extends: parent.yaml\nname: c\n")
     with pytest.raises(ScenarioError) as info:
         load_scenario(child)

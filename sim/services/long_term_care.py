@@ -61,3 +61,33 @@ class HomeCare(LongTermCare):
 
 class CareHome(LongTermCare):
     setting = "bed"
+
+
+class Assessment:
+    """The social care assessment before a long-term placement, which may find a more independent outcome.
+
+    Not a place anyone holds, so not a Service: it only turns a decision into
+    another one and counts how often it did.
+    """
+
+    PLACEMENTS = ("home_care", "residential_care", "nursing_care")
+
+    def __init__(self, model, config):
+        self.model = model
+        self.to_independent = config.home_care_to_independent
+        self.to_home_care = config.care_home_to_home_care
+        self.decisions = 0            # long-term decisions assessed in the measured period
+        self.more_independent = 0     # of which turned into a more independent outcome
+
+    def decide(self, person: "Person", where: str) -> str:
+        """Where the person goes instead of `where` (a long-term placement): 'home', 'home_care' or `where`."""
+        measuring = self.model.env.now >= self.model.measure_from
+        if measuring:
+            self.decisions += 1
+        share = self.to_independent if where == "home_care" else self.to_home_care
+        if person.u_long_term_decision >= share:
+            return where
+        if measuring:
+            self.more_independent += 1
+        return "home" if where == "home_care" else "home_care"
+

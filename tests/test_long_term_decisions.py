@@ -1,0 +1,52 @@
+"""The supporting-independence lever: long-term decisions turned into more independent ones."""
+
+from __future__ import annotations
+
+import pytest
+from scipy import stats
+
+from sim.model import run_replication
+from support import small_system
+
+
+def _run(home_care_to_independent: float, care_home_to_home_care: float):
+    scenario = small_system(**{
+        "long_term_decisions.home_care_to_independent": home_care_to_independent,
+        "long_term_decisions.care_home_to_home_care": care_home_to_home_care,
+    })
+    return run_replication(scenario, 0).kpis
+
+
+@pytest.fixture(scope="module")
+def untouched():
+    return _run(0.0, 0.0)
+
+
+def test_no_lever_means_every_decision_is_a_placement(untouched):
+    assert untouched["long_term.more_independent"] == 0
+    placements = untouched["home_care.packages"] + untouched["care_home.permanent_admissions"]
+    assert untouched["long_term.decisions"] >= placements > 100
+
+
+def test_all_home_care_to_independence_leaves_no_new_package():
+    k = _run(1.0, 0.0)
+    assert k["home_care.packages"] == 0
+    assert k["long_term.more_independent"] > 100
+    # Care home decisions are untouched, so every other decision was a home care one made independent.
+    assert k["long_term.more_independent"] + k["care_home.permanent_admissions"] == pytest.approx(
+        k["long_term.decisions"], abs=30)  # placements still waiting for a place at the end
+
+
+def test_all_care_homes_to_home_care_leaves_no_care_home_admission(untouched):
+    k = _run(0.0, 1.0)
+    assert k["care_home.permanent_admissions"] == 0
+    # The same people, with the same luck, now get a package instead (common random numbers).
+    assert k["home_care.packages"] == pytest.approx(
+        untouched["home_care.packages"] + untouched["care_home.permanent_admissions"], rel=0.03)
+
+
+def test_a_quarter_of_decisions_made_more_independent():
+    k = _run(0.25, 0.25)
+    n = k["long_term.decisions"]
+    low, high = stats.binom.interval(0.999, int(n), 0.25)
+    assert low <= k["long_term.more_independent"] <= high
