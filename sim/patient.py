@@ -34,23 +34,26 @@ _Z = tuple("z_" + n for n in NORMAL_DRAWS)
 
 
 class Luck:
-    """The streams one family of draws comes from (first episodes, or readmissions)."""
+    """The streams one family of draws comes from (first episodes, or readmissions).
+
+    A person's luck is one row: the next draw of every stream of the family,
+    all drawn in one call (see `Streams.rows`), so the k-th person still gets
+    the k-th draw of each named stream.
+    """
 
     def __init__(self, streams: Streams, prefix: str):
-        self.uniform = tuple(streams.uniform(prefix + n) for n in UNIFORM_DRAWS)
-        self.normal = tuple(streams.normal(prefix + n) for n in NORMAL_DRAWS)
+        self.next_row = streams.rows(
+            tuple(prefix + n for n in UNIFORM_DRAWS), tuple(prefix + n for n in NORMAL_DRAWS)
+        )
 
     def give(self, person: "Person") -> None:
-        for attr, draw in zip(_U, self.uniform):
-            setattr(person, attr, draw())
-        for attr, draw in zip(_Z, self.normal):
-            setattr(person, attr, draw())
+        person.luck = self.next_row()
 
 
 class Person:
     __slots__ = (
         "id", "group", "funding", "place", "ucr_suitable", "ucr_would_succeed", "avoidable_other",
-        "pathway", "package_factor", "entered_at", *_U, *_Z,
+        "pathway", "package_factor", "entered_at", "luck",
     )
 
     def choose(self, split: list[tuple[str, float]], u: float) -> str:
@@ -61,6 +64,15 @@ class Person:
             if u < cumulative:
                 return name
         return split[-1][0]
+
+
+def _draw(column: int) -> property:
+    return property(lambda person: person.luck[column])
+
+
+# Each draw of a person's luck is read by name (person.u_refer, person.z_acute_los).
+for _column, _name in enumerate(_U + _Z):
+    setattr(Person, _name, _draw(_column))
 
 
 class People:

@@ -122,3 +122,23 @@ def test_each_named_stream_gives_its_kth_draw_to_the_kth_person(scenario):
         again = [reference.normal("readmission." + name)() for _ in readmitted]
         assert [getattr(p, "z_" + name) for p in readmitted] == again, name
         assert [getattr(p, "z_" + name) for p in people[4500:]] == first[4500:], name
+
+
+def test_a_stream_drawn_in_rows_cannot_be_drawn_again_elsewhere():
+    streams = Streams(1, 0)
+    streams.rows(("group",), ("acute_los",))
+    with pytest.raises(ValueError, match="group"):
+        streams.uniform("group")
+    with pytest.raises(ValueError, match="acute_los"):
+        streams.rows(("other",), ("acute_los",))
+    streams.uniform("arrivals")
+    with pytest.raises(ValueError, match="arrivals"):
+        streams.rows(("arrivals",), ())
+
+
+def test_rows_hold_the_same_numbers_as_the_streams_drawn_one_by_one():
+    rows = Streams(5, 2).rows(("a", "b"), ("c",))
+    drawn = [rows() for _ in range(2 * 4096 + 3)]  # across a refill
+    single = Streams(5, 2)
+    a, b, c = single.uniform("a"), single.uniform("b"), single.normal("c")
+    assert drawn == [(a(), b(), c()) for _ in drawn]
