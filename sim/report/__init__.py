@@ -1,0 +1,237 @@
+"""The HTML report of a run: `write_report(resultset, folder)` writes it next to the run's data.
+
+Written into `folder`:
+- report.html            one self-contained page (plotly.js inlined; opens offline)
+- report_tables/*.csv    every table in the report, for slides and further analysis
+- report_figures/*.json  every figure as a plotly spec; `python -m sim.report.export FOLDER` turns them into PNGs
+
+Each file is written to a temporary name and moved into place, and the page is
+written last, so a report that exists is complete.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import plotly.graph_objects as go
+import pandas as pd
+
+from sim.report import describe, figures, page, tables
+from sim.report.formatting import number
+from sim.report.intervals import estimate
+from sim.results import ResultSet
+
+REPORT_NAME = "report.html"
+TABLES_DIR = "report_tables"
+FIGURES_DIR = "report_figures"
+
+__all__ = ["write_report", "REPORT_NAME", "TABLES_DIR", "FIGURES_DIR"]
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write a file so that `path` is either absent, the old file, or the whole new file (text as UTF-8)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; a report is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class _Report:
+    """Collects sections, figures and tables while the page is built, then writes them all."""
+
+    def __init__(self, rs: ResultSet):
+        self.rs = rs
+        self.compared = tables.has_comparator(rs)
+        self.figures: dict[str, go.Figure] = {}
+        self.tables: dict[str, pd.DataFrame] = {}
+        self.sections: list[str] = []
+        self.nav: list[tuple[str, str]] = []
+
+    def section(self, anchor: str, title: str, *parts: str) -> None:
+        self.nav.append((anchor, title))
+        self.sections.append(f'<section id="{anchor}"><h2>{page.esc(title)}</h2>{"".join(parts)}</section>')
+
+    def figure(self, name: str, fig: go.Figure) -> str:
+        self.figures[name] = fig
+        return page.figure(fig, name)
+
+    def keep(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
+        self.tables[name] = frame
+        return frame
+
+    # --- sections ----------------------------------------------------------------
+
+    def headline(self) -> None:
+        rs = self.rs
+        s = rs.scenarios["scenario"]
+        items = tables.headline(rs)
+        self.keep("headline", tables.headline_table(items))
+        n = rs.kpis.loc[rs.kpis["role"] == "scenario", "replication"].nunique()
+        period = f"{s.run.horizon_days} days from {s.run.start_date.isoformat()}"
+        if self.compared:
+            intro = (f"“{s.name}” compared with “{rs.scenarios['comparator'].name}” over {period}; "
+                     f"mean of {n} paired replications. Positive numbers are improvements on the comparator.")
+            guide = ("Each card is the scenario's difference from the comparator, summed over the measured period. "
+                     "The 95% confidence interval shows the simulation's uncertainty: <b>blue</b> when the whole "
+                     "interval is an improvement, <b>red</b> when it is wholly worse, black when it includes no "
+                     "change. "
+                     "Savings are by payer: a saving to the NHS can be a cost moved to the council or to people "
+                     "who pay for their own care.")
+        else:
+            intro = f"“{s.name}” over {period}; mean of {n} replications. No comparator was run."
+            guide = "Each card is the scenario's total for the measured period with its 95% confidence interval."
+        activity = [h for h in items if h.unit != "GBP"]
+        money = [h for h in items if h.unit == "GBP"]
+        money_title = "Net saving by payer" if self.compared else "Cost by payer"
+        self.section("headline", "Headline", f"<p>{page.esc(intro)}</p>", page.how_to_read(guide),
+                     "<h3>People and beds</h3>", page.headline_cards(activity, self.compared),
+                     f"<h3>{money_title} (£, {page.esc(s.costs.price_year)} prices)</h3>",
+                     page.headline_cards(money, self.compared))
+
+    def flows(self) -> None:
+        for role in self.rs.roles:
+            self.keep(f"flows_{role}", tables.mean_flows(self.rs, role))
+        guide = ("Band widths are people (mean per replication) moving between steps in the measured period. "
+                 "Compare the two diagrams: more people kept at home by urgent community response, fewer through "
+                 "the emergency department and fewer discharged to beds are the changes the programme aims for. "
+                 "Hover over a band for its size.")
+        self.section("flows", "Flows through the pathway", page.how_to_read(guide),
+                     self.figure("flows_sankey", figures.sankey(self.rs)))
+
+    def over_time(self) -> None:
+        self.keep("daily_occupancy_bands", tables.daily_bands(self.rs, "occupancy"))
+        self.keep("daily_queue_bands", tables.daily_bands(self.rs, "queue"))
+        guide = ("Lines are the median over replications of places in use at the start of each day; the shaded band "
+                 "holds 90% of replications. Dashed lines are capacity (none for unlimited services). The grey area "
+                 "left of day 0 is the warm-up, simulated from empty and left out of every result. A queue that "
+                 "grows without levelling off means demand exceeds capacity.")
+        self.section("over-time", "Over time", page.how_to_read(guide),
+                     self.figure("occupancy", figures.over_time(self.rs, "occupancy")),
+                     self.figure("queues", figures.over_time(self.rs, "queue")))
+
+    def stays_and_delays(self) -> None:
+        rs = self.rs
+        summary = self.keep("stays_summary", tables.stays_summary(rs))
+        delays = self.keep("delays_by_reason", tables.delays_by_reason(rs))
+        guide = ("Boxes span the middle half of completed stays, the line inside is the median and the dashed line "
+                 "the mean; whiskers reach 1.5 times the box width. Only stays that ended in the measured period are "
+                 "counted, so long stays (care homes) are under-represented in a short run. Delays are days people "
+                 "spent in a bed (or on a caseload) although ready to move on, by what they were waiting for.")
+        parts = [page.how_to_read(guide), self.figure("stays", figures.stays(rs))]
+        parts.append(page.table(summary, [
+            ("Service", "", lambda r: r["service_label"]), ("Run", "", lambda r: rs.scenarios[r["role"]].name),
+            ("Stays recorded", "num", lambda r: f"{r['stays_recorded']:,}"),
+            ("Mean", "num", lambda r: number(r["mean_days"], "days")),
+            ("10th centile", "num", lambda r: number(r["p10_days"], "days")),
+            ("Median", "num", lambda r: number(r["median_days"], "days")),
+            ("90th centile", "num", lambda r: number(r["p90_days"], "days")),
+        ]))
+        if delays.empty:
+            parts.append("<p>No delayed days were recorded in this run.</p>")
+        else:
+            parts.append(self.figure("delays", figures.delays(rs, delays)))
+        self.section("stays", "Lengths of stay and delays", *parts)
+
+    def money(self) -> None:
+        rs = self.rs
+        by_service = self.keep("costs_by_service", tables.costs_by_service(rs))
+        guide = ("Costs are for the measured period at the scenario's prices. Short-term services are costed on "
+                 "their activity in the period; long-term care on the whole cost its new placements commit. "
+                 "Means-tested care is split between the council and self-funders.")
+        parts = [page.how_to_read(guide), self.figure("costs", figures.costs(rs, by_service))]
+        if self.compared:
+            changes = self.keep("cost_changes", tables.cost_changes(rs))
+            totals = {role: estimate(tables.kpi_wide(rs, role)["cost.total"]) for role in ("comparator", "scenario")}
+            parts.append(page.how_to_read(
+                "The waterfall starts from the comparator's total cost, adds each service's change (paired mean over "
+                "replications; hover for its 95% CI) and ends at the scenario's total. The vertical axis does not "
+                "start at zero, so that the changes can be seen."))
+            parts.append(self.figure("cost_waterfall", figures.waterfall(rs, changes, totals["comparator"],
+                                                                         totals["scenario"])))
+            parts.append(page.table(changes.sort_values("change_gbp_mean"), [
+                ("Service", "", lambda r: r["service_label"]),
+                ("Change in cost, scenario − comparator", "num",
+                 page.estimate_cell("change_gbp", signed=True)),
+            ]))
+        self.section("money", "Money", *parts)
+
+    def comparison(self) -> None:
+        rs = self.rs
+        full = self.keep("comparison", tables.comparison(rs, key_only=False))
+        key = tables.comparison(rs, key_only=True)
+        roles = [r for r in ("comparator", "scenario") if r in rs.scenarios]
+        columns = [("Measure", "", lambda r: r["label"]), ("Unit", "", lambda r: r["unit"])]
+        columns += [(rs.scenarios[role].name, "num", page.estimate_cell(role)) for role in roles]
+        if self.compared:
+            columns.append(("Difference, scenario − comparator", "num", page.estimate_cell("difference", True)))
+
+            def clear(row: pd.Series) -> str:
+                lo, hi = row["difference_ci95_low"], row["difference_ci95_high"]
+                return "clear" if lo > 0 or hi < 0 else ""
+            guide = ("Means over replications with 95% confidence intervals. The difference is paired replication by "
+                     "replication; <b>bold</b> rows are those whose interval excludes zero. Shares are percentages and "
+                     "their differences percentage points (pp).")
+        else:
+            clear = None
+            guide = "Means over replications with 95% confidence intervals."
+        self.section("comparison", "Scenario comparison", page.how_to_read(guide), page.table(key, columns, clear),
+                     f"<details><summary>All {len(full)} measures</summary>"
+                     f"{page.table(full, columns, clear)}</details>")
+
+    def model_description(self) -> None:
+        rs = self.rs
+        params = self.keep("parameters", describe.parameters(rs))
+        columns = [("Parameter", "", lambda r: r["parameter"]), ("Scenario", "", lambda r: r["scenario"])]
+        parts = [page.how_to_read(
+            "Generated from the scenario files that were run, following the STRESS-DES checklist for reporting "
+            "discrete-event simulation studies, so that it can be attached to a paper. The hashes identify the exact "
+            "scenarios; the same scenario and seed give identical results on any machine."),
+            page.stress(describe.sections(rs))]
+        if "comparator" in params:
+            columns.append(("Comparator", "", lambda r: r["comparator"]))
+            changed = params[params["differs"]]
+            parts.append(f"<h3>Parameters that differ from the comparator ({len(changed)})</h3>")
+            parts.append(page.table(changed, [*columns, ("Source", "", lambda r: r["source"])]))
+        columns.append(("Source", "", lambda r: r["source"]))
+        parts.append(f"<details><summary>All {len(params)} parameters and their sources</summary>"
+                     f"{page.table(params, columns, lambda r: 'differs' if r.get('differs') else '')}</details>")
+        self.section("model", "Model description", *parts)
+
+    def downloads(self) -> None:
+        items = "".join(f'<li><a href="{TABLES_DIR}/{name}.csv">{name}.csv</a></li>' for name in sorted(self.tables))
+        self.section("downloads", "Downloads", page.how_to_read(
+            "Every table above as CSV (units in the column names; see docs/outputs.md). For a PNG of a figure, use "
+            "the camera icon above it, or run <code>python -m sim.report.export RESULTS_FOLDER</code> to write all "
+            f"figures as PNGs into {FIGURES_DIR}/."), f"<ul>{items}</ul>")
+
+    def html(self) -> str:
+        rs = self.rs
+        s = rs.scenarios["scenario"]
+        subtitle = [f"Compared with: {rs.scenarios['comparator'].name}" if self.compared else "No comparator",
+                    f"Measured period: {s.run.horizon_days} days from {s.run.start_date.isoformat()} "
+                    f"after {s.run.warmup_days} days of warm-up; prices {s.costs.price_year}"]
+        return page.page(f"Care pathway simulation: {s.name}", subtitle, self.nav, "".join(self.sections))
+
+
+def write_report(resultset: ResultSet, folder: str | Path) -> Path:
+    """Write the HTML report, its CSV tables and figure specs into `folder`; return the report's path."""
+    folder = Path(folder)
+    report = _Report(resultset)
+    for build in (report.headline, report.flows, report.over_time, report.stays_and_delays, report.money,
+                  report.comparison, report.model_description, report.downloads):
+        build()
+    for name, frame in report.tables.items():
+        write_atomic(folder / TABLES_DIR / f"{name}.csv", frame.to_csv(index=False))
+    for name, fig in report.figures.items():
+        write_atomic(folder / FIGURES_DIR / f"{name}.json", fig.to_json())
+    path = folder / REPORT_NAME
+    write_atomic(path, report.html())
+    return path

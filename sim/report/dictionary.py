@@ -1,0 +1,169 @@
+"""The data dictionary of every output: columns of the ResultSet and report tables, and every KPI, with units.
+
+docs/outputs.md is this module's output, and a test checks it is current, so
+the documentation cannot drift from the code. After changing a KPI or a table:
+
+    python -m sim.report.dictionary > docs/outputs.md
+"""
+
+from __future__ import annotations
+
+from sim.costs import PAYERS
+from sim.kpis import KPIS, SERVICE_LABELS, SERVICE_MEASURES
+from sim.report import FIGURES_DIR, REPORT_NAME, TABLES_DIR
+
+Columns = dict[str, tuple[str, str]]  # column -> (unit, meaning)
+
+ROLE = ("text", "`scenario` (the one asked for) or `comparator` (what it is compared with)")
+REPLICATION = ("count", "replication number, from 0; the same number in both roles shares random numbers")
+SERVICE = ("text", "service name, e.g. `acute`, `reablement` (see the KPI section for all)")
+
+RESULT_TABLES: dict[str, Columns] = {
+    "kpis": {"role": ROLE, "replication": REPLICATION, "kpi": ("text", "KPI name (see below)"),
+             "value": ("unit of the KPI", "value for the measured period")},
+    "daily": {"role": ROLE, "replication": REPLICATION,
+              "day": ("days", "day of the run; 0 is the first measured day, negative days are warm-up"),
+              "service": SERVICE, "occupancy": ("places", "places in use at the start of the day"),
+              "queue": ("people", "people waiting for a place at the start of the day"),
+              "capacity": ("places", "places available that day; inf = unlimited")},
+    "flows": {"role": ROLE, "replication": REPLICATION, "source": ("text", "step people left"),
+              "target": ("text", "step they went to"), "people": ("people", "moves in the measured period")},
+    "costs": {"role": ROLE, "replication": REPLICATION, "service": SERVICE,
+              "payer": ("text", "`nhs`, `council` or `self_funder`"),
+              "basis": ("text", "`activity in period` or `committed by new placements`"),
+              "activity": ("activity_unit", "amount of activity costed"),
+              "activity_unit": ("text", "unit of the activity, e.g. occupied bed-days, hours"),
+              "unit_cost_gbp": ("GBP per activity unit", "price applied"),
+              "cost_gbp": ("GBP", "activity x unit cost")},
+    "stays": {"role": ROLE, "replication": REPLICATION, "service": SERVICE,
+              "stay_days": ("days", "one completed stay (a sample of at most 2,000 per service and replication)")},
+}
+
+
+def _estimate(prefix: str, unit: str, what: str) -> Columns:
+    return {f"{prefix}_mean": (unit, f"{what}: mean over replications"),
+            f"{prefix}_ci95_low": (unit, f"{what}: lower bound of the 95% confidence interval"),
+            f"{prefix}_ci95_high": (unit, f"{what}: upper bound of the 95% confidence interval")}
+
+
+SERVICE_LABEL = ("text", "service name as shown in the report")
+REPORT_TABLES: dict[str, Columns] = {
+    "headline": {"measure": ("text", "headline measure"), "unit": ("text", "its unit"),
+                 "mean": ("see unit", "mean over replications (a paired difference when there is a comparator)"),
+                 "ci95_low": ("see unit", "lower bound of the 95% confidence interval"),
+                 "ci95_high": ("see unit", "upper bound of the 95% confidence interval"),
+                 "replications": ("count", "replications behind the estimate"),
+                 "how_computed": ("text", "what was subtracted from what")},
+    "comparison": {"kpi": ("text", "KPI name"), "label": ("text", "KPI label"), "unit": ("text", "KPI unit"),
+                   **_estimate("comparator", "see unit", "comparator"), **_estimate("scenario", "see unit", "scenario"),
+                   **_estimate("difference", "see unit", "paired difference scenario - comparator")},
+    "costs_by_service": {"role": ROLE, "service": SERVICE, "service_label": SERVICE_LABEL,
+                         "payer": ("text", "`nhs`, `council` or `self_funder`"),
+                         "payer_label": ("text", "payer as shown"),
+                         **_estimate("cost_gbp", "GBP", "cost in the measured period")},
+    "cost_changes": {"service": SERVICE, "service_label": SERVICE_LABEL, "unit": ("text", "always GBP"),
+                     **_estimate("change_gbp", "GBP", "paired change in cost, scenario - comparator, all payers")},
+    "delays_by_reason": {"role": ROLE, "service": SERVICE, "service_label": SERVICE_LABEL,
+                         "reason": ("text", "what people were waiting for"),
+                         "reason_label": ("text", "reason as shown"),
+                         **_estimate("delayed_days", "days", "days spent waiting to move on")},
+    "flows_<role>": {"source": ("text", "step people left"), "target": ("text", "step they went to"),
+                     "people": ("people", "mean moves per replication in the measured period")},
+    "daily_occupancy_bands": {"role": ROLE, "service": SERVICE, "day": RESULT_TABLES["daily"]["day"],
+                              "p05": ("places", "5th centile over replications"),
+                              "median": ("places", "median over replications"),
+                              "p95": ("places", "95th centile over replications"),
+                              "capacity": ("places", "median capacity over replications; inf = unlimited")},
+    "daily_queue_bands": {"role": ROLE, "service": SERVICE, "day": RESULT_TABLES["daily"]["day"],
+                          "p05": ("people", "5th centile over replications"),
+                          "median": ("people", "median over replications"),
+                          "p95": ("people", "95th centile over replications"),
+                          "capacity": ("places", "median capacity over replications; inf = unlimited")},
+    "stays_summary": {"role": ROLE, "service": SERVICE, "service_label": SERVICE_LABEL,
+                      "stays_recorded": ("count", "completed stays recorded, all replications"),
+                      "mean_days": ("days", "mean stay"), "p10_days": ("days", "10th centile"),
+                      "median_days": ("days", "median"), "p90_days": ("days", "90th centile")},
+    "parameters": {"parameter": ("text", "dotted path of the scenario field"),
+                   "scenario": ("as in the scenario file", "value in the scenario"),
+                   "comparator": ("as in the scenario file", "value in the comparator"),
+                   "differs": ("true/false", "whether the two differ"),
+                   "source": ("text", "the scenario's `sources:` entry for this field or the nearest enclosing one")},
+}
+
+
+def report_table_key(csv_name: str) -> str:
+    """The dictionary entry of a report CSV (flows_scenario -> flows_<role>)."""
+    return "flows_<role>" if csv_name.startswith("flows_") else csv_name
+
+
+def kpi_rows() -> list[tuple[str, str, str, str]]:
+    """(name or pattern, label, unit, description) of every KPI a run can produce."""
+    rows = [(name, label, unit, desc) for name, (label, unit, desc) in KPIS.items()]
+    for measure, (label, unit, desc) in SERVICE_MEASURES.items():
+        rows.append((f"<service>.{measure}", f"<service>: {label}", unit, desc))
+    rows.append(("<service>.delayed_bed_days.<reason>", "<service>: days waiting for <reason>", "days",
+                 "delayed days by what people waited for (e.g. reablement, discharge_process)"))
+    rows.append(("cost.<service>.<payer>", "Cost of <service> to <payer>", "GBP",
+                 f"cost by service and payer ({', '.join(PAYERS)}); services also include ed_attendance"))
+    return rows
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _column_tables(described: dict[str, Columns], heading: str) -> list[str]:
+    lines = []
+    for name, columns in described.items():
+        lines += [f"### {heading.format(name)}", ""]
+        lines += _table(("column", "unit", "meaning"), [(f"`{c}`", u, m) for c, (u, m) in columns.items()])
+        lines.append("")
+    return lines
+
+
+def markdown() -> str:
+    """The whole data dictionary as Markdown (docs/outputs.md)."""
+    lines = [
+        "# Outputs: data dictionary",
+        "",
+        "Generated by `python -m sim.report.dictionary > docs/outputs.md` from the code itself;",
+        "a test fails if this file is out of date. Every number is for the measured period (after the",
+        "warm-up) unless it says otherwise. Money is in pounds (GBP) at the scenario's `costs.price_year`",
+        "prices. A `share` is a proportion between 0 and 1 (shown as a percentage in the report).",
+        "",
+        "## Results tables",
+        "",
+        "The ResultSet of a run (`sim.results`), one row per observation, saved in the results folder.",
+        "",
+    ]
+    lines += _column_tables(RESULT_TABLES, "`{}`")
+    lines += [
+        "## KPIs",
+        "",
+        "Names are dotted: `<service or topic>.<measure>`. `<service>` is one of: "
+        + ", ".join(f"`{s}` ({label})" for s, label in SERVICE_LABELS.items()) + ".",
+        "",
+    ]
+    lines += _table(("KPI", "label", "unit", "meaning"),
+                    [(f"`{n}`", label, unit, desc) for n, label, unit, desc in kpi_rows()])
+    lines += [
+        "",
+        "## The report",
+        "",
+        f"`{REPORT_NAME}` is one self-contained page (it opens offline). Beside it, `{TABLES_DIR}/` holds every",
+        f"table of the report as CSV and `{FIGURES_DIR}/` every figure as a plotly JSON spec;",
+        f"`python -m sim.report.export RESULTS_FOLDER` adds a PNG of each figure there (needs Chromium).",
+        "Intervals are 95% confidence intervals over replications (Student t); differences are paired by",
+        "replication.",
+        "",
+    ]
+    lines += _column_tables(REPORT_TABLES, f"`{TABLES_DIR}/{{}}.csv`")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

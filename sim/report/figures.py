@@ -1,0 +1,267 @@
+"""The report's figures, as plotly Figures built from a ResultSet's tables.
+
+Colours are the Okabe-Ito palette, distinguishable with the common forms of
+colour blindness. Text that comes from users (scenario names) is HTML-escaped
+before it reaches plotly, which would otherwise read tags such as <a> in it.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from sim.kpis import SERVICE_LABELS
+from sim.report import tables
+from sim.report.formatting import interval, number
+from sim.report.intervals import Estimate
+from sim.results import ResultSet
+
+OKABE_ITO = {
+    "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
+    "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "grey": "#777777",
+}
+ROLE_COLOURS = {"scenario": OKABE_ITO["blue"], "comparator": OKABE_ITO["orange"]}
+PAYER_COLOURS = {"nhs": OKABE_ITO["sky"], "council": OKABE_ITO["green"], "self_funder": OKABE_ITO["purple"]}
+FONT = dict(family="Segoe UI, Helvetica Neue, Arial, sans-serif", size=13, color="#222")
+
+# Short, so that two diagrams side by side keep their labels inside the page.
+NODE_LABELS = {
+    "crisis": "Crisis", "urgent_response": "Urgent response", "ED": "ED", "acute": "Acute bed",
+    "P0": "P0 home", "P1": "P1 home + support", "P2": "P2 short-term bed", "P3": "P3 care home",
+    "reablement": "Reablement", "home_care": "Home care", "community_beds": "Community hospital",
+    "temporary_residential": "Temporary residential", "residential_care": "Residential care",
+    "nursing_care": "Nursing care", "home": "Home", "died": "Died", "readmitted": "Readmitted",
+}
+NODE_COLOURS = {
+    "crisis": OKABE_ITO["grey"], "urgent_response": OKABE_ITO["green"], "ED": OKABE_ITO["vermillion"],
+    "acute": OKABE_ITO["vermillion"], "P0": OKABE_ITO["sky"], "P1": OKABE_ITO["sky"], "P2": OKABE_ITO["sky"],
+    "P3": OKABE_ITO["sky"], "reablement": OKABE_ITO["green"], "home_care": OKABE_ITO["green"],
+    "community_beds": OKABE_ITO["orange"], "temporary_residential": OKABE_ITO["orange"],
+    "residential_care": OKABE_ITO["purple"], "nursing_care": OKABE_ITO["purple"],
+    "home": OKABE_ITO["blue"], "died": "#333333", "readmitted": OKABE_ITO["yellow"],
+}
+# Left-to-right order of the pathway, so both Sankeys lay nodes out alike.
+NODE_ORDER = list(NODE_COLOURS)
+
+
+def role_name(rs: ResultSet, role: str, limit: int = 48) -> str:
+    """'Scenario: <name>' shortened for legends, escaped for plotly."""
+    name = rs.scenarios[role].name
+    if len(name) > limit:
+        name = name[: limit - 1] + "…"
+    return html.escape(f"{role.capitalize()}: {name}")
+
+
+def _base_layout(fig: go.Figure, title: str, height: int, legend_rows: int = 1) -> go.Figure:
+    """Title at the top, a horizontal legend under it, the plot below; positions in pixels of the figure."""
+    top = 50 + 22 * legend_rows
+    height += top
+    fig.update_layout(
+        title=dict(text=html.escape(title), x=0.01, xanchor="left", yref="container", y=1 - 12 / height,
+                   yanchor="top", font=dict(size=16)),
+        height=height, font=FONT, paper_bgcolor="white", plot_bgcolor="white",
+        margin=dict(l=70, r=30, t=top + 20, b=60),
+        legend=dict(orientation="h", yref="container", y=1 - 42 / height, yanchor="top", xanchor="left", x=0.01),
+        hoverlabel=dict(font_size=12),
+    )
+    fig.update_xaxes(showgrid=True, gridcolor="#e5e5e5", zeroline=False, linecolor="#999")
+    fig.update_yaxes(showgrid=True, gridcolor="#e5e5e5", zeroline=False, linecolor="#999")
+    return fig
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i: i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+# --- flows -----------------------------------------------------------------------
+
+
+def _sankey_trace(flows: pd.DataFrame, x_domain: tuple[float, float]) -> go.Sankey:
+    names = sorted(set(flows["source"]) | set(flows["target"]),
+                   key=lambda n: (NODE_ORDER.index(n) if n in NODE_ORDER else len(NODE_ORDER), n))
+    index = {n: i for i, n in enumerate(names)}
+    node_colour = [NODE_COLOURS.get(n, OKABE_ITO["grey"]) for n in names]
+    return go.Sankey(
+        domain=dict(x=list(x_domain), y=[0, 1]),
+        arrangement="snap",
+        valueformat=",.1f",
+        valuesuffix=" people",
+        node=dict(label=[html.escape(NODE_LABELS.get(n, n.replace("_", " "))) for n in names], color=node_colour,
+                  pad=14, thickness=16, line=dict(color="white", width=0.5)),
+        link=dict(source=[index[s] for s in flows["source"]], target=[index[t] for t in flows["target"]],
+                  value=flows["people"].tolist(),
+                  color=[_rgba(node_colour[index[s]], 0.35) for s in flows["source"]]),
+    )
+
+
+def sankey(rs: ResultSet) -> go.Figure:
+    """People through the pathway in the measured period: mean over replications, one diagram per role."""
+    roles = [r for r in ("comparator", "scenario") if r in rs.scenarios]
+    width = 1 / len(roles)
+    fig = go.Figure()
+    for i, role in enumerate(roles):
+        domain = (i * width + (0.02 if i else 0), (i + 1) * width - (0.02 if i < len(roles) - 1 else 0))
+        fig.add_trace(_sankey_trace(tables.mean_flows(rs, role), domain))
+        fig.add_annotation(text=f"<b>{role_name(rs, role, 60)}</b>", x=sum(domain) / 2, y=1.04, xref="paper",
+                           yref="paper", showarrow=False, font=dict(size=14, color=ROLE_COLOURS.get(role, "#222")))
+    fig = _base_layout(fig, "People through the pathway (mean per replication, measured period)", 640, 0)
+    fig.update_layout(margin=dict(l=20, r=20, t=100, b=20))
+    return fig
+
+
+# --- over time ---------------------------------------------------------------------
+
+
+def over_time(rs: ResultSet, measure: str) -> go.Figure:
+    """Daily occupancy or queue per service: median and 90% band over replications; capacity dashed."""
+    bands = tables.daily_bands(rs, measure)
+    services = [s for s in SERVICE_LABELS if s in set(bands["service"])]
+    if measure == "queue":
+        # Only services with a capacity limit can have a queue.
+        limited = bands.groupby("service")["capacity"].apply(lambda c: np.isfinite(c).any())
+        services = [s for s in services if limited.get(s, False)]
+    cols = 2
+    rows = math.ceil(len(services) / cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[SERVICE_LABELS[s] for s in services],
+                        vertical_spacing=0.32 / rows, horizontal_spacing=0.08)
+    unit = "places in use" if measure == "occupancy" else "people waiting"
+    first_day = bands["day"].min()
+    for k, service in enumerate(services):
+        row, col = k // cols + 1, k % cols + 1
+        for role in [r for r in ("comparator", "scenario") if r in rs.scenarios]:
+            b = bands[(bands["service"] == service) & (bands["role"] == role)]
+            colour = ROLE_COLOURS.get(role, OKABE_ITO["grey"])
+            name = role_name(rs, role)
+            legend = k == 0
+            fig.add_trace(go.Scatter(x=b["day"], y=b["p95"], mode="lines", line=dict(width=0), hoverinfo="skip",
+                                     showlegend=False, legendgroup=role), row=row, col=col)
+            fig.add_trace(go.Scatter(x=b["day"], y=b["p05"], mode="lines", line=dict(width=0), fill="tonexty",
+                                     fillcolor=_rgba(colour, 0.22), name=f"{name}, 90% band", hoverinfo="skip",
+                                     showlegend=legend, legendgroup=role), row=row, col=col)
+            fig.add_trace(go.Scatter(x=b["day"], y=b["median"], mode="lines", line=dict(color=colour, width=1.8),
+                                     name=f"{name}, median", showlegend=legend, legendgroup=role,
+                                     hovertemplate=f"day %{{x}}: %{{y:.1f}} {unit}<extra>{name}</extra>"),
+                          row=row, col=col)
+            if measure == "occupancy" and np.isfinite(b["capacity"]).all():
+                fig.add_trace(go.Scatter(x=b["day"], y=b["capacity"], mode="lines",
+                                         line=dict(color=colour, width=1.2, dash="dash"), name=f"{name}, capacity",
+                                         showlegend=legend, legendgroup=role,
+                                         hovertemplate="capacity %{y:.0f}<extra></extra>"), row=row, col=col)
+        if first_day < 0:
+            label = dict(annotation_text="warm-up", annotation_position="top left", annotation_font_size=11)
+            fig.add_vrect(x0=first_day, x1=0, fillcolor="#888", opacity=0.12, line_width=0, row=row, col=col,
+                          **(label if k == 0 else {}))
+        fig.update_yaxes(title_text=unit if col == 1 else None, rangemode="tozero", row=row, col=col)
+        fig.update_xaxes(title_text="day (0 = start of measured period)" if row == rows else None, row=row, col=col)
+    title = "Daily occupancy" if measure == "occupancy" else "Daily queues"
+    legend_rows = 3 if measure == "occupancy" else 2
+    return _base_layout(fig, f"{title} per service (median and 90% band over replications)", 260 * rows + 40,
+                        legend_rows)
+
+
+# --- stays and delays ------------------------------------------------------------------
+
+
+def stays(rs: ResultSet) -> go.Figure:
+    """Distribution of completed stays per service and role (box: quartiles; whiskers: 1.5 IQR)."""
+    fig = go.Figure()
+    order = [s for s in SERVICE_LABELS if s in set(rs.stays["service"])]
+    for role in [r for r in ("comparator", "scenario") if r in rs.scenarios]:
+        s = rs.stays[(rs.stays["role"] == role) & (rs.stays["stay_days"] > 0)]
+        fig.add_trace(go.Box(
+            x=s["stay_days"], y=s["service"].map(SERVICE_LABELS), name=role_name(rs, role), orientation="h",
+            marker_color=ROLE_COLOURS.get(role, OKABE_ITO["grey"]), boxpoints=False, boxmean=True,
+            hovertemplate="%{x:.1f} days<extra></extra>",
+        ))
+    fig = _base_layout(fig, "Completed lengths of stay (days, log scale)", 120 + 70 * len(order))
+    fig.update_layout(boxmode="group", margin=dict(l=230))
+    fig.update_xaxes(type="log", title_text="length of stay, days (log scale)")
+    fig.update_yaxes(categoryorder="array", categoryarray=[SERVICE_LABELS[s] for s in reversed(order)])
+    return fig
+
+
+def _error(values: pd.DataFrame, prefix: str) -> dict:
+    low = values[f"{prefix}_mean"] - values[f"{prefix}_ci95_low"]
+    high = values[f"{prefix}_ci95_high"] - values[f"{prefix}_mean"]
+    return dict(type="data", symmetric=False, array=high.fillna(0).tolist(), arrayminus=low.fillna(0).tolist(),
+                color="#333", thickness=1.2, width=4)
+
+
+def delays(rs: ResultSet, table: pd.DataFrame) -> go.Figure:
+    """Delayed days by service and reason (mean over replications with 95% CI)."""
+    table = table.assign(what=table["service_label"] + ": waiting for " + table["reason_label"])
+    order = sorted(table["what"].unique())
+    fig = go.Figure()
+    for role in [r for r in ("comparator", "scenario") if r in rs.scenarios]:
+        t = table[table["role"] == role].set_index("what").reindex(order).reset_index()
+        fig.add_trace(go.Bar(x=t["delayed_days_mean"], y=t["what"].map(html.escape), orientation="h",
+                             name=role_name(rs, role), marker_color=ROLE_COLOURS.get(role, OKABE_ITO["grey"]),
+                             error_x=_error(t, "delayed_days"),
+                             hovertemplate="%{x:,.0f} days<extra></extra>"))
+    fig = _base_layout(fig, "Delayed days by service and reason (mean, 95% CI)", 160 + 60 * len(order))
+    fig.update_layout(barmode="group", margin=dict(l=330))
+    fig.update_xaxes(title_text="days spent waiting to move on, measured period",
+                     autorangeoptions=dict(minallowed=0))
+    return fig
+
+
+# --- money ----------------------------------------------------------------------------------
+
+
+def costs(rs: ResultSet, table: pd.DataFrame) -> go.Figure:
+    """Cost by service, stacked by payer, one panel per role (mean over replications)."""
+    roles = [r for r in ("comparator", "scenario") if r in rs.scenarios]
+    fig = make_subplots(rows=1, cols=len(roles), shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[role_name(rs, r, 60) for r in roles])
+    order = table.groupby("service_label")["cost_gbp_mean"].sum().sort_values().index.tolist()
+    for c, role in enumerate(roles, start=1):
+        for payer, colour in PAYER_COLOURS.items():
+            t = table[(table["role"] == role) & (table["payer"] == payer)].set_index("service_label").reindex(order)
+            fig.add_trace(go.Bar(
+                y=order, x=t["cost_gbp_mean"].fillna(0), orientation="h", marker_color=colour,
+                name=tables.PAYER_LABELS[payer], legendgroup=payer, showlegend=c == 1,
+                customdata=[[number(lo, "GBP"), number(hi, "GBP")] for lo, hi in
+                            zip(t["cost_gbp_ci95_low"], t["cost_gbp_ci95_high"])],
+                hovertemplate="£%{x:,.0f} (95% CI %{customdata[0]} to %{customdata[1]})"
+                              f"<extra>{tables.PAYER_LABELS[payer]}</extra>",
+            ), row=1, col=c)
+        fig.update_xaxes(title_text="cost in the period, £", tickprefix="£", row=1, col=c)
+    fig = _base_layout(fig, "Cost by service and payer (mean per replication)", 140 + 42 * len(order))
+    fig.update_layout(barmode="stack", margin=dict(l=230))
+    return fig
+
+
+def waterfall(rs: ResultSet, changes: pd.DataFrame, comparator_total: Estimate, scenario_total: Estimate) -> go.Figure:
+    """From the comparator's total cost to the scenario's, service by service (paired mean changes)."""
+    changes = changes[changes["change_gbp_mean"].abs() > 0].sort_values("change_gbp_mean")
+    x = ["Comparator total", *changes["service_label"], "Scenario total"]
+    y = [comparator_total.mean, *changes["change_gbp_mean"], scenario_total.mean]
+    estimates = [comparator_total,
+                 *(Estimate(m, lo, hi, comparator_total.n) for m, lo, hi in
+                   zip(changes["change_gbp_mean"], changes["change_gbp_ci95_low"], changes["change_gbp_ci95_high"])),
+                 scenario_total]
+    fig = go.Figure(go.Waterfall(
+        x=x, y=y, measure=["absolute", *["relative"] * len(changes), "total"],
+        text=[number(v, "GBP", signed=0 < i < len(y) - 1) for i, v in enumerate(y)], textposition="outside",
+        customdata=[interval(e, "GBP", signed=0 < i < len(y) - 1) for i, e in enumerate(estimates)],
+        hovertemplate="%{x}: %{text} (95% CI %{customdata})<extra></extra>",
+        increasing=dict(marker=dict(color=OKABE_ITO["vermillion"])),
+        decreasing=dict(marker=dict(color=OKABE_ITO["blue"])),
+        totals=dict(marker=dict(color=OKABE_ITO["grey"])),
+        connector=dict(line=dict(color="#999", width=1)),
+    ))
+    fig = _base_layout(fig, "From comparator cost to scenario cost, all payers (red: costs more; blue: saves)", 480)
+    running = np.cumsum(y[:-1])
+    low, high = min(running.min(), y[-1]), max(running.max(), y[-1])
+    # The axis starts near the smaller total, not at zero, so the changes are visible; the page says so.
+    span = high - low
+    fig.update_yaxes(title_text="cost in the period, £", tickprefix="£",
+                     range=[low - 0.15 * span - 0.02 * low, high + 0.12 * span + 0.01 * high])
+    fig.update_layout(showlegend=False)
+    return fig

@@ -1,0 +1,209 @@
+"""The report's numbers as tables: the headline, the scenario comparison, costs and delays.
+
+Every figure is a mean over replications with its 95% confidence interval;
+differences between the scenario and its comparator are paired replication by
+replication (common random numbers). Each table is a DataFrame so the same
+numbers go into the HTML and into the CSV files for slides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.costs import PAYERS
+from sim.kpis import SERVICE_LABELS, describe
+from sim.report.intervals import Estimate, estimate
+from sim.results import ResultSet
+
+PAYER_LABELS = {"nhs": "NHS", "council": "Council", "self_funder": "Self-funders"}
+COST_SERVICE_LABELS = {"ed_attendance": "ED attendances", **SERVICE_LABELS}
+
+# The comparison table leads with what a programme board and an evaluator look at first.
+KEY_KPIS = (
+    "crises", "ucr.referrals", "ucr.admissions_avoided", "ucr.within_target_share",
+    "ed.attendances", "ed.wait_hours_mean", "ed.waits_over_4h_share",
+    "acute.admissions", "acute.occupancy_mean", "acute.utilisation", "acute.los_mean",
+    "delayed.acute_bed_days", "delayed.bed_days", "pathway.home_share", "pathway.bedded_placements",
+    "reablement.admissions", "reablement.wait_mean", "reablement.at_home_91d_share",
+    "community_beds.admissions", "care_home.permanent_admissions", "home_care.packages",
+    "people.better_outcomes", "cost.nhs", "cost.council", "cost.self_funder", "cost.total",
+)
+
+
+def has_comparator(rs: ResultSet) -> bool:
+    return "comparator" in rs.scenarios and (rs.kpis["role"] == "comparator").any()
+
+
+def kpi_wide(rs: ResultSet, role: str) -> pd.DataFrame:
+    """Replications x KPIs for a role. A delay reason or cost line absent from a replication is zero there."""
+    wide = rs.kpi_table(role)
+    additive = [c for c in rs.kpis["kpi"].unique()
+                if ".delayed_bed_days." in c or (c.startswith("cost.") and c.count(".") == 2)]
+    for name in additive:
+        wide[name] = wide[name].fillna(0.0) if name in wide else 0.0
+    return wide
+
+
+def paired(values: dict[str, pd.Series], sign: float = 1.0) -> Estimate:
+    """sign * (scenario - comparator) over the replications both roles ran."""
+    a, b = values["scenario"], values["comparator"]
+    both = a.index.intersection(b.index)
+    return estimate(sign * (a.loc[both] - b.loc[both]))
+
+
+@dataclass(frozen=True)
+class Headline:
+    label: str
+    unit: str
+    estimate: Estimate
+    explanation: str
+
+
+def _horizon(rs: ResultSet, role: str) -> int:
+    return rs.scenarios[role].run.horizon_days
+
+
+def headline(rs: ResultSet) -> list[Headline]:
+    """The few numbers a board asks for; with a comparator, each is scenario against comparator, positive = better."""
+    roles = [r for r in ("scenario", "comparator") if r in rs.scenarios]
+    wide = {role: kpi_wide(rs, role) for role in roles}
+    bed_days = {role: wide[role]["acute.occupancy_mean"] * _horizon(rs, role) for role in roles}
+    beds = {role: wide[role]["acute.occupancy_mean"] for role in roles}
+    if not has_comparator(rs):
+        w = wide["scenario"]
+        items = [
+            Headline("Acute admissions", "people", estimate(w["acute.admissions"]),
+                     "people admitted to an acute bed in the period"),
+            Headline("Acute bed-days used", "bed-days", estimate(bed_days["scenario"]),
+                     "occupied acute bed-days in the period"),
+            Headline("Acute beds occupied", "beds", estimate(beds["scenario"]), "mean beds occupied over the period"),
+            Headline("People with more independent outcomes", "people", estimate(w["people.better_outcomes"]),
+                     describe("people.better_outcomes")[2]),
+        ]
+        items += [Headline(f"Cost to {PAYER_LABELS[p]}", "GBP", estimate(w[f"cost.{p}"]), "cost in the period")
+                  for p in PAYERS]
+        return items
+    col = {name: {role: wide[role][name] for role in roles} for name in (
+        "acute.admissions", "people.better_outcomes", "cost.total", *(f"cost.{p}" for p in PAYERS))}
+    items = [
+        Headline("Admissions avoided", "people", paired(col["acute.admissions"], -1),
+                 "comparator's acute admissions minus the scenario's"),
+        Headline("Acute bed-days saved", "bed-days", paired(bed_days, -1),
+                 "comparator's occupied acute bed-days minus the scenario's"),
+        Headline("Acute beds released", "beds", paired(beds, -1),
+                 "bed-days saved / days in the period: beds that could close or serve others"),
+        Headline("More people with independent outcomes", "people", paired(col["people.better_outcomes"]),
+                 "kept home by UCR, home after acute (pathways 0 and 1), independent after reablement"),
+    ]
+    items += [Headline(f"Net saving to {PAYER_LABELS[p]}", "GBP", paired(col[f"cost.{p}"], -1),
+                       f"comparator's cost to {PAYER_LABELS[p].lower()} minus the scenario's; negative = pays more")
+              for p in PAYERS]
+    items.append(Headline("Net saving, all payers", "GBP", paired(col["cost.total"], -1),
+                          "comparator's total cost minus the scenario's"))
+    return items
+
+
+def headline_table(items: list[Headline]) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"measure": h.label, "unit": h.unit, "mean": h.estimate.mean, "ci95_low": h.estimate.low,
+         "ci95_high": h.estimate.high, "replications": h.estimate.n, "how_computed": h.explanation}
+        for h in items
+    ])
+
+
+def _kpi_order(rs: ResultSet, key_only: bool) -> list[str]:
+    present = set(rs.kpis["kpi"].unique())
+    key = [k for k in KEY_KPIS if k in present]
+    return key if key_only else key + sorted(present - set(key))
+
+
+def comparison(rs: ResultSet, key_only: bool = True) -> pd.DataFrame:
+    """Per KPI: each role's mean and 95% CI, and the paired difference scenario - comparator."""
+    roles = [r for r in ("comparator", "scenario") if r in rs.scenarios]
+    wide = {role: kpi_wide(rs, role) for role in roles}
+    rows = []
+    for name in _kpi_order(rs, key_only):
+        label, unit, _ = describe(name)
+        row: dict = {"kpi": name, "label": label, "unit": unit}
+        for role in roles:
+            e = estimate(wide[role][name]) if name in wide[role] else estimate([])
+            row.update({f"{role}_mean": e.mean, f"{role}_ci95_low": e.low, f"{role}_ci95_high": e.high})
+        if has_comparator(rs):
+            values = {role: wide[role][name] if name in wide[role] else pd.Series(dtype=float) for role in roles}
+            d = paired(values)
+            row.update({"difference_mean": d.mean, "difference_ci95_low": d.low, "difference_ci95_high": d.high})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def costs_by_service(rs: ResultSet) -> pd.DataFrame:
+    """Mean cost (GBP) in the period by role, service and payer, with 95% CIs over replications."""
+    totals = rs.costs.groupby(["role", "service", "payer", "replication"], as_index=False)["cost_gbp"].sum()
+    rows = []
+    for (role, service, payer), group in totals.groupby(["role", "service", "payer"]):
+        e = estimate(group["cost_gbp"])
+        rows.append({"role": role, "service": service, "service_label": COST_SERVICE_LABELS.get(service, service),
+                     "payer": payer, "payer_label": PAYER_LABELS.get(payer, payer),
+                     "cost_gbp_mean": e.mean, "cost_gbp_ci95_low": e.low, "cost_gbp_ci95_high": e.high})
+    return pd.DataFrame(rows)
+
+
+def cost_changes(rs: ResultSet) -> pd.DataFrame:
+    """Paired change in cost (scenario - comparator, GBP) by service, all payers together."""
+    totals = rs.costs.groupby(["role", "replication", "service"])["cost_gbp"].sum().unstack(fill_value=0.0)
+    rows = []
+    for service in totals.columns:
+        d = paired({role: totals.loc[role, service] for role in ("scenario", "comparator")})
+        rows.append({"service": service, "service_label": COST_SERVICE_LABELS.get(service, service), "unit": "GBP",
+                     "change_gbp_mean": d.mean, "change_gbp_ci95_low": d.low, "change_gbp_ci95_high": d.high})
+    return pd.DataFrame(rows)
+
+
+def delays_by_reason(rs: ResultSet) -> pd.DataFrame:
+    """Mean delayed days by role, service and reason (KPIs `<service>.delayed_bed_days.<reason>`)."""
+    rows = []
+    for role in rs.roles:
+        wide = kpi_wide(rs, role)
+        for name in sorted(c for c in wide.columns if ".delayed_bed_days." in c):
+            service, _, reason = name.split(".", 2)
+            e = estimate(wide[name])
+            rows.append({"role": role, "service": service, "service_label": SERVICE_LABELS.get(service, service),
+                         "reason": reason, "reason_label": reason.replace("_", " "), "delayed_days_mean": e.mean,
+                         "delayed_days_ci95_low": e.low, "delayed_days_ci95_high": e.high})
+    return pd.DataFrame(rows, columns=["role", "service", "service_label", "reason", "reason_label",
+                                       "delayed_days_mean", "delayed_days_ci95_low", "delayed_days_ci95_high"])
+
+
+def mean_flows(rs: ResultSet, role: str) -> pd.DataFrame:
+    """Mean people per (source, target) over a role's replications; a flow absent in a replication counts as zero."""
+    flows = rs.flows[rs.flows["role"] == role]
+    n = rs.kpis.loc[rs.kpis["role"] == role, "replication"].nunique()
+    if flows.empty or n == 0:
+        return pd.DataFrame(columns=["source", "target", "people"])
+    total = flows.groupby(["source", "target"], as_index=False)["people"].sum()
+    total["people"] = total["people"] / n
+    return total
+
+
+def daily_bands(rs: ResultSet, measure: str) -> pd.DataFrame:
+    """Per role, service and day: median, 5th and 95th centile of a daily measure over replications."""
+    grouped = rs.daily.groupby(["role", "service", "day"])[measure]
+    out = grouped.quantile([0.05, 0.5, 0.95]).unstack()
+    out.columns = ["p05", "median", "p95"]
+    out["capacity"] = rs.daily.groupby(["role", "service", "day"])["capacity"].median()
+    return out.reset_index()
+
+
+def stays_summary(rs: ResultSet) -> pd.DataFrame:
+    """Completed lengths of stay (days) by role and service: count and centiles, pooled over replications."""
+    rows = []
+    for (role, service), group in rs.stays.groupby(["role", "service"]):
+        s = group["stay_days"].to_numpy(dtype=float)
+        rows.append({"role": role, "service": service, "service_label": SERVICE_LABELS.get(service, service),
+                     "stays_recorded": len(s), "mean_days": float(np.mean(s)),
+                     "p10_days": float(np.percentile(s, 10)), "median_days": float(np.median(s)),
+                     "p90_days": float(np.percentile(s, 90))})
+    return pd.DataFrame(rows)

@@ -1,0 +1,326 @@
+"""The HTML report: its numbers, its files, escaping of user text, and the data dictionary."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from plotly.offline import get_plotlyjs
+from scipy import stats
+
+from sim.kpis import describe as describe_kpi
+from sim.model import run_replication
+from sim.report import FIGURES_DIR, REPORT_NAME, TABLES_DIR, describe, dictionary, export, page, tables, write_report
+from sim.report.formatting import interval, number
+from sim.report.intervals import Estimate, estimate
+from sim.results import ResultSet, from_replications
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = {
+    "demand.crises_per_year": 3000, "run.horizon_days": 90, "run.warmup_days": 20,
+    "services.acute.beds": 80, "services.reablement.capacity": 17, "services.community_beds.beds": 17,
+    "services.temporary_residential.beds": 8, "services.urgent_response.capacity": 2,
+}
+REPS = 3
+
+
+def _runs(scenario, reps=REPS):
+    return [run_replication(scenario, r) for r in range(reps)]
+
+
+@pytest.fixture(scope="module")
+def scenarios():
+    base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    comparator = base.with_changes(SMALL)
+    scenario = base.with_changes({**SMALL, "name": "More UCR", "referral.multiplier": 1.7,
+                                  "services.urgent_response.capacity": 4})
+    return {"scenario": scenario, "comparator": comparator}
+
+
+@pytest.fixture(scope="module")
+def runs(scenarios):
+    return {role: _runs(s) for role, s in scenarios.items()}
+
+
+@pytest.fixture(scope="module")
+def rs(runs, scenarios) -> ResultSet:
+    return from_replications(runs, scenarios, {"seed": 20190401, "git": {"commit": "abc123", "dirty": False}})
+
+
+@pytest.fixture(scope="module")
+def written(rs, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("run")
+    path = write_report(rs, folder)
+    assert path == folder / REPORT_NAME
+    return folder
+
+
+def _by_rep(rs: ResultSet, role: str, kpi: str) -> np.ndarray:
+    return rs.kpi_table(role)[kpi].to_numpy()
+
+
+# --- intervals and formatting -------------------------------------------------------
+
+
+def test_estimate_is_the_student_t_interval():
+    e = estimate([1.0, 2.0, 3.0])
+    half = stats.t.ppf(0.975, 2) * 1.0 / math.sqrt(3)
+    assert e.mean == 2.0 and e.n == 3
+    assert e.low == pytest.approx(2 - half) and e.high == pytest.approx(2 + half)
+    assert half == pytest.approx(2.4841, abs=1e-4)
+
+
+def test_estimate_extreme_cases():
+    one = estimate([5.0])
+    assert one.mean == 5.0 and math.isnan(one.low) and one.n == 1
+    same = estimate([4.0, 4.0, 4.0])
+    assert (same.low, same.high) == (4.0, 4.0)
+    unlimited = estimate([math.inf, math.inf])
+    assert math.isinf(unlimited.mean) and math.isnan(unlimited.low)
+    with_gap = estimate([1.0, math.nan, 3.0])
+    assert with_gap.n == 2 and with_gap.mean == 2.0
+    assert estimate([]).n == 0
+
+
+def test_numbers_carry_units():
+    assert number(1_234_567, "GBP") == "£1.23m"
+    assert number(-26_800, "GBP", signed=True) == "-£26.8k"
+    assert number(58_800, "GBP", signed=True) == "+£58.8k"
+    assert number(0.123, "share") == "12.3%"
+    assert number(0.05, "share", signed=True) == "+5.0 pp"
+    assert number(26.33, "people", signed=True) == "+26.3 people"
+    assert number(math.inf, "places") == "unlimited"
+    assert interval(Estimate(1.0, math.nan, math.nan, 1), "days") == "no interval (one replication)"
+    assert interval(Estimate(2.0, 1.5, 2.5, 3), "days") == "1.50 days to 2.50 days"
+
+
+# --- the numbers in the report -------------------------------------------------------------
+
+
+def test_headline_is_paired_differences_of_the_replications(rs, scenarios):
+    items = {h.label: h.estimate for h in tables.headline(rs)}
+    avoided = _by_rep(rs, "comparator", "acute.admissions") - _by_rep(rs, "scenario", "acute.admissions")
+    assert items["Admissions avoided"].mean == pytest.approx(avoided.mean())
+    assert items["Admissions avoided"].high - items["Admissions avoided"].low == pytest.approx(
+        2 * stats.t.ppf(0.975, REPS - 1) * avoided.std(ddof=1) / math.sqrt(REPS))
+    horizon = scenarios["scenario"].run.horizon_days
+    bed_days = items["Acute bed-days saved"]
+    beds = items["Acute beds released"]
+    # Beds released is bed-days saved spread over the days of the period.
+    assert beds.mean == pytest.approx(bed_days.mean / horizon)
+    assert beds.low == pytest.approx(bed_days.low / horizon)
+    payers = sum(items[f"Net saving to {label}"].mean for label in ("NHS", "Council", "Self-funders"))
+    assert items["Net saving, all payers"].mean == pytest.approx(payers)
+    assert all(e.n == REPS for e in items.values())
+
+
+def test_identical_scenarios_differ_by_exactly_nothing(runs, scenarios):
+    same = from_replications({"scenario": runs["comparator"], "comparator": runs["comparator"]},
+                             {"scenario": scenarios["comparator"], "comparator": scenarios["comparator"]})
+    for h in tables.headline(same):
+        assert (h.estimate.mean, h.estimate.low, h.estimate.high) == (0.0, 0.0, 0.0), h.label
+    changes = tables.cost_changes(same)
+    assert (changes["change_gbp_mean"] == 0).all()
+    comparison = tables.comparison(same, key_only=False)
+    finite = comparison["difference_mean"].dropna()
+    assert len(finite) > 100 and (finite == 0).all()
+
+
+def test_waterfall_runs_from_comparator_total_to_scenario_total(rs):
+    changes = tables.cost_changes(rs)
+    totals = {role: tables.kpi_wide(rs, role)["cost.total"].mean() for role in ("scenario", "comparator")}
+    assert totals["comparator"] + changes["change_gbp_mean"].sum() == pytest.approx(totals["scenario"])
+    by_service = tables.costs_by_service(rs)
+    for role, total in totals.items():
+        assert by_service.loc[by_service["role"] == role, "cost_gbp_mean"].sum() == pytest.approx(total)
+
+
+def test_sankey_conserves_crises(rs):
+    """Everyone counted as a crisis leaves the first node: its outflow is the mean number of crises."""
+    for role in ("scenario", "comparator"):
+        flows = tables.mean_flows(rs, role)
+        out_of_crisis = flows.loc[flows["source"] == "crisis", "people"].sum()
+        assert out_of_crisis == pytest.approx(_by_rep(rs, role, "crises").mean())
+
+
+def test_a_flow_missing_from_a_replication_counts_as_zero(rs):
+    flows = pd.DataFrame({"role": "scenario", "replication": [0], "source": ["acute"], "target": ["died"],
+                          "people": [6]})
+    kpis = pd.DataFrame({"role": "scenario", "replication": [0, 1, 2], "kpi": "crises", "value": 1.0})
+    sparse = ResultSet(scenarios={"scenario": rs.scenarios["scenario"]}, kpis=kpis, daily=rs.daily.iloc[:0],
+                       flows=flows, costs=rs.costs.iloc[:0], stays=rs.stays.iloc[:0])
+    assert tables.mean_flows(sparse, "scenario")["people"].tolist() == [2.0]
+
+
+def test_delays_by_reason_match_the_kpis(rs):
+    delays = tables.delays_by_reason(rs)
+    assert not delays.empty
+    for _, row in delays.iterrows():
+        values = tables.kpi_wide(rs, row["role"])[f"{row['service']}.delayed_bed_days.{row['reason']}"]
+        assert row["delayed_days_mean"] == pytest.approx(values.mean())
+    # The reasons add up to each service's delayed days.
+    for role in ("scenario", "comparator"):
+        wide = tables.kpi_wide(rs, role)
+        for service, group in delays[delays["role"] == role].groupby("service"):
+            assert group["delayed_days_mean"].sum() == pytest.approx(wide[f"{service}.delayed_bed_days"].mean())
+
+
+def test_daily_bands_order_and_warm_up(rs, scenarios):
+    bands = tables.daily_bands(rs, "occupancy")
+    assert (bands["p05"] <= bands["median"]).all() and (bands["median"] <= bands["p95"]).all()
+    assert bands["day"].min() == -scenarios["scenario"].run.warmup_days
+    acute = bands[(bands["service"] == "acute") & (bands["role"] == "comparator")]
+    assert (acute["capacity"] == SMALL["services.acute.beds"]).all()
+    assert (acute["p95"] <= acute["capacity"]).all()
+
+
+# --- the page and its files ---------------------------------------------------------------
+
+
+def test_report_is_self_contained_and_complete(written, rs):
+    text = (written / REPORT_NAME).read_text(encoding="utf-8")
+    assert text.count("plotly.js v") == 1  # the library's banner: embedded exactly once
+    ours = text.replace(get_plotlyjs(), "")  # the library's own strings name its website; the page must not
+    assert not re.search(r"""<script[^>]+src=""", ours)
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", ours)
+    assert "cdn.plot.ly" not in ours
+    for name in ("flows_sankey", "occupancy", "queues", "stays", "delays", "costs", "cost_waterfall"):
+        assert f'id="fig-{name}"' in text
+        spec = json.loads((written / FIGURES_DIR / f"{name}.json").read_text())
+        assert spec["data"], name
+    for section in ("headline", "flows", "over-time", "stays", "money", "comparison", "model", "downloads"):
+        assert f'<section id="{section}">' in text
+    assert f"sha256 {rs.scenarios['scenario'].content_hash()}" in text
+    assert "Run: git commit" in text and "abc123" in text
+    assert not list(written.rglob("*.tmp"))
+
+
+def test_headline_cards_show_intervals_and_units(written):
+    text = (written / REPORT_NAME).read_text(encoding="utf-8")
+    head = text[text.index('<section id="headline">'): text.index('<section id="flows">')]
+    assert head.count('class="card"') == 8
+    assert head.count("95% CI") == 8
+    for label in ("Admissions avoided", "Acute bed-days saved", "Acute beds released", "Net saving to NHS",
+                  "Net saving to Council", "Net saving to Self-funders"):
+        assert label in head
+    assert "Mid and South Essex, before Connect" in head  # the comparator is named
+
+
+def test_tables_are_written_as_csv_with_documented_columns(written):
+    csvs = sorted((written / TABLES_DIR).glob("*.csv"))
+    names = {p.stem for p in csvs}
+    assert {"headline", "comparison", "costs_by_service", "cost_changes", "delays_by_reason", "flows_scenario",
+            "flows_comparator", "daily_occupancy_bands", "daily_queue_bands", "stays_summary", "parameters"} <= names
+    for path in csvs:
+        columns = list(pd.read_csv(path, nrows=0).columns)
+        documented = dictionary.REPORT_TABLES[dictionary.report_table_key(path.stem)]
+        assert set(columns) <= set(documented), (path.name, set(columns) - set(documented))
+
+
+def test_user_text_is_escaped(runs, scenarios, tmp_path):
+    nasty = "<script>alert('name')</script>"
+    scenario = scenarios["scenario"].with_changes({
+        "name": nasty, "description": "<img src=x onerror=alert(1)>",
+        "sources": {**scenarios["scenario"].sources, "demand.crises_per_year": "<b onmouseover=alert(2)>made up</b>"},
+    })
+    rs = from_replications(runs, {"scenario": scenario, "comparator": scenarios["comparator"]},
+                           {"note": "<iframe src=//evil.example>"})
+    text = write_report(rs, tmp_path).read_text(encoding="utf-8")
+    for raw in ("<script>alert", "<img src=x", "<b onmouseover", "<iframe"):
+        assert raw not in text
+    assert "&lt;script&gt;alert(&#x27;name&#x27;)&lt;/script&gt;" in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "&lt;b onmouseover=alert(2)&gt;made up&lt;/b&gt;" in text
+
+
+def test_report_without_comparator_and_one_replication(runs, scenarios, tmp_path):
+    alone = from_replications({"scenario": runs["scenario"][:1]}, {"scenario": scenarios["scenario"]})
+    path = write_report(alone, tmp_path)
+    text = path.read_text(encoding="utf-8")
+    assert "No comparator" in text and "no interval (one replication)" in text
+    assert not (tmp_path / FIGURES_DIR / "cost_waterfall.json").exists()
+    headline = pd.read_csv(tmp_path / TABLES_DIR / "headline.csv")
+    assert headline["measure"].iloc[0] == "Acute admissions"
+    assert headline["mean"].iloc[0] == alone.kpi_table("scenario")["acute.admissions"].iloc[0]
+    assert "difference_mean" not in pd.read_csv(tmp_path / TABLES_DIR / "comparison.csv", nrows=0).columns
+
+
+def test_a_failed_rewrite_leaves_the_old_report_whole(rs, written, monkeypatch):
+    before = (written / REPORT_NAME).read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(page, "page", broken)
+    with pytest.raises(RuntimeError):
+        write_report(rs, written)
+    assert (written / REPORT_NAME).read_bytes() == before
+    assert not list(written.rglob("*.tmp"))
+
+
+# --- model description -----------------------------------------------------------------------
+
+
+def test_parameters_mark_what_differs_and_where_it_came_from(rs):
+    params = describe.parameters(rs).set_index("parameter")
+    assert set(params.index[params["differs"]]) == {"name", "referral.multiplier", "services.urgent_response.capacity"}
+    assert params.loc["services.urgent_response.capacity", "scenario"] == "4"
+    assert params.loc["services.urgent_response.capacity", "comparator"] == "2"
+    assert params.loc["services.home_care.capacity", "scenario"] == "unlimited / none"
+    sources = rs.scenarios["scenario"].sources
+    assert params.loc["costs.acute.gbp", "source"] == sources["costs.acute"]
+    assert not any(p.startswith("sources.") for p in params.index)
+
+
+def test_stress_sections_come_from_the_scenario(rs):
+    s = rs.scenarios["scenario"]
+    rows = {term: value for section in describe.sections(rs) for term, value in section.rows}
+    assert rows["Seed"].startswith(str(s.run.seed))
+    assert rows["Warm-up"].startswith(f"{s.run.warmup_days} days")
+    assert rows["Replications"].startswith(f"{REPS} run")
+    assert rows["Capacity: Urgent community response"] == "4 responses at once"
+    assert rows["Scenario hash"] == f"sha256 {s.content_hash()}"
+    assert rows["Run: git commit"] == "abc123"
+
+
+# --- data dictionary ----------------------------------------------------------------------------
+
+
+def test_docs_outputs_is_current():
+    current = (ROOT / "docs" / "outputs.md").read_text(encoding="utf-8")
+    assert current == dictionary.markdown(), "run: python -m sim.report.dictionary > docs/outputs.md"
+
+
+def test_every_kpi_of_a_run_has_a_label_and_unit(rs):
+    for name in rs.kpis["kpi"].unique():
+        label, unit, _ = describe_kpi(name)
+        assert label != name and unit, name
+
+
+def test_result_tables_are_documented_column_for_column(rs):
+    for name, columns in dictionary.RESULT_TABLES.items():
+        assert list(getattr(rs, name).columns) == list(columns), name
+
+
+# --- PNG export without a browser ------------------------------------------------------------------
+
+
+def test_export_without_a_browser_fails_clearly(written, monkeypatch, capsys):
+    monkeypatch.setenv("BROWSER_PATH", str(written / "no-such-chromium"))
+    assert export.main([str(written)]) == 2
+    assert "BROWSER_PATH" in capsys.readouterr().err
+    assert not list((written / FIGURES_DIR).glob("*.png"))
+    monkeypatch.delenv("BROWSER_PATH")
+    monkeypatch.setenv("PATH", str(written))
+    assert export.main([str(written)]) == 2
+    assert "apt-get install chromium" in capsys.readouterr().err
+
+
+def test_export_of_a_folder_without_a_report_fails_clearly(tmp_path, capsys):
+    assert export.main([str(tmp_path)]) == 2
+    assert "write the report first" in capsys.readouterr().err
