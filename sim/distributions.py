@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from scipy import special
 
 _SQRT2 = math.sqrt(2.0)
@@ -31,8 +31,31 @@ def lower_tail(z: float) -> float:
     return 0.5 * math.erfc(-z / _SQRT2)
 
 
+def refuse_yes_no(cls, value: Any, info) -> Any:
+    """YAML reads yes/no/on/off/true/false as truth values, which pydantic would quietly take as 1 or 0."""
+    annotation = cls.model_fields[info.field_name].annotation
+    if isinstance(value, bool) and annotation is not bool and bool not in get_args(annotation):
+        raise ValueError(f"got {value!r} (YAML reads yes/no/on/off/true/false as a truth value); give a number")
+    return value
+
+
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    _no_yes_no = field_validator("value", "mean_", "sd", "median", mode="before", check_fields=False)(refuse_yes_no)
+
+    @model_validator(mode="after")
+    def _finite_durations(self) -> "_Spec":
+        # Parameters can each be valid yet overflow together (a huge sd, a tiny one for a gamma).
+        try:
+            draws = [self.from_z(z) for z in (-8.0, 0.0, 8.0)]
+        except OverflowError:
+            draws = [math.inf]
+        except (TypeError, ValueError):
+            return self  # the distribution's own checks say what is wrong
+        if not all(math.isfinite(d) and d >= 0 for d in draws):
+            raise ValueError("these parameters do not give finite, non-negative durations; check mean and sd")
+        return self
 
     def mean(self) -> float:  # pragma: no cover - every subclass defines it
         raise NotImplementedError

@@ -142,8 +142,9 @@ class Model:
         self.env.run(until=self.end)
         for service in self.services:
             service.close()
-        invariants.check(self)
-        return collect(self)
+        result = collect(self)
+        invariants.check(self, result)
+        return result
 
 
 def run_replication(scenario: Scenario, replication: int = 0, seed: int | None = None):

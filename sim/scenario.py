@@ -8,12 +8,14 @@ and every error names the file, the field path and what is wrong.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import itertools
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -26,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.distributions import Distribution
+from sim.distributions import Distribution, refuse_yes_no
 from sim.events import capacity_steps
 
 MAX_FILE_BYTES = 1_000_000
@@ -57,7 +59,9 @@ class ScenarioError(Exception):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+
+    _no_yes_no = field_validator("*", mode="before")(refuse_yes_no)
 
 
 def _capacity(value: Any) -> Any:
@@ -110,7 +114,9 @@ class Surge(Strict):
 
 
 class Demand(Strict):
-    crises_per_year: NonNegative = Field(description="crises among people 65+ reaching any service, a year")
+    crises_per_year: NonNegative = Field(
+        le=10_000_000, description="crises among people 65+ reaching any service, a year (at most 10m: all of England)"
+    )
     weekday_multipliers: list[NonNegative] = Field(
         default_factory=lambda: [1.0] * 7, min_length=7, max_length=7,
         description="Monday..Sunday, relative; rescaled to average 1",
@@ -702,6 +708,11 @@ def read_yaml(path: Path) -> dict:
         raise ScenarioError(path, [("", f"invalid YAML at {where}{problem}")]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(path, [("", f"invalid YAML: {exc}")]) from None
+    except RecursionError:
+        raise ScenarioError(path, [("", "invalid YAML: lists or mappings are nested too deeply")]) from None
+    except ValueError as exc:
+        # PyYAML builds dates and numbers itself, e.g. 2019-13-45 fails as a date.
+        raise ScenarioError(path, [("", f"invalid YAML: a value cannot be read ({exc})")]) from None
     if not isinstance(data, dict):
         raise ScenarioError(path, [("", f"the top level must be a mapping of fields, not {type(data).__name__}")])
     bad_keys = [k for k in _walk_keys(data) if not isinstance(k, str)]
@@ -724,8 +735,10 @@ def _merge(base: dict, over: dict) -> dict:
     """Child values win; mappings merge key by key; lists and scalars replace."""
     out = dict(base)
     for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+        previous = out.get(key)
+        # A distribution of another kind replaces the parent's whole: a lognormal's sd means nothing to 'fixed'.
+        if isinstance(value, dict) and isinstance(previous, dict) and value.get("dist", previous.get("dist")) == previous.get("dist"):
+            out[key] = _merge(previous, value)
         else:
             out[key] = value
     return out
@@ -755,6 +768,8 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict[tuple, Pat
     parent_path = (path.parent / parent_name).resolve()
     if not parent_path.exists():
         raise ScenarioError(path, [("extends", f"'{parent_name}' not found (looked for {parent_path})")])
+    if parent_path.is_dir():
+        raise ScenarioError(path, [("extends", f"'{parent_name}' is a folder, not a scenario file")])
     parent, origins = _resolve(parent_path, (*chain, path))
     merged = _merge(parent, data)
     origins = {k: v for k, v in origins.items() if not any(k[: len(m)] == m for m in _leaves(data))}
@@ -769,22 +784,68 @@ def _format_loc(loc: tuple) -> str:
     return ".".join(parts)
 
 
+def _step(annotation: Any, part: Any) -> Any:
+    """The type found one step down a validation error's location."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _step(get_args(annotation)[0], part)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, info in annotation.model_fields.items():
+            if part in (name, info.alias):
+                return info.annotation
+        return None
+    if origin in (Union, UnionType):
+        members = [m for m in get_args(annotation) if m is not NoneType]
+        for member in members:  # a distribution's 'dist' tag names the member
+            dist = getattr(member, "model_fields", {}).get("dist")
+            if dist is not None and part in get_args(dist.annotation):
+                return member
+        return _step(members[0], part) if len(members) == 1 else None
+    if origin is dict:
+        return get_args(annotation)[1]
+    if origin is list:
+        return get_args(annotation)[0]
+    return None
+
+
+def _unknown_field(loc: tuple) -> str:
+    """Name the misspelt field, the likeliest intended one, and every field allowed there."""
+    holder: Any = Scenario
+    for part in loc[:-1]:
+        holder = _step(holder, part)
+    members = [m for m in get_args(holder) if m is not NoneType] if get_origin(holder) in (Union, UnionType) else [holder]
+    if len(members) != 1 or not (isinstance(members[0], type) and issubclass(members[0], BaseModel)):
+        return f"unknown field '{loc[-1]}' (is it misspelled?)"
+    allowed = [info.alias or name for name, info in members[0].model_fields.items()]
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+    guess = f"did you mean '{close[0]}'? " if close else ""
+    return f"unknown field '{loc[-1]}'; {guess}allowed here: {', '.join(allowed)}"
+
+
 def _describe(error: dict) -> str:
     kind = error["type"]
     value = error.get("input")
     if kind == "extra_forbidden":
-        return "unknown field (is it misspelled?)"
+        return _unknown_field(error["loc"])
     if kind == "missing":
         return "required field is missing"
-    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        return "unknown distribution: 'dist' must be one of fixed, exponential, lognormal, gamma, empirical"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"must be a mapping of fields (name: value lines), not {type(value).__name__} {_shown(value)}"
+    if kind == "union_tag_not_found":
+        return "'dist' is missing: give one of fixed, exponential, lognormal, gamma, empirical"
+    if kind == "union_tag_invalid":
+        return f"unknown distribution {error['ctx']['tag']!r}: 'dist' must be one of fixed, exponential, lognormal, gamma, empirical"
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
-    shown = repr(value) if not isinstance(value, (dict, list)) else None
-    if shown is not None and len(shown) > 60:
-        shown = shown[:57] + "..."
-    return f"{message} (got {shown})" if shown is not None and kind != "value_error" else message
+    if isinstance(value, (dict, list)) or kind == "value_error":
+        return message
+    return f"{message} (got {_shown(value)})"
+
+
+def _shown(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def validate(data: dict, file: str | Path, origins: dict[tuple, Path] | None = None) -> Scenario:

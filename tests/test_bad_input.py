@@ -1,0 +1,203 @@
+"""Bad scenario files end with a clear message naming the file and the field, exit status 2 and nothing written.
+
+The corpus in tests/bad_inputs/ holds one small file per kind of mistake
+(most change one thing in the baseline through `extends:`); EXPECTED says what
+the message must name. Files too big or too strange to commit are generated
+here. Every case goes through `load_scenario` and through the command's own
+entry point (`run_scenario.main`, in this process, so the whole corpus stays
+fast); a sample of each kind also runs as a real `python run_scenario.py`
+process to check its exit status and that no traceback ever reaches the user.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.scenario import MAX_FILE_BYTES, ScenarioError, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(__file__).resolve().parent / "bad_inputs"
+PYTHON_PAYLOAD_MARK = Path("/tmp/pwned")
+
+# file (without .yaml) -> (field path the message names, fragment of the problem it states)
+EXPECTED: dict[str, tuple[str, str]] = {
+    "syntax_unclosed_bracket": ("", "invalid YAML at line 3"),
+    "syntax_bad_indent": ("", "invalid YAML at line 4"),
+    "syntax_tab_indent": ("", "invalid YAML at line 3, column 1"),
+    "wrong_type_beds_text": ("services.acute.beds", "valid integer"),
+    "wrong_type_section_scalar": ("services.acute", "must be a mapping of fields"),
+    "wrong_type_list_for_mapping": ("need_groups.mild.discharge_pathway", "must be a mapping of fields (name: value lines), not list"),
+    "wrong_type_yes_for_number": ("services.acute.beds", "yes/no/on/off/true/false"),
+    "wrong_type_fractional_beds": ("services.acute.beds", "fractional part"),
+    "wrong_type_multipliers_length": ("demand.weekday_multipliers", "at least 7 items"),
+    "unknown_key_typo_beds": ("services.acute.bedz", "did you mean 'beds'?"),
+    "unknown_key_top_level": ("demmand", "did you mean 'demand'?"),
+    "unknown_key_in_distribution": ("services.reablement.los_days.sdd", "did you mean 'sd'?"),
+    "unknown_capacity_word": ("services.home_care.capacity", "'unlimitted'"),
+    "out_of_range_probability": ("services.urgent_response.success_probability", "less than or equal to 1"),
+    "out_of_range_negative_probability": ("referral.ucr_share_suitable", "greater than or equal to 0"),
+    "out_of_range_horizon_zero": ("run.horizon_days", "greater than or equal to 1"),
+    "out_of_range_replications_zero": ("run.replications", "greater than or equal to 1"),
+    "out_of_range_demand_huge": ("demand.crises_per_year", "less than or equal to 10000000"),
+    "out_of_range_demand_infinite": ("demand.crises_per_year", "finite number"),
+    "out_of_range_not_a_number": ("services.urgent_response.give_up_hours", "finite number"),
+    "negative_capacity": ("services.community_beds.beds", "greater than or equal to 0 (got -10)"),
+    "negative_duration_fixed": ("services.acute.los_days.value", "greater than or equal to 0 (got -3)"),
+    "negative_give_up_hours": ("services.urgent_response.give_up_hours", "greater than 0 (got -4)"),
+    "negative_unit_cost": ("costs.acute.gbp", "greater than or equal to 0"),
+    "probabilities_pathway_sum": ("discharge.pathway_1", "must sum to 1, they sum to 0.9"),
+    "probabilities_outcomes_sum": ("services.reablement.outcomes", "must sum to 1, they sum to 1.15"),
+    "probabilities_group_shares_sum": ("need_groups", "shares must sum to 1"),
+    "probabilities_funding_above_one": ("funding", "above 1"),
+    "lognormal_median_above_mean": ("services.reablement.los_days", "median (25.0) must be below mean (21.0)"),
+    "lognormal_sd_zero": ("services.acute.los_days.sd", "greater than 0"),
+    "lognormal_sd_and_median": ("services.reablement.los_days", "exactly one of 'sd' or 'median'"),
+    "lognormal_overflow": ("services.acute.los_days", "finite, non-negative durations"),
+    "gamma_sd_negative": ("services.acute.los_days.sd", "greater than 0"),
+    "exponential_mean_zero": ("services.acute.los_days.mean", "greater than 0"),
+    "empirical_weights_mismatch": ("services.acute.los_days", "'weights' has 2 entries but 'values' has 3"),
+    "empirical_no_values": ("services.acute.los_days.values", "at least 1 item"),
+    "unknown_distribution": ("services.acute.los_days", "unknown distribution 'weibull'"),
+    "distribution_dist_null": ("services.acute.los_days", "'dist' must be one of"),
+    "cost_unit_not_allowed": ("costs", "acute.per is 'hour'"),
+    "cost_unknown_payer": ("costs.acute.payer", "'treasury'"),
+    "invalid_date": ("", "month must be in 1..12"),
+    "sources_unknown_field": ("sources", "services.acute.bedz"),
+    "name_empty": ("name", "at least 1 character"),
+    "missing_sections": ("services", "required field is missing"),
+    "missing_field_in_group": ("need_groups.frail.discharge_pathway", "required field is missing"),
+    "extends_missing_file": ("extends", "'no_such_parent.yaml' not found"),
+    "extends_circular_a": ("extends", "circular extends"),
+    "extends_circular_b": ("extends", "circular extends"),
+    "extends_self": ("extends", "circular extends: extends_self.yaml -> extends_self.yaml"),
+    "extends_not_text": ("extends", "must be the path of another scenario file"),
+    "extends_folder": ("extends", "'../bad_inputs' is a folder, not a scenario file"),
+    "inherited_bad_parent": ("services.acute.beds", "(got -1)"),
+    "inherited_bad_child": ("services.acute.beds", "value set in inherited_bad_parent.yaml"),
+    "empty_file": ("", "the file is empty"),
+    "comments_only": ("", "the file is empty"),
+    "top_level_list": ("", "top level must be a mapping of fields, not list"),
+    "top_level_scalar": ("", "top level must be a mapping of fields, not str"),
+    "non_text_key": ("", "every key must be text; found 1"),
+    "duplicate_keys": ("", "the key 'beds' appears twice"),
+    "duplicate_top_level": ("", "the key 'name' appears twice"),
+    "python_object_apply": ("", "tags that build objects are not allowed"),
+    "python_object_new": ("", "tags that build objects are not allowed"),
+    "python_name": ("", "tags that build objects are not allowed"),
+    "unknown_local_tag": ("", "tags that build objects are not allowed"),
+    "yaml_bomb_aliases": ("", "expands to more than 200,000 values"),
+}
+
+# One of each kind, run as a real process (each costs a Python start-up).
+AS_PROCESS = (
+    "syntax_unclosed_bracket", "unknown_key_typo_beds", "probabilities_pathway_sum", "inherited_bad_child",
+    "python_object_apply",
+)
+
+
+def _generated(folder: Path) -> dict[str, tuple[Path, str, str]]:
+    """Cases made on the fly: name -> (file, field, fragment)."""
+    cases: dict[str, tuple[Path, str, str]] = {}
+
+    def make(name: str, data: bytes, field: str, fragment: str) -> None:
+        path = folder / f"{name}.yaml"
+        path.write_bytes(data)
+        cases[name] = (path, field, fragment)
+
+    make("binary_png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "", "not a text file")
+    make("latin1_text", "name: Southend caf\xe9\n".encode("latin-1"), "", "not UTF-8 text")
+    make("utf16_text", "name: utf16\n".encode("utf-16"), "", "not a text file")
+    make("huge_file", b"# padding\n" * (MAX_FILE_BYTES // 10 + 1), "", f"a scenario may be at most {MAX_FILE_BYTES:,}")
+    make("deep_nesting", b"a: " + b"[" * 5000 + b"]" * 5000 + b"\n", "", "nested too deeply")
+    make("wide_alias_bomb", b"a: &a [" + b"x," * 999 + b"x]\nb: [" + b"*a," * 999 + b"*a]\n", "", "alias bomb")
+    cases["missing_file"] = (folder / "no_such_scenario.yaml", "", "file not found")
+    (folder / "a_folder.yaml").mkdir()
+    cases["folder_not_file"] = (folder / "a_folder.yaml", "", "is a folder")
+    return cases
+
+
+def _run_main(argv: list[str], capsys) -> tuple[int, str]:
+    spec = importlib.util.spec_from_file_location("run_scenario", ROOT / "run_scenario.py")
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    capsys.readouterr()
+    status = cli.main(argv)
+    return status, capsys.readouterr().err
+
+
+def _assert_clear(message: str, file: Path, field: str, fragment: str) -> None:
+    assert file.name in message, f"the message does not name the file {file.name}: {message}"
+    assert f": {field}" in message, f"the message does not name the field {field}: {message}"
+    assert fragment in message, f"expected '{fragment}' in: {message}"
+    assert "Traceback" not in message
+
+
+def test_every_corpus_file_has_an_expected_message():
+    on_disk = {p.stem for p in CORPUS.glob("*.yaml")}
+    assert on_disk == set(EXPECTED), f"unlisted: {on_disk - set(EXPECTED)}; missing: {set(EXPECTED) - on_disk}"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_corpus_file_is_refused_by_the_loader_with_a_clear_message(name, reliability_tally):
+    field, fragment = EXPECTED[name]
+    path = CORPUS / f"{name}.yaml"
+    PYTHON_PAYLOAD_MARK.unlink(missing_ok=True)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    reliability_tally["bad inputs tried"] += 1
+    _assert_clear(str(caught.value), path, field, fragment)
+    assert not PYTHON_PAYLOAD_MARK.exists(), "a YAML tag ran code"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_corpus_file_makes_the_command_exit_2_and_write_nothing(name, tmp_path, capsys, reliability_tally):
+    field, fragment = EXPECTED[name]
+    path = CORPUS / f"{name}.yaml"
+    out = tmp_path / "out"
+    status, stderr = _run_main([str(path), "--out", str(out)], capsys)
+    reliability_tally["bad inputs tried"] += 1
+    assert status == 2
+    assert stderr.startswith("error: ")
+    _assert_clear(stderr, path, field, fragment)
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_generated_bad_files_are_refused_by_the_loader_and_the_command(tmp_path, capsys, reliability_tally):
+    (tmp_path / "inputs").mkdir()
+    cases = _generated(tmp_path / "inputs")
+    for name, (path, field, fragment) in cases.items():
+        with pytest.raises(ScenarioError) as caught:
+            load_scenario(path)
+        _assert_clear(str(caught.value), path, field, fragment)
+        out = tmp_path / f"out-{name}"
+        status, stderr = _run_main([str(path), "--out", str(out)], capsys)
+        assert status == 2, name
+        _assert_clear(stderr, path, field, fragment)
+        assert not out.exists(), name
+        reliability_tally["bad inputs tried"] += 2
+
+
+@pytest.mark.parametrize("name", AS_PROCESS)
+def test_real_command_exits_2_without_a_traceback(name, tmp_path, reliability_tally):
+    field, fragment = EXPECTED[name]
+    path = CORPUS / f"{name}.yaml"
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "run_scenario.py"), str(path), "--out", str(out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    reliability_tally["bad inputs tried"] += 1
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+    _assert_clear(done.stderr, path, field, fragment)
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
