@@ -85,4 +85,6 @@ def cost_lines(model: "Model") -> list[CostLine]:
         per = PER_DAYS[price.per]
         amounts = {k: v / per for k, v in getattr(s, name).committed_days.items()}
         lines += _means_tested(model, name, price, amounts, f"{price.per}s")
-    return lines
+    from sim.places import out_of_area_lines  # here: sim.places reads cost lines per place
+
+    return lines + out_of_area_lines(model)

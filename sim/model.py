@@ -12,7 +12,9 @@ import simpy
 from sim import invariants
 from sim.demand import arrival_times, daily_rates
 from sim.events import apply_capacity_events
+from sim.initial_state import place_initial_state
 from sim.patient import People, Person, journey
+from sim.places import Places
 from sim.result import collect
 from sim.scenario import Scenario
 from sim.services.acute import Acute
@@ -68,6 +70,15 @@ class Census:
     died: int = 0
     long_term_care_ended: int = 0
 
+    def leave(self, how: str) -> None:
+        self.inside -= 1
+        if how == "home":
+            self.left_home += 1
+        elif how == "died":
+            self.died += 1
+        else:
+            self.long_term_care_ended += 1
+
 
 class Model:
     def __init__(self, scenario: Scenario, replication: int = 0, seed: int | None = None):
@@ -91,6 +102,7 @@ class Model:
         self.days = int(math.ceil(self.end))
         self.rates = daily_rates(scenario, self.days + 1)
         self.daily = np.zeros((self.days, len(ServiceSet.NAMES), 3))
+        self.places = Places(self)
 
     # --- decisions the model makes for a person ----------------------------------
 
@@ -99,23 +111,17 @@ class Model:
         return person.u_refer < share
 
     def leave(self, person: Person, how: str) -> None:
-        census = self.census
-        census.inside -= 1
-        if how == "home":
-            census.left_home += 1
-        elif how == "died":
-            census.died += 1
-        else:
-            census.long_term_care_ended += 1
+        self.census.leave(how)
+        self.places.left(person, how)
 
     # --- processes --------------------------------------------------------------------
 
     def _crises(self):
-        env, people, census = self.env, self.people, self.census
+        env, people, census, places = self.env, self.people, self.census, self.places
         arrivals = self.streams.uniform("arrivals")
         for t in arrival_times(self.rates, arrivals, self.end):
             yield env.timeout(t - env.now)
-            person = people.new("system")
+            person = people.new(places.arrive())
             census.entered += 1
             census.inside += 1
             if t >= self.measure_from:
@@ -139,9 +145,10 @@ class Model:
         # Before the census, so that the census of a day shows that day's capacity changes.
         self.env.process(apply_capacity_events(self))
         self.env.process(self._census_each_day())
+        if self.places.many:
+            self.env.process(self.places.census_each_day())
         self.env.run(until=self.end)
-        for service in self.services:
-            service.close()
+        self.places.close()
         result = collect(self)
         invariants.check(self, result)
         return result

@@ -117,19 +117,25 @@ class People:
         person.package_factor = 1.0
 
 
-def journey(model: "Model", person: Person):
-    """From a crisis at home to wherever the person ends up: the story, one step at a time."""
-    services = model.services
+def journey(model: "Model", person: Person, where: str = "crisis", holding: "Service | None" = None):
+    """From a crisis at home to wherever the person ends up: the story, one step at a time.
+
+    People already in the system when the simulation starts (sim.initial_state)
+    join the story at `where`, perhaps `holding` a place: "acute" is the rest
+    of an acute stay under way.
+    """
+    locality = model.places[person.place]
+    services = locality.services
     flows = model.flows
-    where = "hospital"
-    if model.referred_to_ucr(person):
-        flows.count("crisis", "urgent_response")
-        where = yield from services.urgent_response.respond(person)
-        flows.count("urgent_response", "ED" if where == "hospital" else where)
-    else:
-        flows.count("crisis", "ED")
+    if where == "crisis":
+        where = "hospital"
+        if model.referred_to_ucr(person):
+            flows.count("crisis", "urgent_response")
+            where = yield from services.urgent_response.respond(person)
+            flows.count("urgent_response", "ED" if where == "hospital" else where)
+        else:
+            flows.count("crisis", "ED")
     readmission = False
-    holding = None
     while True:
         if where == "hospital":
             flows.count("ED", "acute")
@@ -145,7 +151,7 @@ def journey(model: "Model", person: Person):
         if where == "care_home":
             where = person.choose(model.care_home_split, person.u_care_home_type)
         if where in Assessment.PLACEMENTS:
-            where = model.assessment.decide(person, where)
+            where = locality.assessment.decide(person, where)
         if where in ("home", "died", "end", "readmitted"):
             if holding is not None:
                 holding.left(person)

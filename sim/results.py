@@ -12,6 +12,17 @@ Tables (all long format, one row per observation):
 - flows: role, replication, source, target, people
 - costs: role, replication, service, payer, basis, activity, activity_unit, unit_cost_gbp, cost_gbp
 - stays: role, replication, service, stay_days   (completed stays, for distributions)
+
+Derived tables (computed from the above on first use; see sim.intervals and sim.compare):
+- summary:     role, kpi, label, unit, replications, mean, sd, ci_low, ci_high, half_width,
+               relative_half_width   (95% Student-t CI across replications)
+- comparison:  measure, unit, kind, payer, mean, ci_low, ci_high, replications, who
+               (only with a comparator; positive = better for the scenario: gains and savings;
+               kind is outcome, cash-releasing, capacity freed or all; payer nhs, council,
+               self_funder or all)
+- differences: kpi, label, unit, scenario_mean, comparator_mean, difference_mean, ci_low,
+               ci_high, replications   (paired, scenario - comparator)
+sim.store writes a ResultSet to a results folder and reads it back (`sim.store.load`).
 """
 
 from __future__ import annotations
@@ -42,6 +53,30 @@ class ResultSet:
     @property
     def roles(self) -> list[str]:
         return [r for r in ROLES if r in self.scenarios] + [r for r in self.scenarios if r not in ROLES]
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        from sim.intervals import summarise
+
+        return self._derived("summary", lambda: summarise(self.kpis))
+
+    @property
+    def comparison(self) -> pd.DataFrame:
+        from sim.compare import comparison
+
+        return self._derived("comparison", lambda: comparison(self))
+
+    @property
+    def differences(self) -> pd.DataFrame:
+        from sim.compare import differences
+
+        return self._derived("differences", lambda: differences(self))
+
+    def _derived(self, name: str, build) -> pd.DataFrame:
+        cache = self.__dict__.setdefault("_derived_tables", {})
+        if name not in cache:
+            cache[name] = build()
+        return cache[name]
 
     def kpi_table(self, role: str = "scenario") -> pd.DataFrame:
         """One row per replication, one column per KPI."""

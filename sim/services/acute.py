@@ -50,10 +50,10 @@ class Acute(Service):
             self.ed_attendances += 1
             if readmission:
                 self.readmissions += 1
-        arrived = env.now
-        yield self.slots.request()
-        self.entered(person, env.now - arrived)
-        if self.measuring:
+        yield self.slots.request(person)
+        admitted = env.now
+        self.entered(person, admitted - arrived)
+        if admitted >= self.measure_from:
             if person.ucr_would_succeed:
                 self.avoidable_by_ucr += 1
             if person.ucr_would_succeed or person.avoidable_other:

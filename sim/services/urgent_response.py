@@ -46,7 +46,7 @@ class UrgentResponse(Service):
         if measuring:
             self.referrals += 1
         asked = env.now
-        place = self.slots.request()
+        place = self.slots.request(person)
         if not place.triggered:
             yield place | env.timeout(self.give_up)
             if not place.triggered:

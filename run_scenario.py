@@ -1,0 +1,256 @@
+#!/usr/bin/env python
+"""Run a scenario (and compare it with another), print key results with 95% CIs, write a results folder.
+
+    python run_scenario.py scenarios/connect.yaml --compare scenarios/baseline.yaml
+    python run_scenario.py scenarios/baseline.yaml --precision 0.05 --max-replications 50
+    python run_scenario.py scenarios/connect.yaml --shard 0/4 --out results/connect-shard-0
+    python run_scenario.py merge results/connect-shard-* --out results/connect
+    python run_scenario.py crn scenarios/connect.yaml --compare scenarios/baseline.yaml
+
+Exit status: 0 done; 1 the run failed; 2 bad input (nothing written); 130 interrupted
+(finished replications are kept: run again with --resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+BAD_INPUT = 2
+RESULTS = Path("results")
+
+
+class BadInput(Exception):
+    """An option or file the run cannot use; the message says which and why."""
+
+
+def _positive(name: str, minimum: int = 1):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, not '{text}'") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{name} must be at least {minimum}, not {value}")
+        return value
+    return parse
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--precision must be a number such as 0.05, not '{text}'") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"--precision is a share of the mean between 0 and 1 (0.05 = 5%), not {value}")
+    return value
+
+
+def _shard(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"--shard must look like i/n (e.g. 0/4), not '{text}'")
+    index, count = int(match[1]), int(match[2])
+    if count < 1 or index >= count:
+        raise argparse.ArgumentTypeError(f"--shard {text}: the index i runs from 0 to n-1")
+    return index, count
+
+
+def _dask(text: str) -> str:
+    if text == "local" or re.fullmatch(r"(tcp|tls)://[\w.\-\[\]:]+:\d+", text):
+        return text
+    raise argparse.ArgumentTypeError(f"--dask must be 'local' or a scheduler address like tcp://host:8786, not '{text}'")
+
+
+def run_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="run_scenario.py",
+        description="Run a care-pathway scenario and write its results folder. "
+                    "Subcommands: 'merge DIR... --out DIR' joins shards; 'crn SCENARIO --compare OTHER' "
+                    "measures what common random numbers gain.",
+    )
+    p.add_argument("scenario", type=Path, help="scenario YAML file")
+    p.add_argument("--compare", type=Path, metavar="OTHER.yaml", help="comparator scenario (default: its comparator:)")
+    p.add_argument("--no-compare", action="store_true", help="ignore the scenario's comparator:")
+    count = p.add_mutually_exclusive_group()
+    count.add_argument("--replications", "-r", type=_positive("--replications"), metavar="N",
+                       help="number of replications (default: the scenario's run.replications)")
+    count.add_argument("--precision", type=_share, metavar="SHARE",
+                       help="add replications until every chosen KPI's 95%% CI half-width is within "
+                            "this share of its mean (e.g. 0.05)")
+    p.add_argument("--max-replications", type=_positive("--max-replications", 3), default=50, metavar="N",
+                   help="cap for --precision (default 50)")
+    p.add_argument("--precision-kpis", metavar="KPI,KPI", help="KPIs --precision watches (default: acute admissions, "
+                   "acute occupancy, delayed bed-days, total cost)")
+    p.add_argument("--seed", type=_positive("--seed", 0), metavar="S", help="random seed (default: run.seed)")
+    p.add_argument("--horizon", type=_positive("--horizon"), metavar="DAYS", help="measured period, days")
+    p.add_argument("--warmup", type=_positive("--warmup", 0), metavar="DAYS", help="warm-up before measuring, days")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="results folder (default: results/<scenario>[-vs-<comparator>])")
+    p.add_argument("--workers", type=_positive("--workers"), metavar="N", help="worker processes (default: all cores)")
+    p.add_argument("--dask", type=_dask, metavar="local|tcp://HOST:PORT",
+                   help="run on Dask: 'local' starts a cluster on this machine (loopback), or join a scheduler")
+    p.add_argument("--shard", type=_shard, metavar="i/n", help="run only replications r with r %% n == i")
+    p.add_argument("--resume", action="store_true", help="keep replications an interrupted run finished")
+    p.add_argument("--no-report", action="store_true", help="do not write the HTML report")
+    return p
+
+
+def merge_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run_scenario.py merge", description="Join shards' results folders into one.")
+    p.add_argument("folders", type=Path, nargs="+", help="results folders written with --shard")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the joined results")
+    p.add_argument("--no-report", action="store_true", help="do not write the HTML report")
+    return p
+
+
+def crn_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run_scenario.py crn",
+                                description="Variance of paired differences with common random numbers "
+                                            "against independent streams.")
+    p.add_argument("scenario", type=Path)
+    p.add_argument("--compare", type=Path, required=True, metavar="OTHER.yaml")
+    p.add_argument("--replications", "-r", type=_positive("--replications", 3), default=20, metavar="N")
+    p.add_argument("--workers", type=_positive("--workers"), metavar="N")
+    return p
+
+
+def _default_out(scenario: Path, comparator: Path | None, shard: tuple[int, int] | None) -> Path:
+    name = scenario.stem + (f"-vs-{comparator.stem}" if comparator else "")
+    if shard:
+        name += f"-shard-{shard[0]}-of-{shard[1]}"
+    return RESULTS / name
+
+
+def _check_kpis(text: str | None) -> tuple[str, ...] | None:
+    from sim.kpis import describe
+
+    if text is None:
+        return None
+    names = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in names if describe(k)[1] == ""]
+    if not names or unknown:
+        raise BadInput(f"--precision-kpis: unknown KPI {', '.join(unknown) or '(none given)'}; see docs/outputs.md")
+    return names
+
+
+def _write_report(console: Console, resultset, folder: Path) -> None:
+    if importlib.util.find_spec("sim.report") is None:
+        return
+    write_report = getattr(importlib.import_module("sim.report"), "write_report", None)
+    if write_report is None:
+        return
+    path = write_report(resultset, folder)
+    console.print(f"Report: {path}")
+
+
+def _executor(workers, dask, tasks):
+    from sim.executors import make_executor
+
+    try:
+        return make_executor(workers, dask, tasks=tasks)
+    except OSError as exc:
+        raise BadInput(f"--dask {dask}: cannot reach the scheduler ({exc})") from None
+
+
+def main_run(argv: list[str], console: Console) -> int:
+    args = run_parser().parse_args(argv)
+    from sim import api
+    from sim.cli_output import ProgressBar, print_results
+    from sim.experiment import run_experiment
+    from sim.scenario import comparator_path, load_scenario
+    from sim.store import StoreError, check_writable
+
+    if args.shard and args.precision:
+        raise BadInput("--shard runs a fixed set of replications: use --replications, not --precision")
+    if args.max_replications != 50 and args.precision is None:
+        raise BadInput("--max-replications only applies with --precision")
+    kpis = _check_kpis(args.precision_kpis)
+    main = load_scenario(args.scenario)
+    compare_path = args.compare
+    if compare_path is None and not args.no_compare and main.comparator is not None:
+        compare_path = comparator_path(main)
+    comparator = load_scenario(compare_path) if compare_path else None
+    scenarios = api.prepare(main, comparator, use_comparator=False, seed=args.seed, horizon=args.horizon,
+                            warmup=args.warmup, replications=args.replications)
+    out = args.out or _default_out(args.scenario, compare_path, args.shard)
+    try:
+        check_writable(out)
+    except StoreError as exc:
+        raise BadInput(f"--out: {exc}") from None
+    plan = api.make_plan(scenarios["scenario"], args.precision, args.max_replications, kpis, args.shard)
+    executor = _executor(args.workers, args.dask, api.task_estimate(plan) * len(scenarios))
+    try:
+        with ProgressBar(Console(stderr=True)) as bar:
+            resultset = run_experiment(scenarios, plan, executor=executor, folder=out, resume=args.resume,
+                                           progress=bar, manifest_extra={"command": ["run_scenario.py", *argv]})
+    except StoreError as exc:
+        raise BadInput(f"--out: {exc}") from None
+    finally:
+        executor.close()
+    print_results(console, resultset)
+    if resultset.manifest.get("resumed_replications"):
+        console.print(f"Resumed: {resultset.manifest['resumed_replications']} replications reused from the earlier run.")
+    console.print(f"Results written to {out}/")
+    if not args.no_report:
+        _write_report(console, resultset, out)
+    return 0
+
+
+def main_merge(argv: list[str], console: Console) -> int:
+    args = merge_parser().parse_args(argv)
+    from sim import api
+    from sim.cli_output import print_results
+    from sim.store import StoreError
+
+    try:
+        resultset = api.merge(args.folders, args.out)
+    except StoreError as exc:
+        raise BadInput(str(exc)) from None
+    print_results(console, resultset)
+    console.print(f"Results of {len(args.folders)} shards written to {args.out}/")
+    if not args.no_report:
+        _write_report(console, resultset, args.out)
+    return 0
+
+
+def main_crn(argv: list[str], console: Console) -> int:
+    args = crn_parser().parse_args(argv)
+    from sim import api
+    from sim.cli_output import crn_table
+
+    frame = api.crn(args.scenario, args.compare, replications=args.replications, workers=args.workers)
+    console.print(crn_table(frame))
+    console.print(f"{args.replications} replications each way; independent = comparator seed offset.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    console = Console()
+    errors = Console(stderr=True)
+    from sim.scenario import ScenarioError
+
+    commands = {"merge": main_merge, "crn": main_crn}
+    command = commands.get(argv[0]) if argv else None
+    try:
+        if command:
+            return command(argv[1:], console)
+        return main_run(argv, console)
+    except (ScenarioError, BadInput) as exc:
+        # soft_wrap: one line per problem, so logs and grep see the whole "file: field: problem".
+        errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return BAD_INPUT
+    except KeyboardInterrupt:
+        errors.print("interrupted: finished replications are kept; run again with --resume to continue")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

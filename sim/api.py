@@ -1,0 +1,131 @@
+"""The command line as Python functions, for notebooks: same arguments, same results, DataFrames back.
+
+    from sim import api
+    rs = api.run("scenarios/connect.yaml", compare="scenarios/baseline.yaml", replications=10)
+    rs.summary        # every KPI: mean and 95% CI
+    rs.comparison     # savings and gains with 95% CIs, by payer
+    rs.kpis, rs.daily # per-replication tables (see sim.results)
+
+In a script (not a notebook) that runs on several worker processes, call these
+from under `if __name__ == "__main__":`, as multiprocessing requires.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sim.executors import make_executor
+from sim.experiment import Plan, Precision, Progress, crn_effect, merge_shards, run_experiment
+from sim.results import ResultSet
+from sim.scenario import Scenario, comparator_path, load_scenario
+from sim.store import load
+
+ScenarioLike = Scenario | str | Path
+
+
+def scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file (raises sim.scenario.ScenarioError)."""
+    return load_scenario(path)
+
+
+def _as_scenario(value: ScenarioLike) -> Scenario:
+    return value if isinstance(value, Scenario) else load_scenario(value)
+
+
+def prepare(
+    main: ScenarioLike,
+    compare: ScenarioLike | None = None,
+    *,
+    use_comparator: bool = True,
+    seed: int | None = None,
+    horizon: int | None = None,
+    warmup: int | None = None,
+    replications: int | None = None,
+) -> dict[str, Scenario]:
+    """The scenarios of a run by role, with run settings overridden and shared.
+
+    The comparator is `compare`, or the scenario's own `comparator:` unless `use_comparator`
+    is False. It runs with the scenario's run settings (horizon, warm-up, seed, start date),
+    so that the two are paired replication by replication.
+    """
+    scen = _as_scenario(main)
+    changes = {key: value for key, value in (
+        ("run.seed", seed), ("run.horizon_days", horizon), ("run.warmup_days", warmup),
+        ("run.replications", replications)) if value is not None}
+    if changes:
+        scen = scen.with_changes(changes)
+    roles = {"scenario": scen}
+    if compare is None and use_comparator and scen.comparator is not None:
+        compare = comparator_path(scen)
+    if compare is not None:
+        roles["comparator"] = _as_scenario(compare).with_changes({"run": scen.resolved["run"]})
+    return roles
+
+
+def run(
+    main: ScenarioLike,
+    compare: ScenarioLike | None = None,
+    *,
+    use_comparator: bool = True,
+    replications: int | None = None,
+    precision: float | None = None,
+    max_replications: int = 50,
+    precision_kpis: tuple[str, ...] | None = None,
+    seed: int | None = None,
+    horizon: int | None = None,
+    warmup: int | None = None,
+    workers: int | None = None,
+    dask: str | None = None,
+    shard: tuple[int, int] | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    progress: Progress | None = None,
+) -> ResultSet:
+    """Run an experiment (and comparison); write a results folder if `out` is given."""
+    scenarios = prepare(main, compare, use_comparator=use_comparator, seed=seed, horizon=horizon, warmup=warmup,
+                        replications=replications)
+    plan = make_plan(scenarios["scenario"], precision, max_replications, precision_kpis, shard)
+    executor = make_executor(workers, dask, tasks=task_estimate(plan) * len(scenarios))
+    try:
+        return run_experiment(scenarios, plan, executor=executor, folder=Path(out) if out else None,
+                              resume=resume, progress=progress)
+    finally:
+        executor.close()
+
+
+def make_plan(scen: Scenario, precision: float | None, max_replications: int,
+              precision_kpis: tuple[str, ...] | None, shard: tuple[int, int] | None) -> Plan:
+    if precision is None:
+        return Plan(replications=scen.run.replications, shard=shard)
+    rule = Precision(target=precision, max_replications=max_replications)
+    if precision_kpis:
+        rule = Precision(target=precision, max_replications=max_replications, kpis=tuple(precision_kpis))
+    return Plan(precision=rule, shard=shard)
+
+
+def task_estimate(plan: Plan) -> int:
+    if plan.precision is not None:
+        return plan.precision.max_replications
+    return len(plan.mine(range(plan.replications)))
+
+
+def results(folder: str | Path) -> ResultSet:
+    """Open a complete results folder written by the command line or by `run`."""
+    return load(folder)
+
+
+def merge(folders: list[str | Path], out: str | Path) -> ResultSet:
+    """Join shards' results folders into one (as `run_scenario.py merge`)."""
+    return merge_shards([Path(f) for f in folders], Path(out))
+
+
+def crn(main: ScenarioLike, compare: ScenarioLike, replications: int = 20, workers: int | None = None) -> pd.DataFrame:
+    """How much common random numbers narrow a comparison: variance of paired differences, CRN vs independent."""
+    scenarios = prepare(main, compare)
+    executor = make_executor(workers, tasks=replications * 2)
+    try:
+        return crn_effect(scenarios["scenario"], scenarios["comparator"], replications, executor=executor)
+    finally:
+        executor.close()

@@ -1,0 +1,172 @@
+"""A scenario against its comparator: paired differences, savings by payer, cash against capacity.
+
+Replication *i* of both scenarios meets the same crises and the same luck
+(common random numbers), so the difference is taken replication by
+replication and its 95% CI comes from the spread of those paired differences.
+
+Savings are split two ways:
+- by payer (NHS, council, self-funders), so a saving to one that is a cost to
+  another shows as costs moved between payers, not as a saving;
+- into cash-releasing savings (fewer new long-term placements and packages,
+  whose whole committed cost is avoided, and fewer reablement episodes) and
+  capacity freed (bed-days and attendances in services whose staff and beds
+  are paid for anyway: the money only comes back if capacity is closed).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from sim.costs import PAYERS
+from sim.intervals import interval_row
+from sim.kpis import describe
+from sim.results import ResultSet
+
+CASH_RELEASING = "cash-releasing"
+CAPACITY_FREED = "capacity freed"
+SAVING_KIND = {
+    "home_care": CASH_RELEASING,
+    "residential_care": CASH_RELEASING,
+    "nursing_care": CASH_RELEASING,
+    "reablement": CASH_RELEASING,
+    "acute": CAPACITY_FREED,
+    "community_beds": CAPACITY_FREED,
+    "temporary_residential": CAPACITY_FREED,
+    "ed_attendance": CAPACITY_FREED,
+    "urgent_response": CAPACITY_FREED,
+}
+PAYER_NAMES = {"nhs": "NHS", "council": "council", "self_funder": "self-funders", "all": "all payers"}
+
+# (measure, unit, KPIs added together, sign): sign +1 when more in the scenario is the gain,
+# -1 when less in the scenario is the gain (something avoided or saved).
+OUTCOMES: list[tuple[str, str, tuple[str, ...], int]] = [
+    ("Admissions avoided", "people", ("acute.admissions",), -1),
+    ("ED attendances avoided", "people", ("ed.attendances",), -1),
+    ("Acute bed-days saved", "bed-days", ("acute.occupancy_mean",), -1),
+    ("Community hospital bed-days saved", "bed-days", ("community_beds.occupancy_mean",), -1),
+    ("Temporary residential bed-days saved", "bed-days", ("temporary_residential.occupancy_mean",), -1),
+    ("Delayed bed-days saved", "bed-days", ("delayed.bed_days",), -1),
+    ("More people going home from hospital", "people", ("pathway.P0", "pathway.P1"), +1),
+    ("More people with independent outcomes", "people", ("people.better_outcomes",), +1),
+    ("Permanent care home admissions avoided", "people", ("care_home.permanent_admissions",), -1),
+    ("New home care packages avoided", "people", ("home_care.packages",), -1),
+]
+PER_DAY = {"acute.occupancy_mean", "community_beds.occupancy_mean", "temporary_residential.occupancy_mean"}
+
+
+def _paired(rs: ResultSet) -> tuple[pd.DataFrame, pd.DataFrame]:
+    scen, comp = rs.kpi_table("scenario"), rs.kpi_table("comparator")
+    if list(scen.index) != list(comp.index):
+        raise ValueError("the scenario and its comparator must have the same replications to be paired")
+    return scen, comp
+
+
+def differences(rs: ResultSet) -> pd.DataFrame:
+    """Every KPI: scenario mean, comparator mean and the paired difference (scenario - comparator)."""
+    scen, comp = _paired(rs)
+    rows = []
+    for kpi in scen.columns:
+        if kpi not in comp.columns:
+            continue
+        label, unit, _ = describe(kpi)
+        diff = interval_row(scen[kpi] - comp[kpi])
+        rows.append({
+            "kpi": kpi, "label": label, "unit": unit,
+            "scenario_mean": float(scen[kpi].mean()), "comparator_mean": float(comp[kpi].mean()),
+            "difference_mean": diff["mean"], "ci_low": diff["ci_low"], "ci_high": diff["ci_high"],
+            "replications": diff["replications"],
+        })
+    return pd.DataFrame(rows)
+
+
+def outcome_gains(rs: ResultSet) -> dict[str, np.ndarray]:
+    """Per replication, each headline outcome as a gain of the scenario over the comparator."""
+    scen, comp = _paired(rs)
+    horizon = rs.scenarios["scenario"].run.horizon_days
+    out = {}
+    for measure, _, kpis, sign in OUTCOMES:
+        scale = horizon if kpis[0] in PER_DAY else 1.0  # mean occupancy x days = bed-days
+        diff = sum(scen[k] - comp[k] for k in kpis) * scale
+        out[measure] = (sign * diff).to_numpy(dtype=float)
+    return out
+
+
+def cost_matrix(rs: ResultSet, role: str) -> pd.DataFrame:
+    """Cost per replication (rows) by (kind, payer) (columns), GBP, zeros included."""
+    costs = rs.costs[rs.costs["role"] == role].assign(kind=lambda d: d["service"].map(SAVING_KIND))
+    unknown = sorted(set(costs.loc[costs["kind"].isna(), "service"]))
+    if unknown:
+        raise ValueError(f"no saving kind for cost lines of {unknown}; add them to sim.compare.SAVING_KIND")
+    table = costs.pivot_table(index="replication", columns=["kind", "payer"], values="cost_gbp",
+                              aggfunc="sum", fill_value=0.0)
+    columns = pd.MultiIndex.from_product([[CASH_RELEASING, CAPACITY_FREED], list(PAYERS)])
+    reps = sorted(rs.kpis.loc[rs.kpis["role"] == role, "replication"].unique())
+    return table.reindex(index=reps, columns=columns, fill_value=0.0)
+
+
+def _columns(kind: str, payer: str) -> list[tuple[str, str]]:
+    kinds = [CASH_RELEASING, CAPACITY_FREED] if kind == "all" else [kind]
+    payers = list(PAYERS) if payer == "all" else [payer]
+    return [(k, p) for k in kinds for p in payers]
+
+
+def savings(rs: ResultSet) -> dict[tuple[str, str], np.ndarray]:
+    """Per replication, comparator cost - scenario cost by (kind or 'all', payer or 'all'), GBP.
+
+    Only (kind, payer) pairs with some cost in either scenario are kept: the NHS, for
+    instance, pays for no long-term care, so it has no cash-releasing line of zeros.
+    """
+    scen, comp = cost_matrix(rs, "scenario"), cost_matrix(rs, "comparator")
+    out = {}
+    for kind in (CASH_RELEASING, CAPACITY_FREED, "all"):
+        for payer in (*PAYERS, "all"):
+            cols = _columns(kind, payer)
+            if kind != "all" and not (scen[cols].to_numpy().any() or comp[cols].to_numpy().any()):
+                continue
+            out[(kind, payer)] = (comp[cols].sum(axis=1) - scen[cols].sum(axis=1)).to_numpy(dtype=float)
+    return out
+
+
+def _verdict(row: dict, payer: str) -> str:
+    who = PAYER_NAMES[payer]
+    low, high = row["ci_low"], row["ci_high"]
+    if math.isnan(low):
+        return f"{who}: {'saves' if row['mean'] > 0 else 'pays more' if row['mean'] < 0 else 'no change'} (one replication)"
+    if low > 0:
+        return f"{who} saves"
+    if high < 0:
+        return f"{who} pays more"
+    return "no clear change"
+
+
+def comparison(rs: ResultSet) -> pd.DataFrame:
+    """Headline table: outcomes gained and money saved (positive = better), each with a 95% CI."""
+    rows = []
+    units = {m: u for m, u, _, _ in OUTCOMES}
+    for measure, gains in outcome_gains(rs).items():
+        r = interval_row(gains)
+        rows.append({"measure": measure, "unit": units[measure], "kind": "outcome", "payer": "",
+                     "mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                     "replications": r["replications"], "who": ""})
+    for (kind, payer), saved in savings(rs).items():
+        r = interval_row(saved)
+        label = "Saving" if kind == "all" else f"Saving, {kind}"
+        rows.append({"measure": f"{label}: {PAYER_NAMES[payer]}", "unit": "GBP", "kind": kind, "payer": payer,
+                     "mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                     "replications": r["replications"], "who": _verdict(r, payer)})
+    return pd.DataFrame(rows)
+
+
+def cost_shifts(table: pd.DataFrame) -> list[str]:
+    """Sentences naming costs moved: a payer that clearly pays more while another clearly saves."""
+    totals = table[(table["kind"] == "all") & (table["payer"].isin(PAYERS))]
+    savers = totals[totals["ci_low"] > 0]
+    payers = totals[totals["ci_high"] < 0]
+    return [
+        f"Costs move from {PAYER_NAMES[s.payer]} to {PAYER_NAMES[p.payer]}: {PAYER_NAMES[s.payer]} saves "
+        f"£{s['mean']:,.0f} while {PAYER_NAMES[p.payer]} pays £{-p['mean']:,.0f} more"
+        for _, s in savers.iterrows() for _, p in payers.iterrows()
+    ]

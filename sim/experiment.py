@@ -1,0 +1,320 @@
+"""Experiments: many replications of one scenario (and its comparator), summarised with 95% CIs.
+
+The number of replications is either given, or chosen by the sequential
+procedure of Hoad, Robinson and Davies (2010, JORS 61:1632): add replications
+until the 95% CI half-width of every chosen KPI is within a target share of its
+mean, and stays there for a few more replications (the look-ahead), with a cap.
+Replication *i* of every role uses the streams (seed, i): the scenario and its
+comparator meet the same luck (common random numbers), and a replication's
+numbers never depend on which worker ran it or when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import platform
+import subprocess
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from sim.executors import Executor, Task, make_executor, scenario_json
+from sim.intervals import confidence_interval, relative
+from sim.kpis import describe
+from sim.results import ROLES, ResultSet
+from sim.scenario import Scenario
+from sim.store import TABLES, Store, StoreError, assemble, check_writable, load, normalise, scenario_entry
+
+DEFAULT_PRECISION_KPIS = ("acute.admissions", "acute.occupancy_mean", "delayed.bed_days", "cost.total")
+PACKAGES = ("care-pathway-sim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "pyyaml")
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Hoad-Robinson-Davies stopping rule for the number of replications."""
+
+    target: float = 0.05
+    kpis: tuple[str, ...] = DEFAULT_PRECISION_KPIS
+    min_replications: int = 3
+    max_replications: int = 50
+    look_ahead: int = 5
+
+    def look_ahead_at(self, n: int) -> int:
+        return self.look_ahead if n <= 100 else math.floor(self.look_ahead * n / 100)
+
+    def achieved(self, tables: list[pd.DataFrame], n: int) -> bool:
+        for table in tables:
+            for kpi in self.kpis:
+                mean, low, high = confidence_interval(table[kpi].to_numpy()[:n])
+                if math.isnan(low) or relative((high - low) / 2, mean) > self.target:
+                    return False
+        return True
+
+    def decide(self, tables: list[pd.DataFrame]) -> tuple[int, int] | None:
+        """(replications to use, first n achieving the precision or 0) once known, else None for more.
+
+        `tables` hold replications 0..available-1 of each role (rows in order, a column per KPI).
+        """
+        available = min(len(t) for t in tables)
+        for n in range(self.min_replications, available + 1):
+            if not self.achieved(tables, n):
+                continue
+            confirm = min(n + self.look_ahead_at(n), self.max_replications)
+            if confirm > available:
+                return None
+            if all(self.achieved(tables, m) for m in range(n + 1, confirm + 1)):
+                return (confirm, n)
+        return (available, 0) if available >= self.max_replications else None
+
+
+class Progress:
+    """What an experiment reports as it goes; the CLI shows it as a progress bar."""
+
+    def begin(self, total: int, done: int) -> None:
+        pass
+
+    def advance(self) -> None:
+        pass
+
+
+def _git_commit() -> dict[str, str | bool | None]:
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip() != ""
+        return {"commit": commit, "uncommitted_changes": dirty}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "uncommitted_changes": None}
+
+
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many replications, which of them this process runs, and with which seeds."""
+
+    replications: int | None = None       # fixed number; None with precision = sequential
+    precision: Precision | None = None
+    shard: tuple[int, int] | None = None  # (index from 0, count): this process runs rep % count == index
+
+    def __post_init__(self):
+        if self.precision is not None and self.shard is not None:
+            raise ValueError("a shard runs a fixed set of replications: give a number of replications, not a precision")
+        if self.shard is not None and not 0 <= self.shard[0] < self.shard[1]:
+            raise ValueError(f"shard {self.shard[0]}/{self.shard[1]}: the index must be from 0 to {self.shard[1] - 1}")
+
+    def mine(self, reps: range) -> list[int]:
+        if self.shard is None:
+            return list(reps)
+        index, count = self.shard
+        return [r for r in reps if r % count == index]
+
+    def describe(self) -> dict:
+        return {
+            "replications": self.replications,
+            "precision": asdict(self.precision) if self.precision else None,
+            "shard": f"{self.shard[0]}/{self.shard[1]}" if self.shard else None,
+        }
+
+
+def run_experiment(
+    scenarios: dict[str, Scenario],
+    plan: Plan | None = None,
+    *,
+    seeds: dict[str, int] | None = None,
+    executor: Executor | None = None,
+    folder: Path | None = None,
+    resume: bool = False,
+    progress: Progress | None = None,
+    manifest_extra: dict | None = None,
+) -> ResultSet:
+    """Run every role's scenario for the planned replications; write a results folder if given one.
+
+    `seeds` defaults to each scenario's run.seed; give a comparator another seed to run it on
+    independent streams (no common random numbers).
+    """
+    first = scenarios.get("scenario") or next(iter(scenarios.values()))
+    plan = plan or Plan(replications=first.run.replications)
+    if plan.replications is None and plan.precision is None:
+        plan = Plan(replications=first.run.replications, shard=plan.shard)
+    seeds = seeds or {role: s.run.seed for role, s in scenarios.items()}
+    progress = progress or Progress()
+    roles = [r for r in ROLES if r in scenarios] + [r for r in scenarios if r not in ROLES]
+    texts = {role: scenario_json(scenarios[role]) for role in roles}
+    manifest = {
+        "identity": {"scenarios": {r: scenarios[r].content_hash() for r in roles}, "seeds": seeds, **plan.describe()},
+        "scenarios": {r: scenario_entry(scenarios[r]) for r in roles},
+        "seed": seeds[roles[0]],
+        "seeds": seeds,
+        **plan.describe(),
+        "started_utc": _now(),
+        "status": "running",
+        "git": _git_commit(),
+        "packages": _versions(),
+        **(manifest_extra or {}),
+    }
+    store = Store(folder) if folder is not None else None
+    if store and resume and store.is_complete() and store.same_run(manifest):
+        return load(folder)
+    finished = store.start(manifest, resume) if store else set()
+    parts: dict[tuple[str, int], dict[str, pd.DataFrame]] = {}
+    reused = 0
+    own_executor = executor is None
+    target = plan.replications if plan.precision is None else plan.precision.min_replications
+    executor = executor or make_executor(tasks=target * len(roles))
+    manifest["executor"] = {"backend": executor.name, "workers": executor.workers}
+
+    def ensure(reps: list[int]) -> None:
+        nonlocal reused
+        needed = [(role, rep) for rep in reps for role in roles if (role, rep) not in parts]
+        for key in [k for k in needed if k in finished]:
+            parts[key] = store.read_part(*key)
+            reused += 1
+        tasks = [Task(texts[role], role, rep, seeds[role]) for role, rep in needed if (role, rep) not in parts]
+        progress.begin(len(parts) + len(tasks), len(parts))
+        for task, tables in executor.run(tasks):
+            if store:
+                store.write_part(task.role, task.replication, tables)
+            parts[task.key] = tables
+            progress.advance()
+
+    try:
+        if plan.precision is None:
+            reps = plan.mine(range(plan.replications))
+            ensure(reps)
+            precision_result = None
+        else:
+            precision = plan.precision
+            step = max(1, executor.workers)
+            n = precision.min_replications
+            while True:
+                ensure(list(range(n)))
+                tables = [_kpi_matrix(parts, role, n) for role in roles]
+                decision = precision.decide(tables)
+                if decision is not None:
+                    break
+                n = min(precision.max_replications, n + step)
+            used, first_n = decision
+            reps = list(range(used))
+            precision_result = {"replications_used": used, "achieved_at": first_n or None,
+                                "achieved": first_n > 0}
+    finally:
+        if own_executor:
+            executor.close()
+
+    tables = assemble({k: parts[k] for k in parts if k[1] in set(reps)}, roles, reps)
+    manifest.update({
+        "replications": len(reps) if plan.shard is None else plan.replications,
+        "replication_numbers": reps,
+        "resumed_replications": reused,
+        "precision_result": precision_result,
+        "finished_utc": _now(),
+        "status": "complete",
+    })
+    resultset = ResultSet(scenarios=dict(scenarios), manifest=manifest, folder=folder, **tables)
+    if store:
+        store.finish(resultset, manifest, output_tables(resultset))
+    return resultset
+
+
+def _kpi_matrix(parts: dict, role: str, n: int) -> pd.DataFrame:
+    frames = [parts[(role, rep)]["kpis"] for rep in range(n)]
+    long = pd.concat(frames, ignore_index=True)
+    return long.pivot(index="replication", columns="kpi", values="value").sort_index()
+
+
+def output_tables(resultset: ResultSet) -> dict[str, pd.DataFrame]:
+    """The CSV files of a results folder, by file name."""
+    out = {"summary.csv": resultset.summary}
+    if "comparator" in resultset.scenarios and "scenario" in resultset.scenarios:
+        out["comparison.csv"] = resultset.comparison
+        out["differences.csv"] = resultset.differences
+    return out
+
+
+def merge_shards(folders: list[Path], out: Path) -> ResultSet:
+    """Join the results folders of shards of one run into the folder of the whole run."""
+    shards = [load(f) for f in folders]
+    identities = [{k: v for k, v in s.manifest["identity"].items() if k != "shard"} for s in shards]
+    if any(i != identities[0] for i in identities):
+        raise StoreError("the folders hold shards of different runs (scenario, seed or replications differ)")
+    total = shards[0].manifest["replications"]
+    numbers = sorted(r for s in shards for r in s.manifest["replication_numbers"])
+    if numbers != list(range(total)):
+        missing = sorted(set(range(total)) - set(numbers))
+        twice = sorted({r for r in numbers if numbers.count(r) > 1})
+        raise StoreError(f"the shards do not make up replications 0-{total - 1} once each "
+                         f"(missing {missing[:10]}, repeated {twice[:10]})")
+    check_writable(out)
+    first = shards[0]
+    roles = first.roles
+    order = {role: i for i, role in enumerate(roles)}
+    tables = {}
+    for name in TABLES:
+        joined = pd.concat([getattr(s, name) for s in shards], ignore_index=True)
+        key = joined["role"].map(order) * (total + 1) + joined["replication"]
+        tables[name] = normalise(name, joined.iloc[key.argsort(kind="stable")])
+    manifest = {k: v for k, v in first.manifest.items() if k not in ("shard", "executor")}
+    manifest.update({
+        "identity": {**identities[0], "shard": None},
+        "shard": None,
+        "replication_numbers": list(range(total)),
+        "merged_from": [str(Path(f)) for f in folders],
+        "executor": {"backend": "shards", "workers": len(shards)},
+        "started_utc": min(s.manifest["started_utc"] for s in shards),
+        "finished_utc": _now(),
+        "resumed_replications": 0,
+    })
+    resultset = ResultSet(scenarios=first.scenarios, manifest=manifest, folder=out, **tables)
+    store = Store(out)
+    store.clear()
+    out.mkdir(parents=True, exist_ok=True)
+    store.finish(resultset, manifest, output_tables(resultset))
+    return resultset
+
+
+INDEPENDENT_SEED_OFFSET = 1_000_003
+
+
+def crn_effect(scenario: Scenario, comparator: Scenario, replications: int,
+               kpis: tuple[str, ...] = DEFAULT_PRECISION_KPIS, executor: Executor | None = None) -> pd.DataFrame:
+    """Variance of the paired difference with common random numbers and with independent streams.
+
+    Independent streams: the comparator runs with its seed moved by a fixed offset, so its
+    replication i meets different crises and luck from the scenario's replication i.
+    """
+    scenarios = {"scenario": scenario, "comparator": comparator}
+    plan = Plan(replications=replications)
+    seed = scenario.run.seed
+    runs = {
+        "crn": run_experiment(scenarios, plan, seeds={"scenario": seed, "comparator": seed}, executor=executor),
+        "independent": run_experiment(scenarios, plan, executor=executor,
+                                      seeds={"scenario": seed, "comparator": seed + INDEPENDENT_SEED_OFFSET}),
+    }
+    rows = []
+    for kpi in kpis:
+        label, unit, _ = describe(kpi)
+        var = {name: float((rs.kpi_table("scenario")[kpi] - rs.kpi_table("comparator")[kpi]).var(ddof=1))
+               for name, rs in runs.items()}
+        rows.append({"kpi": kpi, "label": label, "unit": unit, "variance_crn": var["crn"],
+                     "variance_independent": var["independent"],
+                     "ratio": var["independent"] / var["crn"] if var["crn"] else math.inf})
+    return pd.DataFrame(rows)

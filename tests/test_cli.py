@@ -1,0 +1,181 @@
+"""The command line: tables with intervals, results folders, bad input refused with nothing written, kill and resume."""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import pytest
+from experiment_helpers import assert_same_tables, write_scenarios
+
+from sim import api
+from sim.store import COMPLETE, load
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("run_scenario", ROOT / "run_scenario.py")
+run_scenario = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(run_scenario)
+
+
+def _exit_code(argv: list[str]) -> int:
+    """The exit status, whether main returns it or argparse exits with it."""
+    try:
+        return run_scenario.main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
+@pytest.fixture
+def here(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")
+    write_scenarios(tmp_path)
+    return tmp_path
+
+
+def test_comparison_prints_tables_with_intervals_and_writes_the_folder(here, capsys):
+    assert run_scenario.main(["more-ucr.yaml", "--workers", "1", "--no-report"]) == 0
+    out = capsys.readouterr().out
+    folder = here / "results" / "more-ucr-vs-tiny"   # comparator: taken from the scenario file
+    assert "mean (95% CI) over 4 replications" in out
+    assert "Admissions avoided" in out and "who saves / pays" in out and "Saving: all payers" in out
+    assert f"Results written to results{os.sep}more-ucr-vs-tiny" in out
+    for name in ("kpis.parquet", "daily.parquet", "summary.csv", "comparison.csv", "manifest.json", COMPLETE):
+        assert (folder / name).exists(), name
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["scenarios"]["comparator"]["name"] == "Tiny baseline"
+    assert manifest["command"][1:] == ["more-ucr.yaml", "--workers", "1", "--no-report"]
+    # The notebook API gives the same numbers for the same scenario and seed.
+    notebook = api.run("more-ucr.yaml", workers=1)
+    assert_same_tables(notebook, load(folder))
+
+
+def test_options_override_the_scenario(here, capsys):
+    code = run_scenario.main(["tiny.yaml", "--compare", "more-ucr.yaml", "--replications", "2", "--seed", "5",
+                              "--horizon", "60", "--warmup", "10", "--out", "custom", "--workers", "1", "--no-report"])
+    assert code == 0
+    rs = load(here / "custom")
+    assert rs.manifest["seed"] == 5 and rs.manifest["replications"] == 2
+    for role in ("scenario", "comparator"):       # the comparator runs with the scenario's settings
+        assert rs.scenarios[role].run.horizon_days == 60 and rs.scenarios[role].run.warmup_days == 10
+    assert rs.daily["day"].max() == 59 and rs.daily["day"].min() == -10
+    assert run_scenario.main(["more-ucr.yaml", "--no-compare", "-r", "2", "--workers", "1", "--no-report"]) == 0
+    assert load(here / "results" / "more-ucr").roles == ["scenario"]
+
+
+BAD_OPTIONS = [
+    (["--shard", "3/3"], "--shard"),
+    (["--shard", "x"], "--shard"),
+    (["--precision", "1.5"], "--precision"),
+    (["--precision", "0.05", "--shard", "0/2"], "--shard"),
+    (["--replications", "0"], "--replications"),
+    (["--replications", "3", "--precision", "0.05"], "--precision"),
+    (["--max-replications", "10"], "--max-replications"),
+    (["--precision", "0.1", "--precision-kpis", "acute.nonsense"], "acute.nonsense"),
+    (["--dask", "somewhere"], "--dask"),
+    (["--horizon", "-3"], "--horizon"),
+    (["--out", "a-file.txt"], "a-file.txt"),
+    (["--out", "."], "not results"),
+]
+
+
+@pytest.mark.parametrize(("options", "named"), BAD_OPTIONS)
+def test_bad_options_exit_2_naming_the_option_and_write_nothing(here, capsys, options, named, reliability_tally):
+    (here / "a-file.txt").write_text("not a folder")
+    before = sorted(p.name for p in here.iterdir())
+    assert _exit_code(["more-ucr.yaml", "--workers", "1", "--no-report", *options]) == 2
+    assert named in capsys.readouterr().err
+    assert sorted(p.name for p in here.iterdir()) == before
+    reliability_tally["bad inputs tried"] += 1
+
+
+@pytest.mark.parametrize(("file", "text", "named"), [
+    ("more-ucr.yaml", "extends: tiny.yaml\nname: x\nreferal: {multiplier: 2}\n", "referal"),
+    ("more-ucr.yaml", "extends: tiny.yaml\nname: x\ncomparator: broken.yaml\n", "broken.yaml"),
+    ("more-ucr.yaml", "extends: tiny.yaml\nname: x\nrun: {replications: many}\n", "run.replications"),
+])
+def test_bad_scenarios_exit_2_naming_file_and_field_and_write_nothing(here, capsys, file, text, named,
+                                                                       reliability_tally):
+    (here / file).write_text(text)
+    (here / "broken.yaml").write_text("extends: tiny.yaml\nservices: {acute: {beds: -1}}\n")
+    assert run_scenario.main([file, "--workers", "1", "--no-report"]) == 2
+    err = capsys.readouterr().err
+    assert named in err and err.startswith("error: ")
+    assert not (here / "results").exists()
+    reliability_tally["bad inputs tried"] += 1
+
+
+def test_missing_comparator_file_is_named(here, capsys):
+    assert run_scenario.main(["tiny.yaml", "--compare", "nowhere.yaml", "--no-report"]) == 2
+    err = capsys.readouterr().err
+    assert "nowhere.yaml" in err and "file not found" in err
+    assert not (here / "results").exists()
+
+
+def test_shards_and_merge_from_the_command_line_match_one_run(here, capsys):
+    common = ["more-ucr.yaml", "--workers", "1", "--no-report", "-r", "3"]
+    assert run_scenario.main([*common, "--out", "whole"]) == 0
+    for i in range(2):
+        assert run_scenario.main([*common, "--shard", f"{i}/2"]) == 0
+    shards = sorted((here / "results").glob("more-ucr-vs-tiny-shard-*"))
+    assert [p.name for p in shards] == ["more-ucr-vs-tiny-shard-0-of-2", "more-ucr-vs-tiny-shard-1-of-2"]
+    assert run_scenario.main(["merge", *map(str, shards), "--out", "merged", "--no-report"]) == 0
+    assert_same_tables(load(here / "whole"), load(here / "merged"))
+    assert (here / "whole" / "summary.csv").read_bytes() == (here / "merged" / "summary.csv").read_bytes()
+    assert run_scenario.main(["merge", str(shards[0]), "--out", "half", "--no-report"]) == 2
+    assert "missing [1]" in capsys.readouterr().err
+
+
+def test_the_report_is_written_when_the_report_module_is_there(here, capsys, monkeypatch):
+    calls = []
+    fake = types.ModuleType("sim.report")
+    fake.__spec__ = importlib.machinery.ModuleSpec("sim.report", None)
+
+    def write_report(resultset, folder):
+        calls.append((resultset.manifest["replications"], Path(folder)))
+        (Path(folder) / "report.html").write_text("<html></html>")
+        return Path(folder) / "report.html"
+
+    fake.write_report = write_report
+    monkeypatch.setitem(sys.modules, "sim.report", fake)
+    assert run_scenario.main(["tiny.yaml", "-r", "2", "--workers", "1", "--out", "r"]) == 0
+    assert calls == [(2, Path("r"))]
+    assert f"Report: r{os.sep}report.html" in capsys.readouterr().out
+    assert run_scenario.main(["tiny.yaml", "-r", "2", "--workers", "1", "--out", "r", "--no-report"]) == 0
+    assert len(calls) == 1
+
+
+def test_a_killed_run_resumes_to_identical_results(here, reliability_tally):
+    command = [sys.executable, str(ROOT / "run_scenario.py"), "more-ucr.yaml", "-r", "8", "--workers", "1",
+               "--no-report", "--out", "killed"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    process = subprocess.Popen(command, cwd=here, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parts = here / "killed" / "parts"
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if parts.is_dir() and len([p for p in parts.iterdir() if not p.name.startswith(".")]) >= 3:
+                break
+            time.sleep(0.02)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert not (here / "killed" / COMPLETE).exists(), "the run finished before it could be killed"
+    finished = len([p for p in parts.iterdir() if not p.name.startswith(".")])
+    assert 3 <= finished < 16
+    assert run_scenario.main(["more-ucr.yaml", "-r", "8", "--workers", "1", "--no-report", "--out", "killed",
+                              "--resume"]) == 0
+    resumed = load(here / "killed")
+    assert resumed.manifest["resumed_replications"] == finished
+    assert run_scenario.main(["more-ucr.yaml", "-r", "8", "--workers", "1", "--no-report", "--out", "clean"]) == 0
+    assert_same_tables(resumed, load(here / "clean"))
+    assert (here / "killed" / "comparison.csv").read_bytes() == (here / "clean" / "comparison.csv").read_bytes()
+    reliability_tally["kills survived"] += 1

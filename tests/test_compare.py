@@ -1,0 +1,90 @@
+"""Paired comparisons: zero against itself, CRN narrowing differences, savings by payer and kind."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from experiment_helpers import tiny
+
+from sim.compare import CAPACITY_FREED, CASH_RELEASING, OUTCOMES, comparison, cost_shifts, differences
+from sim.executors import SerialExecutor
+from sim.experiment import Plan, crn_effect, run_experiment
+from sim.results import ResultSet
+
+
+def test_a_scenario_compared_with_itself_differs_by_exactly_zero():
+    s = tiny()
+    rs = run_experiment({"scenario": s, "comparator": s}, Plan(replications=3), executor=SerialExecutor())
+    diff = differences(rs).dropna(subset=["difference_mean"])
+    assert len(diff) > 100
+    assert (diff["difference_mean"] == 0).all()
+    with_ci = diff.dropna(subset=["ci_low"])     # a share defined in only one replication has no CI
+    assert len(with_ci) > 100
+    assert ((with_ci["ci_low"] == 0) & (with_ci["ci_high"] == 0)).all()
+    table = comparison(rs)
+    assert (table["mean"] == 0).all() and (table["ci_low"] == 0).all() and (table["ci_high"] == 0).all()
+    assert set(table.loc[table["kind"] != "outcome", "who"]) == {"no clear change"}
+
+
+def test_common_random_numbers_shrink_the_variance_of_a_small_change():
+    base = tiny()
+    change = base.with_changes({"referral.multiplier": 1.3})
+    effect = crn_effect(change, base, replications=10, executor=SerialExecutor()).set_index("kpi")
+    # Measured on this scenario: ratios of about 25 to 160. Independent streams add the
+    # whole replication-to-replication noise of both runs to every difference.
+    assert (effect["ratio"] > 10).all(), effect
+    assert (effect["variance_crn"] > 0).all()   # the change does change something
+
+
+def _fake_resultset(costs: list[tuple[str, str, str, int, float]], replications: int = 3) -> ResultSet:
+    """A ResultSet with every headline KPI at zero and the given cost lines (role, service, payer, rep, GBP)."""
+    kpis = sorted({k for _, _, ks, _ in OUTCOMES for k in ks})
+    rows = [(role, rep, kpi, 0.0) for role in ("scenario", "comparator") for rep in range(replications) for kpi in kpis]
+    cost_rows = [(role, rep, service, payer, "b", 1.0, "u", gbp, gbp) for role, service, payer, rep, gbp in costs]
+    empty = pd.DataFrame()
+    s = tiny()
+    return ResultSet(
+        scenarios={"scenario": s, "comparator": s},
+        kpis=pd.DataFrame(rows, columns=["role", "replication", "kpi", "value"]),
+        costs=pd.DataFrame(cost_rows, columns=["role", "replication", "service", "payer", "basis", "activity",
+                                               "activity_unit", "unit_cost_gbp", "cost_gbp"]),
+        daily=empty, flows=empty, stays=empty,
+    )
+
+
+def test_savings_split_by_payer_and_into_cash_and_capacity():
+    lines = []
+    for rep in range(3):
+        # Comparator: 10 acute bed-days' worth for the NHS, a care home place for the council.
+        lines += [("comparator", "acute", "nhs", rep, 1000.0), ("comparator", "residential_care", "council", rep, 500.0)]
+        # Scenario: fewer acute days, no care home, but more reablement (council) and a self-funded package.
+        lines += [("scenario", "acute", "nhs", rep, 600.0 + rep), ("scenario", "reablement", "council", rep, 800.0),
+                  ("scenario", "home_care", "self_funder", rep, 50.0)]
+    table = comparison(_fake_resultset(lines)).set_index(["kind", "payer"])
+    assert table.loc[(CAPACITY_FREED, "nhs"), "mean"] == pytest.approx(399.0)
+    assert table.loc[(CAPACITY_FREED, "nhs"), "who"] == "NHS saves"
+    assert table.loc[(CASH_RELEASING, "council"), "mean"] == pytest.approx(-300.0)   # 500 saved, 800 spent
+    assert table.loc[(CASH_RELEASING, "council"), "who"] == "council pays more"
+    assert table.loc[(CASH_RELEASING, "self_funder"), "mean"] == pytest.approx(-50.0)
+    assert table.loc[("all", "all"), "mean"] == pytest.approx(49.0)
+    assert ("cash-releasing", "nhs") not in table.index     # the NHS pays for no long-term care here
+    assert table.loc[(CASH_RELEASING, "council"), "ci_low"] == table.loc[(CASH_RELEASING, "council"), "ci_high"]
+    shifts = cost_shifts(table.reset_index())
+    assert shifts == [
+        "Costs move from NHS to council: NHS saves £399 while council pays £300 more",
+        "Costs move from NHS to self-funders: NHS saves £399 while self-funders pays £50 more",
+    ]
+
+
+def test_outcomes_are_gains_of_the_scenario_with_bed_days_from_occupancy():
+    s = tiny()
+    change = s.with_changes({"services.acute.los_days": {"dist": "lognormal", "mean": 5.0, "sd": 6.0}})
+    rs = run_experiment({"scenario": change, "comparator": s}, Plan(replications=3), executor=SerialExecutor())
+    table = comparison(rs).set_index("measure")
+    scen, comp = rs.kpi_table("scenario"), rs.kpi_table("comparator")
+    horizon = s.run.horizon_days
+    expected = ((comp["acute.occupancy_mean"] - scen["acute.occupancy_mean"]) * horizon).mean()
+    assert table.loc["Acute bed-days saved", "mean"] == pytest.approx(expected)
+    assert table.loc["Acute bed-days saved", "mean"] > 0          # shorter stays use fewer bed-days
+    assert table.loc["Admissions avoided", "mean"] == pytest.approx(
+        (comp["acute.admissions"] - scen["acute.admissions"]).mean())

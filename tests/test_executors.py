@@ -1,0 +1,87 @@
+"""Every backend gives the same results bit for bit: serial, 2 processes, Dask on loopback, shards merged."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from experiment_helpers import assert_same_tables, tiny
+
+from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor, Task, make_executor, run_one, scenario_json
+from sim.experiment import Plan, merge_shards, run_experiment
+from sim.store import StoreError, load
+
+REPLICATIONS = 5
+
+
+def _scenarios():
+    s = tiny()
+    return {"scenario": s.with_changes({"referral.multiplier": 1.5}), "comparator": s}
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("serial")
+    run_experiment(_scenarios(), Plan(replications=REPLICATIONS), executor=SerialExecutor(), folder=folder)
+    return folder
+
+
+def _same_folder(a, b) -> None:
+    assert_same_tables(load(a), load(b))
+    for name in ("summary.csv", "comparison.csv", "differences.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_run_one_is_picklable_and_repeatable():
+    task = Task(scenario_json(tiny()), "scenario", 2, 7)
+    assert pickle.loads(pickle.dumps(run_one)) is run_one
+    first, again = run_one(*task.__dict__.values()), run_one(*task.__dict__.values())
+    for name in first:
+        assert first[name].equals(again[name])
+    assert set(first["kpis"]["replication"]) == {2}
+
+
+def test_two_processes_give_identical_results(serial, tmp_path):
+    executor = ProcessExecutor(2)
+    try:
+        run_experiment(_scenarios(), Plan(replications=REPLICATIONS), executor=executor, folder=tmp_path)
+    finally:
+        executor.close()
+    _same_folder(serial, tmp_path)
+
+
+def test_dask_local_cluster_gives_identical_results(serial, tmp_path):
+    pytest.importorskip("distributed")
+    executor = DaskExecutor("local", 2)
+    try:
+        assert executor.workers == 2
+        run_experiment(_scenarios(), Plan(replications=REPLICATIONS), executor=executor, folder=tmp_path)
+    finally:
+        executor.close()
+    _same_folder(serial, tmp_path)
+
+
+def test_shards_merged_give_identical_results(serial, tmp_path):
+    shards = []
+    for index in range(3):
+        folder = tmp_path / f"shard-{index}"
+        run_experiment(_scenarios(), Plan(replications=REPLICATIONS, shard=(index, 3)), executor=SerialExecutor(),
+                       folder=folder)
+        shards.append(folder)
+    assert load(shards[0]).manifest["replication_numbers"] == [0, 3]
+    merged = merge_shards(shards, tmp_path / "merged")
+    assert merged.manifest["replication_numbers"] == list(range(REPLICATIONS))
+    _same_folder(serial, tmp_path / "merged")
+    with pytest.raises(StoreError, match="missing \\[1, 4\\]"):
+        merge_shards([shards[0], shards[2]], tmp_path / "incomplete")
+    assert not (tmp_path / "incomplete").exists()
+
+
+def test_executor_choice():
+    assert isinstance(make_executor(workers=4, tasks=1), SerialExecutor)
+    assert isinstance(make_executor(workers=1, tasks=10), SerialExecutor)
+    pool = make_executor(workers=2, tasks=10)
+    try:
+        assert isinstance(pool, ProcessExecutor) and pool.workers == 2
+    finally:
+        pool.close()
