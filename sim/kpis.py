@@ -92,6 +92,8 @@ SERVICE_MEASURES = {
     "los_p90": ("90th centile length of stay", "days", ""),
     "delayed_bed_days": ("delayed days", "days", "days here waiting to move on"),
     "capacity": ("capacity", "places", "at the end of the run; inf = unlimited; visit-hours a day for a workforce"),
+    "out_of_area_placements": ("placements out of area", "people",
+                               "residents given a place in another place (sharing: pooled or overflow)"),
     "visit_hours_mean": ("visit-hours delivered a day", "hours", "with a workforce: mean staff visit-hours used a day"),
     "cost": ("cost", "GBP", "all payers"),
 }
@@ -101,6 +103,10 @@ def describe(name: str) -> tuple[str, str, str]:
     """Label, unit and description of a KPI name."""
     if name in KPIS:
         return KPIS[name]
+    if name.startswith("place."):
+        place, _, kpi = name[len("place."):].partition(".")
+        label, unit, desc = describe(kpi)
+        return (f"{place.replace('_', ' ').title()}: {label}", unit, desc) if unit else (name, "", "")
     service, _, measure = name.partition(".")
     if service in SERVICE_LABELS:
         if measure.startswith("delayed_bed_days."):
@@ -192,6 +198,8 @@ def compute(model: "Model", cost_lines: list[CostLine]) -> dict[str, float]:
             k[f"{name}.visit_hours_mean"] = slots.area_hours / horizon
             k[f"{name}.utilisation"] = slots.area_hours / horizon / slots.capacity if slots.capacity else math.nan
         k[f"{name}.delayed_bed_days"] = sum(service.delayed_days.values())
+        if name in model.scenario.sharing:
+            k[f"{name}.out_of_area_placements"] = slots.placed_away
         for reason, days in sorted(service.delayed_days.items()):
             k[f"{name}.delayed_bed_days.{reason}"] = days
     by_payer = dict.fromkeys(PAYERS, 0.0)

@@ -25,6 +25,8 @@ class ReplicationResult:
     flows: dict[tuple[str, str], int]
     costs: list[CostLine]
     stays: dict[str, np.ndarray] = field(default_factory=dict)  # completed stays per service, days
+    # With places: day, place, service, occupancy, queue, capacity (`daily` holds the system's sums)
+    daily_by_place: pd.DataFrame | None = None
 
     def costs_frame(self) -> pd.DataFrame:
         return pd.DataFrame([c.__dict__ for c in self.costs])
@@ -35,6 +37,7 @@ def collect(model: "Model") -> ReplicationResult:
 
     lines = cost_lines(model)
     kpis = compute(model, lines)
+    kpis.update(model.places.kpis())
     days, services, _ = model.daily.shape
     daily = pd.DataFrame(
         {
@@ -54,4 +57,5 @@ def collect(model: "Model") -> ReplicationResult:
         flows=dict(model.flows.counts),
         costs=lines,
         stays={svc.name: np.asarray(svc.stays) for svc in model.services},
+        daily_by_place=model.places.daily_frame(int(model.measure_from)),
     )

@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 from pathlib import Path
 from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -503,6 +504,115 @@ class ServiceLevel(Strict):
         return f"{self.kpi} {'>=' if self.at_least is not None else '<='} {self.at_least if self.at_least is not None else self.at_most:g}"
 
 
+# --- places: localities with their own demand and capacity (sim/places.py, docs/places.md) ---------
+
+PLACE_NAME = r"^[a-z][a-z0-9_]*$"
+
+
+class PlaceBeds(Strict):
+    beds: Capacity
+
+    _cap = field_validator("beds", mode="before")(_capacity)
+
+
+class PlaceCaseload(Strict):
+    capacity: Capacity
+
+    _cap = field_validator("capacity", mode="before")(_capacity)
+
+
+class PlaceServices(Strict):
+    """Capacities a place sets itself; a service left out gets the place's share of the system capacity."""
+
+    urgent_response: PlaceCaseload | None = None
+    acute: PlaceBeds | None = None
+    reablement: PlaceCaseload | None = None
+    community_beds: PlaceBeds | None = None
+    temporary_residential: PlaceBeds | None = None
+    home_care: PlaceCaseload | None = None
+    residential_care: PlaceCaseload | None = None
+    nursing_care: PlaceCaseload | None = None
+
+
+class Place(Strict):
+    demand_share: Probability | None = Field(None, description="share of the system's crises arising here")
+    crises_per_year: NonNegative | None = Field(None, le=10_000_000, description="this place's crises a year")
+    services: PlaceServices = Field(default_factory=PlaceServices)
+
+    @model_validator(mode="after")
+    def _one_demand(self):
+        if (self.demand_share is None) == (self.crises_per_year is None):
+            raise ValueError("give either demand_share or crises_per_year (set the other to null)")
+        return self
+
+
+class Sharing(Strict):
+    """How places share one service: each its own (local), one capacity for all (pooled), or overflow."""
+
+    mode: Literal["local", "pooled", "overflow"] = "local"
+    out_of_area_cost_gbp: NonNegative = Field(0.0, description="charged for each placement outside the person's place")
+    after_hours: NonNegative = Field(
+        0.0, description="overflow: hours a person waits for their own place before taking one elsewhere"
+    )
+
+    @model_validator(mode="after")
+    def _after_only_for_overflow(self):
+        if self.after_hours and self.mode != "overflow":
+            raise ValueError(f"after_hours applies to mode overflow only (mode is {self.mode})")
+        return self
+
+
+# --- the state at the start (sim/initial_state.py, docs/warm-up.md) -----------------------------
+
+
+class ServiceState(Strict):
+    """People in one service when the simulation starts: in a place, and waiting for one."""
+
+    occupied: int = Field(0, ge=0, description="people holding a place (bed, caseload slot, placement)")
+    waiting: int = Field(0, ge=0, description="people waiting for a place (acute: in ED; others: at home)")
+
+
+# Urgent responses last hours: a run starts with none under way.
+NO_INITIAL_STATE = ("urgent_response",)
+
+
+def _initial_state_problems(scenario: "Scenario") -> list[InitErrorDetails]:
+    services = type(scenario.services).model_fields
+    problems = []
+
+    def problem(loc: tuple, value: Any, message: str) -> None:
+        problems.append(InitErrorDetails(
+            type=PydanticCustomError("value_error", message), loc=("initial_state", *loc), input=value,
+        ))
+
+    if scenario.initial_state and scenario.places:
+        problem((), None, "cannot be combined with places yet: start a run with places empty")
+        return problems
+    for name, state in scenario.initial_state.items():
+        if name in NO_INITIAL_STATE:
+            problem((name,), name, f"{name} episodes last hours: a run starts with none under way")
+            continue
+        if name not in services:
+            allowed = ", ".join(n for n in services if n not in NO_INITIAL_STATE)
+            problem((name,), name, f"no service named '{name}' (one of {allowed})")
+            continue
+        config = getattr(scenario.services, name)
+        if getattr(config, "workforce", None) is not None:
+            problem((name,), name, f"services.{name} has a workforce; an initial state needs places (capacity)")
+            continue
+        field = "beds" if "beds" in type(config).model_fields else "capacity"
+        capacity = getattr(config, field)
+        places = "unlimited places" if capacity is None else f"{capacity} places"
+        if capacity is not None and state.occupied > capacity:
+            problem((name, "occupied"), state.occupied,
+                    f"{state.occupied} people is more than the {places} in services.{name}.{field}")
+        elif state.waiting and (capacity is None or state.occupied < capacity):
+            problem((name, "waiting"), state.waiting,
+                    f"people wait only when every place is taken, but {state.occupied} of the {places} in "
+                    f"services.{name}.{field} are occupied")
+    return problems
+
+
 # --- the scenario ------------------------------------------------------------------------
 
 
@@ -521,8 +631,13 @@ class Scenario(Strict):
     long_term_decisions: LongTermDecisions = Field(default_factory=LongTermDecisions)
     costs: Costs
     capacity_events: list[CapacityEvent] = Field(default_factory=list, description="capacity changes on dates")
+    places: dict[str, Place] = Field(default_factory=dict, description="localities, each with its demand and capacity")
+    sharing: dict[str, Sharing] = Field(default_factory=dict, description="service -> how places share it")
     sweep: Sweep | None = Field(None, description="run these variants of the scenario (sim/sweep.py)")
     service_levels: list[ServiceLevel] = Field(default_factory=list, description="levels a sweep must meet")
+    initial_state: dict[str, ServiceState] = Field(
+        default_factory=dict, description="service -> people in it when the simulation starts; empty = start empty"
+    )
     sources: dict[str, str] = Field(default_factory=dict, description="field path -> where its value comes from")
 
     _path: Path | None = PrivateAttr(None)
@@ -566,6 +681,34 @@ class Scenario(Strict):
         for i, level in enumerate(self.service_levels):
             if not describe(level.kpi)[1]:
                 raise ValueError(f"service_levels.{i}.kpi: '{level.kpi}' is not a KPI (see docs/outputs.md)")
+        return self
+
+    @model_validator(mode="after")
+    def _places_fit(self):
+        services = type(self.services).model_fields
+        for name in self.sharing:
+            if name not in services:
+                raise ValueError(f"sharing.{name}: no service named '{name}' (one of {', '.join(services)})")
+        if not self.places:
+            if self.sharing:
+                raise ValueError("sharing: needs places (a system of one place has nothing to share)")
+            return self
+        for name in self.places:
+            if not re.fullmatch(PLACE_NAME, name) or name == "system":
+                raise ValueError(
+                    f"places.{name}: a place name is lower case letters, digits and _ (and not 'system')"
+                )
+        by_share = [n for n, p in self.places.items() if p.demand_share is not None]
+        if by_share and len(by_share) != len(self.places):
+            raise ValueError("places: give every place a demand_share, or every place its crises_per_year")
+        total = sum(p.demand_share for p in self.places.values()) if by_share else 1.0
+        if abs(total - 1.0) > SUM_TOLERANCE:
+            raise ValueError(f"places: demand_share must sum to 1, they sum to {total:g}")
+        if self.capacity_events:
+            raise ValueError("capacity_events: not supported with places yet; change a place's capacity instead")
+        for name in services:
+            if getattr(getattr(self.services, name), "workforce", None) is not None:
+                raise ValueError(f"services.{name}.workforce: not supported with places yet; give a capacity")
         return self
 
     @model_validator(mode="after")
