@@ -22,7 +22,7 @@ import pandas as pd
 
 from sim.costs import PAYERS
 from sim.intervals import interval_row
-from sim.kpis import describe
+from sim.kpis import SERVICE_LABELS, describe
 from sim.results import ResultSet
 
 CASH_RELEASING = "cash-releasing"
@@ -38,6 +38,8 @@ SAVING_KIND = {
     "ed_attendance": CAPACITY_FREED,
     "urgent_response": CAPACITY_FREED,
 }
+# Fees for placements outside a person's own place (sim/places.py) are cash paid to another provider.
+SAVING_KIND.update({f"{service}_out_of_area": CASH_RELEASING for service in SERVICE_LABELS})
 PAYER_NAMES = {"nhs": "NHS", "council": "council", "self_funder": "self-funders", "all": "all payers"}
 
 # (measure, unit, KPIs added together, sign): sign +1 when more in the scenario is the gain,
