@@ -105,6 +105,11 @@ def kpi_rows() -> list[tuple[str, str, str, str]]:
                  "delayed days by what people waited for (e.g. reablement, discharge_process)"))
     rows.append(("cost.<service>.<payer>", "Cost of <service> to <payer>", "GBP",
                  f"cost by service and payer ({', '.join(PAYERS)}); services also include ed_attendance"))
+    rows.append(("cost.<service>_out_of_area.<payer>", "Cost of <service> out of area to <payer>", "GBP",
+                 "fees for placements outside a person's own place (scenarios with places, docs/places.md)"))
+    rows.append(("place.<place>.<kpi>", "<Place>: <KPI label>", "unit of the KPI",
+                 "any KPI above for one place's residents (scenarios with places); the un-prefixed KPI is the "
+                 "system's, and counts, costs and occupancies of the places add up to it (docs/places.md)"))
     return rows
 
 
