@@ -1,0 +1,155 @@
+"""Sweeps: the points, common random numbers, one tidy table, and resuming after an interruption."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.executors import SerialExecutor
+from sim.model import run_replication
+from sim.scenario import ScenarioError, Sweep
+from sim.sweep import points_of, run_sweep
+from support import ROOT, small_system
+
+GRID = {"grid": {"services.community_beds.beds": [20, 60], "services.urgent_response.capacity": [2, 6]}}
+
+
+def _tiny(**changes):
+    return small_system(**{
+        "run.horizon_days": 60, "run.warmup_days": 20, "run.replications": 2,
+        "demand.crises_per_year": 3000, "sweep": GRID, **changes,
+    })
+
+
+class Counting(SerialExecutor):
+    """Runs tasks in this process, counting them, and can stop (like a kill) after a number of them."""
+
+    def __init__(self, stop_after: int | None = None):
+        self.ran = 0
+        self.stop_after = stop_after
+
+    def run(self, tasks):
+        for task, tables in super().run(tasks):
+            if self.stop_after is not None and self.ran == self.stop_after:
+                raise KeyboardInterrupt
+            self.ran += 1
+            yield task, tables
+
+
+def test_a_grid_is_every_combination_and_ranges_include_their_end():
+    sweep = Sweep.model_validate({"grid": {"a.b": {"from": 80, "to": 100, "step": 10}, "c": [1, 2]}})
+    assert sweep.expand() == [
+        {"a.b": 80, "c": 1}, {"a.b": 80, "c": 2}, {"a.b": 90, "c": 1},
+        {"a.b": 90, "c": 2}, {"a.b": 100, "c": 1}, {"a.b": 100, "c": 2},
+    ]
+    assert Sweep.model_validate({"grid": {"x": {"from": 0.5, "to": 1.0, "step": 0.25}}}).expand() == [
+        {"x": 0.5}, {"x": 0.75}, {"x": 1.0}]
+    listed = Sweep.model_validate({"points": [{"x": 1}, {"x": 3, "y": 2}]})
+    assert listed.expand() == [{"x": 1}, {"x": 3, "y": 2}] and listed.parameters() == ["x", "y"]
+
+
+@pytest.mark.parametrize(
+    ("sweep", "message"),
+    [
+        ({"grid": {"services.acute.bedz": [1, 2]}}, "sweep: 'services.acute.bedz' is not a field"),
+        ({"grid": {"services.acute.beds": {"from": 10, "to": 5, "step": 1}}}, "to (5) is below from (10)"),
+        ({"grid": {"services.acute.beds": {"from": 1, "to": 5, "step": 0}}}, "sweep.grid"),
+        ({"grid": {}, "points": [{"services.acute.beds": 1}]}, "give either grid or points"),
+    ],
+)
+def test_bad_sweeps_are_refused_at_load(sweep, message):
+    with pytest.raises(ScenarioError) as caught:
+        small_system(sweep=sweep)
+    assert message in str(caught.value)
+
+
+def test_a_point_that_is_not_a_valid_scenario_is_named():
+    scenario = small_system(sweep={"points": [{"services.acute.beds": 10}, {"services.acute.beds": -3}]})
+    with pytest.raises(ScenarioError, match=r"sweep.points.1 \(services.acute.beds=-3\): services.acute.beds"):
+        points_of(scenario)
+
+
+def test_a_sweep_point_equals_the_same_scenario_run_alone(tmp_path):
+    scenario = _tiny()
+    result = run_sweep(scenario, tmp_path / "sweep", executor=SerialExecutor(), figures=False)
+    assert [p.values for p in result.points] == Sweep.model_validate(GRID).expand()
+    point = result.points[3]
+    alone = _tiny(**{"sweep": None, **point.values})
+    kpis = result.resultset.kpis
+    for rep in range(2):
+        expected = run_replication(alone, rep).kpis
+        got = kpis[(kpis.role == point.id) & (kpis.replication == rep)].set_index("kpi")["value"]
+        assert got.to_dict() == pytest.approx(expected, nan_ok=True, rel=0, abs=0)
+    # Common random numbers: every point meets the same crises.
+    crises = kpis[kpis.kpi == "crises"].pivot(index="replication", columns="role", values="value")
+    assert (crises.nunique(axis=1) == 1).all()
+    # More UCR teams, fewer people sent to hospital for want of a team (same beds).
+    table = result.table.set_index(["point", "kpi"])
+    assert table.loc[("p001", "ucr.no_team_in_time"), "mean"] < table.loc[("p000", "ucr.no_team_in_time"), "mean"]
+
+
+def test_the_tidy_table_has_the_parameters_and_a_confidence_interval_per_kpi(tmp_path):
+    folder = tmp_path / "sweep"
+    run_sweep(_tiny(), folder, executor=SerialExecutor(), figures=False)
+    table = pd.read_parquet(folder / "sweep.parquet")
+    assert list(table.columns[:3]) == ["point", "services.community_beds.beds", "services.urgent_response.capacity"]
+    assert {"kpi", "label", "unit", "mean", "ci_low", "ci_high", "replications"} <= set(table.columns)
+    assert len(table) == 4 * table["kpi"].nunique()
+    beds = table[table.kpi == "community_beds.capacity"].set_index("point")["mean"]
+    assert beds.to_dict() == {"p000": 20, "p001": 20, "p002": 60, "p003": 60}
+    pd.testing.assert_frame_equal(pd.read_csv(folder / "sweep.csv")[["point", "kpi"]], table[["point", "kpi"]])
+    assert not [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_a_sweep_resumed_after_an_interruption_recomputes_nothing_finished_and_equals_an_uninterrupted_one(tmp_path):
+    scenario = _tiny()
+    whole = run_sweep(scenario, tmp_path / "whole", executor=SerialExecutor(), figures=False)
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(scenario, tmp_path / "cut", executor=Counting(stop_after=3), figures=False)
+    assert not (tmp_path / "cut" / "sweep.parquet").exists()
+    again = Counting()
+    resumed = run_sweep(scenario, tmp_path / "cut", executor=again, resume=True, figures=False)
+    assert again.ran == 4 * 2 - 3
+    pd.testing.assert_frame_equal(resumed.table, whole.table)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cut" / "sweep.parquet"),
+                                  pd.read_parquet(tmp_path / "whole" / "sweep.parquet"))
+
+
+KILLED_RUN = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    from pathlib import Path
+    from support import small_system
+    from sim.executors import SerialExecutor
+    from sim.sweep import run_sweep
+    scenario = small_system(**{changes!r})
+    run_sweep(scenario, Path({folder!r}), executor=SerialExecutor(), resume=True, figures=False)
+""")
+
+
+def test_a_sweep_killed_with_sigkill_resumes_to_the_same_table(tmp_path):
+    changes = {"run.horizon_days": 60, "run.warmup_days": 20, "run.replications": 2,
+               "demand.crises_per_year": 3000, "sweep": GRID}
+    folder = tmp_path / "killed"
+    script = KILLED_RUN.format(tests=str(ROOT / "tests"), changes=changes, folder=str(folder))
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+    parts = folder / "parts"
+    while child.poll() is None and not (parts.is_dir() and len(list(parts.glob("p*"))) >= 2):
+        time.sleep(0.05)
+    if child.poll() is None:
+        os.kill(child.pid, signal.SIGKILL)
+    assert child.wait() == -signal.SIGKILL, "the sweep finished before it could be killed"
+    finished_before = {p.name for p in parts.glob("p*")} if parts.is_dir() else set()
+    resumed = Counting()
+    result = run_sweep(small_system(**changes), folder, executor=resumed, resume=True, figures=False)
+    assert resumed.ran == 8 - len(finished_before)
+    whole = run_sweep(small_system(**changes), tmp_path / "whole", executor=SerialExecutor(), figures=False)
+    pd.testing.assert_frame_equal(result.table, whole.table)
