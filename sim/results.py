@@ -12,6 +12,8 @@ Tables (all long format, one row per observation):
 - flows: role, replication, source, target, people
 - costs: role, replication, service, payer, basis, activity, activity_unit, unit_cost_gbp, cost_gbp
 - stays: role, replication, service, stay_days   (completed stays, for distributions)
+- daily_places: role, replication, day, place, service, occupancy, queue, capacity
+         (scenarios with places only: `daily` per place; `daily` holds the system's sums)
 
 Derived tables (computed from the above on first use; see sim.intervals and sim.compare):
 - summary:     role, kpi, label, unit, replications, mean, sd, ci_low, ci_high, half_width,
@@ -37,6 +39,7 @@ from sim.result import ReplicationResult
 from sim.scenario import Scenario
 
 ROLES = ("scenario", "comparator")
+DAILY_PLACES_COLUMNS = ["role", "replication", "day", "place", "service", "occupancy", "queue", "capacity"]
 
 
 @dataclass
@@ -47,6 +50,7 @@ class ResultSet:
     flows: pd.DataFrame
     costs: pd.DataFrame
     stays: pd.DataFrame
+    daily_places: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DAILY_PLACES_COLUMNS))
     manifest: dict = field(default_factory=dict)
     folder: Path | None = None
 
@@ -107,14 +111,21 @@ def replication_tables(role: str, result: ReplicationResult, max_stays: int = 20
     stays_df = pd.concat(stay_rows, ignore_index=True) if stay_rows else pd.DataFrame(
         columns=["role", "replication", "service", "stay_days"]
     )
-    return {"kpis": kpis, "daily": daily, "flows": flows, "costs": costs, "stays": stays_df}
+    if result.daily_by_place is None:
+        daily_places = pd.DataFrame(columns=DAILY_PLACES_COLUMNS)
+    else:
+        daily_places = result.daily_by_place.copy()
+        daily_places.insert(0, "replication", rep)
+        daily_places.insert(0, "role", role)
+    return {"kpis": kpis, "daily": daily, "flows": flows, "costs": costs, "stays": stays_df,
+            "daily_places": daily_places}
 
 
 def from_replications(
     results: dict[str, list[ReplicationResult]], scenarios: dict[str, Scenario], manifest: dict | None = None
 ) -> ResultSet:
     """Assemble a ResultSet from replications held in memory (role -> results)."""
-    parts: dict[str, list[pd.DataFrame]] = {k: [] for k in ("kpis", "daily", "flows", "costs", "stays")}
+    parts: dict[str, list[pd.DataFrame]] = {k: [] for k in ("kpis", "daily", "flows", "costs", "stays", "daily_places")}
     for role, reps in results.items():
         for result in sorted(reps, key=lambda r: r.replication):
             for name, frame in replication_tables(role, result).items():

@@ -4,7 +4,7 @@ Layout of a results folder:
 
     manifest.json         what was run (scenarios and hashes, seed, replications,
                           package versions, git commit, start and end times)
-    kpis.parquet daily.parquet flows.parquet costs.parquet stays.parquet
+    kpis.parquet daily.parquet flows.parquet costs.parquet stays.parquet daily_places.parquet
                           the ResultSet tables (see sim.results), all replications
     summary.csv           every KPI of every role: mean and 95% CI across replications
     comparison.csv        headline savings of the scenario against its comparator
@@ -31,7 +31,7 @@ import pandas as pd
 from sim.results import ROLES, ResultSet
 from sim.scenario import Scenario, validate
 
-TABLES = ("kpis", "daily", "flows", "costs", "stays")
+TABLES = ("kpis", "daily", "flows", "costs", "stays", "daily_places")
 MANIFEST = "manifest.json"
 COMPLETE = "COMPLETE"
 PARTS = "parts"
@@ -50,6 +50,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "costs": {"role": "object", "replication": "int64", "service": "object", "payer": "object", "basis": "object",
               "activity": "float64", "activity_unit": "object", "unit_cost_gbp": "float64", "cost_gbp": "float64"},
     "stays": {"role": "object", "replication": "int64", "service": "object", "stay_days": "float64"},
+    "daily_places": {"role": "object", "replication": "int64", "day": "int64", "place": "object",
+                     "service": "object", "occupancy": "float64", "queue": "float64", "capacity": "float64"},
 }
 
 

@@ -376,3 +376,18 @@ def test_place_scenarios_run_at_reduced_size(name):
     kpis = run_replication(scenario, 0).kpis
     assert sum(kpis[f"place.{p}.crises"] for p in scenario.places) == kpis["crises"] > 0
     assert Path(scenario.path).parent == PLACES
+
+
+def test_results_folder_keeps_the_daily_census_per_place(tmp_path):
+    from sim.experiment import Plan, run_experiment
+    from sim.store import load
+
+    scenario = with_places(small_system(**{"run.horizon_days": 30, "run.warmup_days": 5}), HALVES)
+    written = run_experiment({"scenario": scenario}, Plan(replications=2), folder=tmp_path / "out")
+    again = load(tmp_path / "out")
+    per_place = again.daily_places
+    assert set(per_place["place"]) == {"a", "b"} and set(per_place["replication"]) == {0, 1}
+    summed = per_place.groupby(["replication", "day", "service"])["occupancy"].sum()
+    system = again.daily.set_index(["replication", "day", "service"])["occupancy"]
+    assert np.array_equal(summed.loc[system.index].to_numpy(), system.to_numpy())
+    assert len(written.daily_places) == len(per_place) == 2 * 2 * 35 * len(SERVICES)

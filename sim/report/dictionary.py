@@ -38,6 +38,12 @@ RESULT_TABLES: dict[str, Columns] = {
     "stays": {"role": ROLE, "replication": REPLICATION, "service": SERVICE,
               "stay_days": ("days", "one completed stay (a sample of at most 2,000 per service and replication)")},
 }
+# Scenarios with places (docs/places.md) only; empty otherwise. `daily` holds the system's sums.
+RESULT_TABLES["daily_places"] = {
+    **{c: RESULT_TABLES["daily"][c] for c in ("role", "replication", "day")},
+    "place": ("text", "the place (locality) whose places these are, e.g. `mid_essex`"),
+    **{c: RESULT_TABLES["daily"][c] for c in ("service", "occupancy", "queue", "capacity")},
+}
 
 
 def _estimate(prefix: str, unit: str, what: str) -> Columns:
