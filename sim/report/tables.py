@@ -167,7 +167,8 @@ def delays_by_reason(rs: ResultSet) -> pd.DataFrame:
     rows = []
     for role in rs.roles:
         wide = kpi_wide(rs, role)
-        for name in sorted(c for c in wide.columns if ".delayed_bed_days." in c):
+        # The system's delays; a place's own (place.<place>.<kpi>, docs/places.md) are part of them.
+        for name in sorted(c for c in wide.columns if ".delayed_bed_days." in c and not c.startswith("place.")):
             service, _, reason = name.split(".", 2)
             e = estimate(wide[name])
             rows.append({"role": role, "service": service, "service_label": SERVICE_LABELS.get(service, service),
