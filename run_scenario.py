@@ -173,6 +173,8 @@ def main_run(argv: list[str], console: Console) -> int:
         raise BadInput("--max-replications only applies with --precision")
     kpis = _check_kpis(args.precision_kpis)
     main = load_scenario(args.scenario)
+    if main.sweep is not None:
+        return run_sweep_command(args, main, console)
     compare_path = args.compare
     if compare_path is None and not args.no_compare and main.comparator is not None:
         compare_path = comparator_path(main)
@@ -200,6 +202,40 @@ def main_run(argv: list[str], console: Console) -> int:
     console.print(f"Results written to {out}/")
     if not args.no_report:
         _write_report(console, resultset, out)
+    from sim.stress_figures import write_surge
+
+    for path in write_surge(scenarios["scenario"], resultset.daily[resultset.daily["role"] == "scenario"], out):
+        console.print(f"Surge: {path}")
+    return 0
+
+
+def run_sweep_command(args: argparse.Namespace, main, console: Console) -> int:
+    """A scenario with a `sweep:` runs every point with common random numbers (sim/sweep.py)."""
+    from sim import api
+    from sim.cli_output import ProgressBar
+    from sim.store import StoreError, check_writable
+    from sim.sweep import points_of, print_sweep, run_sweep
+
+    if args.compare or args.precision or args.shard:
+        raise BadInput("a sweep compares its points with each other: --compare, --precision and --shard do not apply")
+    scenario = api.prepare(main, use_comparator=False, seed=args.seed, horizon=args.horizon, warmup=args.warmup,
+                           replications=args.replications)["scenario"]
+    points = points_of(scenario)  # a point that is not a valid scenario is bad input: found before anything runs
+    out = args.out or _default_out(args.scenario, None, None)
+    try:
+        check_writable(out)
+    except StoreError as exc:
+        raise BadInput(f"--out: {exc}") from None
+    executor = _executor(args.workers, args.dask, len(points) * scenario.run.replications)
+    try:
+        with ProgressBar(Console(stderr=True)) as bar:
+            result = run_sweep(scenario, out, executor=executor, resume=args.resume, progress=bar)
+    except StoreError as exc:
+        raise BadInput(f"--out: {exc}") from None
+    finally:
+        executor.close()
+    print_sweep(console, result)
+    console.print(f"Sweep written to {out}/: sweep.csv, breaking_points/, curves.html")
     return 0
 
 
@@ -235,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     console = Console()
     errors = Console(stderr=True)
+    from sim.invariants import InvariantError
     from sim.scenario import ScenarioError
 
     commands = {"merge": main_merge, "crn": main_crn}
@@ -246,6 +283,17 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, BadInput) as exc:
         # soft_wrap: one line per problem, so logs and grep see the whole "file: field: problem".
         errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return BAD_INPUT
+    except InvariantError as exc:
+        errors.print(f"error: a replication broke a rule of the model, so no results were written: {exc}",
+                     markup=False, highlight=False)
+        return 1
+    except OSError as exc:
+        # Disk full, a read-only or vanished folder. Finished replications are already safe on disk.
+        where = f" ({exc.filename})" if exc.filename else ""
+        errors.print(f"error: cannot write the results: {exc.strerror or exc}{where}. Replications already "
+                     "finished are kept: free some space and run again with --resume (or start afresh with another --out)",
+                     markup=False, highlight=False, soft_wrap=True)
         return BAD_INPUT
     except KeyboardInterrupt:
         errors.print("interrupted: finished replications are kept; run again with --resume to continue")

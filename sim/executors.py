@@ -119,7 +119,7 @@ class DaskExecutor:
             )
             self._client = Client(self._cluster)
         else:
-            self._client = Client(address)
+            self._client = Client(address, timeout="10s")
         self.address = address
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 

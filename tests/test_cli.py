@@ -121,7 +121,7 @@ def test_missing_comparator_file_is_named(here, capsys):
 
 
 def test_shards_and_merge_from_the_command_line_match_one_run(here, capsys):
-    common = ["more-ucr.yaml", "--workers", "1", "--no-report", "-r", "3"]
+    common = ["more-ucr.yaml", "--workers", "1", "--no-report", "-r", "2"]
     assert run_scenario.main([*common, "--out", "whole"]) == 0
     for i in range(2):
         assert run_scenario.main([*common, "--shard", f"{i}/2"]) == 0
@@ -154,7 +154,7 @@ def test_the_report_is_written_when_the_report_module_is_there(here, capsys, mon
 
 
 def test_a_killed_run_resumes_to_identical_results(here, reliability_tally):
-    command = [sys.executable, str(ROOT / "run_scenario.py"), "more-ucr.yaml", "-r", "8", "--workers", "1",
+    command = [sys.executable, str(ROOT / "run_scenario.py"), "more-ucr.yaml", "-r", "6", "--workers", "1",
                "--no-report", "--out", "killed"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     process = subprocess.Popen(command, cwd=here, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -170,12 +170,19 @@ def test_a_killed_run_resumes_to_identical_results(here, reliability_tally):
         process.wait()
     assert not (here / "killed" / COMPLETE).exists(), "the run finished before it could be killed"
     finished = len([p for p in parts.iterdir() if not p.name.startswith(".")])
-    assert 3 <= finished < 16
-    assert run_scenario.main(["more-ucr.yaml", "-r", "8", "--workers", "1", "--no-report", "--out", "killed",
+    assert 3 <= finished < 12
+    assert run_scenario.main(["more-ucr.yaml", "-r", "6", "--workers", "1", "--no-report", "--out", "killed",
                               "--resume"]) == 0
     resumed = load(here / "killed")
     assert resumed.manifest["resumed_replications"] == finished
-    assert run_scenario.main(["more-ucr.yaml", "-r", "8", "--workers", "1", "--no-report", "--out", "clean"]) == 0
+    assert run_scenario.main(["more-ucr.yaml", "-r", "6", "--workers", "1", "--no-report", "--out", "clean"]) == 0
     assert_same_tables(resumed, load(here / "clean"))
     assert (here / "killed" / "comparison.csv").read_bytes() == (here / "clean" / "comparison.csv").read_bytes()
     reliability_tally["kills survived"] += 1
+
+
+def test_crn_command_prints_the_variance_reduction(here, capsys):
+    assert run_scenario.main(["crn", "more-ucr.yaml", "--compare", "tiny.yaml", "-r", "3", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "variance with CRN" in out and "Acute beds: admissions" in out
+
