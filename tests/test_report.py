@@ -136,6 +136,11 @@ def test_waterfall_runs_from_comparator_total_to_scenario_total(rs):
     changes = tables.cost_changes(rs)
     totals = {role: tables.kpi_wide(rs, role)["cost.total"].mean() for role in ("scenario", "comparator")}
     assert totals["comparator"] + changes["change_gbp_mean"].sum() == pytest.approx(totals["scenario"])
+    # Who pays: the payers' changes add up to each service's change.
+    payers = changes[["change_nhs_gbp_mean", "change_council_gbp_mean", "change_self_funder_gbp_mean"]].sum(axis=1)
+    assert payers.to_numpy() == pytest.approx(changes["change_gbp_mean"].to_numpy())
+    nhs = tables.kpi_wide(rs, "scenario")["cost.nhs"].mean() - tables.kpi_wide(rs, "comparator")["cost.nhs"].mean()
+    assert changes["change_nhs_gbp_mean"].sum() == pytest.approx(nhs)
     by_service = tables.costs_by_service(rs)
     for role, total in totals.items():
         assert by_service.loc[by_service["role"] == role, "cost_gbp_mean"].sum() == pytest.approx(total)

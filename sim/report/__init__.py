@@ -18,6 +18,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pandas as pd
 
+from sim.costs import PAYERS
 from sim.report import describe, figures, page, tables
 from sim.report.formatting import number
 from sim.report.intervals import estimate
@@ -156,10 +157,14 @@ class _Report:
                 "start at zero, so that the changes can be seen."))
             parts.append(self.figure("cost_waterfall", figures.waterfall(rs, changes, totals["comparator"],
                                                                          totals["scenario"])))
+            parts.append(page.how_to_read(
+                "Change in cost by service and by who pays, scenario − comparator: negative is a saving to that "
+                "payer, positive a cost that moves to them."))
             parts.append(page.table(changes.sort_values("change_gbp_mean"), [
                 ("Service", "", lambda r: r["service_label"]),
-                ("Change in cost, scenario − comparator", "num",
-                 page.estimate_cell("change_gbp", signed=True)),
+                ("All payers", "num", page.estimate_cell("change_gbp", signed=True)),
+                *((tables.PAYER_LABELS[p], "num", page.estimate_cell(f"change_{p}_gbp", signed=True))
+                  for p in PAYERS),
             ]))
         self.section("money", "Money", *parts)
 

@@ -68,7 +68,9 @@ REPORT_TABLES: dict[str, Columns] = {
                          "payer_label": ("text", "payer as shown"),
                          **_estimate("cost_gbp", "GBP", "cost in the measured period")},
     "cost_changes": {"service": SERVICE, "service_label": SERVICE_LABEL, "unit": ("text", "always GBP"),
-                     **_estimate("change_gbp", "GBP", "paired change in cost, scenario - comparator, all payers")},
+                     **_estimate("change_gbp", "GBP", "paired change in cost, scenario - comparator, all payers"),
+                     **{k: v for p in PAYERS for k, v in _estimate(
+                         f"change_{p}_gbp", "GBP", f"paired change in cost to {p}, scenario - comparator").items()}},
     "delays_by_reason": {"role": ROLE, "service": SERVICE, "service_label": SERVICE_LABEL,
                          "reason": ("text", "what people were waiting for"),
                          "reason_label": ("text", "reason as shown"),

@@ -45,8 +45,20 @@ NODE_COLOURS = {
     "residential_care": OKABE_ITO["purple"], "nursing_care": OKABE_ITO["purple"],
     "home": OKABE_ITO["blue"], "died": "#333333", "readmitted": OKABE_ITO["yellow"],
 }
-# Left-to-right order of the pathway, so both Sankeys lay nodes out alike.
-NODE_ORDER = list(NODE_COLOURS)
+# Each step's column, left to right, and its place top to bottom: both diagrams lay people out alike,
+# so the eye can compare the same node across them.
+NODE_COLUMNS = {
+    "crisis": 0, "urgent_response": 1, "ED": 2, "acute": 3, "P0": 4, "P1": 4, "P2": 4, "P3": 4,
+    "community_beds": 5, "temporary_residential": 5, "reablement": 6,
+    "home": 7, "home_care": 7, "residential_care": 7, "nursing_care": 7, "readmitted": 7, "died": 7,
+}
+NODE_ORDER = list(NODE_COLUMNS)
+COLUMN_X = (0.001, 0.14, 0.27, 0.40, 0.54, 0.69, 0.84, 0.999)
+# Urgent response, short-term beds and reablement sit low, near the flows that feed them (P1, P2),
+# so that the big flows home along the top stay clear.
+BOTTOM_COLUMNS = {1, 5, 6}
+SANKEY_PLOT_PX = 520   # height of the drawing area (figure height less margins)
+SANKEY_PAD_PX = 14     # gap between nodes of a column
 
 
 def role_name(rs: ResultSet, role: str, limit: int = 48) -> str:
@@ -82,18 +94,42 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 # --- flows -----------------------------------------------------------------------
 
 
+def _node_positions(names: list[str], flows: pd.DataFrame) -> tuple[list[float], list[float]]:
+    """x and y (centre) of each node: fixed columns, nodes stacked in pathway order.
+
+    Heights follow plotly's own scale (the fullest column fills the height), so the stacks do not overlap.
+    """
+    size = {n: max(flows.loc[flows["source"] == n, "people"].sum(), flows.loc[flows["target"] == n, "people"].sum())
+            for n in names}
+    column = {n: NODE_COLUMNS.get(n, len(COLUMN_X) - 1) for n in names}
+    pad = SANKEY_PAD_PX / SANKEY_PLOT_PX
+    members = {c: [n for n in names if column[n] == c] for c in set(column.values())}
+    scale = min((1 - pad * (len(m) - 1)) / sum(size[n] for n in m) for m in members.values())
+    y: dict[str, float] = {}
+    for c, nodes in members.items():
+        top = 0.0
+        if c in BOTTOM_COLUMNS:
+            top = 1 - sum(size[n] * scale for n in nodes) - pad * (len(nodes) - 1)
+        for n in nodes:
+            y[n] = top + size[n] * scale / 2
+            top += size[n] * scale + pad
+    return [COLUMN_X[column[n]] for n in names], [min(max(y[n], 0.001), 0.999) for n in names]
+
+
 def _sankey_trace(flows: pd.DataFrame, x_domain: tuple[float, float]) -> go.Sankey:
     names = sorted(set(flows["source"]) | set(flows["target"]),
                    key=lambda n: (NODE_ORDER.index(n) if n in NODE_ORDER else len(NODE_ORDER), n))
     index = {n: i for i, n in enumerate(names)}
     node_colour = [NODE_COLOURS.get(n, OKABE_ITO["grey"]) for n in names]
+    x, y = _node_positions(names, flows)
     return go.Sankey(
         domain=dict(x=list(x_domain), y=[0, 1]),
         arrangement="snap",
         valueformat=",.1f",
         valuesuffix=" people",
+        textfont=dict(size=11, color="#222"),
         node=dict(label=[html.escape(NODE_LABELS.get(n, n.replace("_", " "))) for n in names], color=node_colour,
-                  pad=14, thickness=16, line=dict(color="white", width=0.5)),
+                  x=x, y=y, pad=SANKEY_PAD_PX, thickness=16, line=dict(color="white", width=0.5)),
         link=dict(source=[index[s] for s in flows["source"]], target=[index[t] for t in flows["target"]],
                   value=flows["people"].tolist(),
                   color=[_rgba(node_colour[index[s]], 0.35) for s in flows["source"]]),
@@ -108,10 +144,11 @@ def sankey(rs: ResultSet) -> go.Figure:
     for i, role in enumerate(roles):
         domain = (i * width + (0.02 if i else 0), (i + 1) * width - (0.02 if i < len(roles) - 1 else 0))
         fig.add_trace(_sankey_trace(tables.mean_flows(rs, role), domain))
-        fig.add_annotation(text=f"<b>{role_name(rs, role, 60)}</b>", x=sum(domain) / 2, y=1.04, xref="paper",
-                           yref="paper", showarrow=False, font=dict(size=14, color=ROLE_COLOURS.get(role, "#222")))
-    fig = _base_layout(fig, "People through the pathway (mean per replication, measured period)", 640, 0)
-    fig.update_layout(margin=dict(l=20, r=20, t=100, b=20))
+        fig.add_annotation(text=f"<b>{role_name(rs, role, 56)}</b>", x=domain[0], xanchor="left", y=1.04,
+                           xref="paper", yref="paper", showarrow=False,
+                           font=dict(size=14, color=ROLE_COLOURS.get(role, "#222")))
+    fig = _base_layout(fig, "People through the pathway (mean per replication, measured period)", SANKEY_PLOT_PX, 0)
+    fig.update_layout(height=SANKEY_PLOT_PX + 120, margin=dict(l=20, r=20, t=100, b=20))
     return fig
 
 

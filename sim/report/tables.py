@@ -152,13 +152,20 @@ def costs_by_service(rs: ResultSet) -> pd.DataFrame:
 
 
 def cost_changes(rs: ResultSet) -> pd.DataFrame:
-    """Paired change in cost (scenario - comparator, GBP) by service, all payers together."""
-    totals = rs.costs.groupby(["role", "replication", "service"])["cost_gbp"].sum().unstack(fill_value=0.0)
+    """Paired change in cost (scenario - comparator, GBP) by service: all payers, then each payer."""
+    by_payer = rs.costs.groupby(["role", "replication", "service", "payer"])["cost_gbp"].sum().unstack(
+        ["service", "payer"], fill_value=0.0)
+    totals = by_payer.T.groupby(level="service").sum().T
     rows = []
     for service in totals.columns:
-        d = paired({role: totals.loc[role, service] for role in ("scenario", "comparator")})
-        rows.append({"service": service, "service_label": COST_SERVICE_LABELS.get(service, service), "unit": "GBP",
-                     "change_gbp_mean": d.mean, "change_gbp_ci95_low": d.low, "change_gbp_ci95_high": d.high})
+        row = {"service": service, "service_label": COST_SERVICE_LABELS.get(service, service), "unit": "GBP"}
+        for payer in ("all", *PAYERS):
+            values = totals[service] if payer == "all" else (
+                by_payer[(service, payer)] if (service, payer) in by_payer else totals[service] * 0.0)
+            d = paired({role: values.loc[role] for role in ("scenario", "comparator")})
+            prefix = "change_gbp" if payer == "all" else f"change_{payer}_gbp"
+            row.update({f"{prefix}_mean": d.mean, f"{prefix}_ci95_low": d.low, f"{prefix}_ci95_high": d.high})
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
