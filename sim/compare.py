@@ -51,7 +51,8 @@ OUTCOMES: list[tuple[str, str, tuple[str, ...], int]] = [
     ("Community hospital bed-days saved", "bed-days", ("community_beds.occupancy_mean",), -1),
     ("Temporary residential bed-days saved", "bed-days", ("temporary_residential.occupancy_mean",), -1),
     ("Delayed bed-days saved", "bed-days", ("delayed.bed_days",), -1),
-    ("More people going home from hospital", "people", ("pathway.P0", "pathway.P1"), +1),
+    ("Bedded placements after acute avoided", "people", ("pathway.bedded_placements",), -1),
+    ("Share discharged home", "share", ("pathway.home_share",), +1),
     ("More people with independent outcomes", "people", ("people.better_outcomes",), +1),
     ("Permanent care home admissions avoided", "people", ("care_home.permanent_admissions",), -1),
     ("New home care packages avoided", "people", ("home_care.packages",), -1),
@@ -132,15 +133,22 @@ def savings(rs: ResultSet) -> dict[tuple[str, str], np.ndarray]:
     return out
 
 
+def _verbs(payer: str) -> tuple[str, str]:
+    """'saves' and 'pays' agreeing with the payer's name (self-funders and all payers are plural)."""
+    return ("save", "pay") if payer in ("self_funder", "all") else ("saves", "pays")
+
+
 def _verdict(row: dict, payer: str) -> str:
     who = PAYER_NAMES[payer]
+    saves, pays = _verbs(payer)
     low, high = row["ci_low"], row["ci_high"]
     if math.isnan(low):
-        return f"{who}: {'saves' if row['mean'] > 0 else 'pays more' if row['mean'] < 0 else 'no change'} (one replication)"
+        verdict = saves if row["mean"] > 0 else f"{pays} more" if row["mean"] < 0 else "no change"
+        return f"{who}: {verdict} (one replication, no CI)"
     if low > 0:
-        return f"{who} saves"
+        return f"{who} {saves}"
     if high < 0:
-        return f"{who} pays more"
+        return f"{who} {pays} more"
     return "no clear change"
 
 
@@ -168,7 +176,8 @@ def cost_shifts(table: pd.DataFrame) -> list[str]:
     savers = totals[totals["ci_low"] > 0]
     payers = totals[totals["ci_high"] < 0]
     return [
-        f"Costs move from {PAYER_NAMES[s.payer]} to {PAYER_NAMES[p.payer]}: {PAYER_NAMES[s.payer]} saves "
-        f"£{s['mean']:,.0f} while {PAYER_NAMES[p.payer]} pays £{-p['mean']:,.0f} more"
+        f"Costs move from {PAYER_NAMES[s.payer]} to {PAYER_NAMES[p.payer]}: {PAYER_NAMES[s.payer]} "
+        f"{_verbs(s.payer)[0]} £{s['mean']:,.0f} while {PAYER_NAMES[p.payer]} {_verbs(p.payer)[1]} "
+        f"£{-p['mean']:,.0f} more"
         for _, s in savers.iterrows() for _, p in payers.iterrows()
     ]

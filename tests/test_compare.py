@@ -72,7 +72,7 @@ def test_savings_split_by_payer_and_into_cash_and_capacity():
     shifts = cost_shifts(table.reset_index())
     assert shifts == [
         "Costs move from NHS to council: NHS saves £399 while council pays £300 more",
-        "Costs move from NHS to self-funders: NHS saves £399 while self-funders pays £50 more",
+        "Costs move from NHS to self-funders: NHS saves £399 while self-funders pay £50 more",
     ]
 
 
