@@ -143,6 +143,10 @@ def print_results(console: Console, rs: ResultSet) -> None:
         else:
             console.print(f"[yellow]Precision of ±{target:.0%} not reached within "
                           f"{result['replications_used']} replications; widen the cap (--max-replications).[/]")
+    # Scenario text (service and KPI names are ours, but a message may quote user input): never markup.
+    for warning in rs.manifest.get("warnings", []):
+        console.print(f"warning: {warning['message']}", style="yellow", markup=False,
+                      highlight=False)
 
 
 def crn_table(frame: pd.DataFrame) -> Table:

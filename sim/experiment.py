@@ -28,6 +28,7 @@ from sim.kpis import describe
 from sim.results import ROLES, ResultSet
 from sim.scenario import Scenario
 from sim.store import TABLES, Store, StoreError, assemble, check_writable, load, normalise, scenario_entry
+from sim.trust import assess
 
 DEFAULT_PRECISION_KPIS = ("acute.admissions", "acute.occupancy_mean", "delayed.bed_days", "cost.total")
 PACKAGES = ("care-pathway-sim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "pyyaml")
@@ -230,6 +231,7 @@ def run_experiment(
         "status": "complete",
     })
     resultset = ResultSet(scenarios=dict(scenarios), manifest=manifest, folder=folder, **tables)
+    manifest["warnings"] = [w.as_dict() for w in assess(resultset)]
     if store:
         store.finish(resultset, manifest, output_tables(resultset))
     return resultset
@@ -284,6 +286,7 @@ def merge_shards(folders: list[Path], out: Path) -> ResultSet:
         "resumed_replications": 0,
     })
     resultset = ResultSet(scenarios=first.scenarios, manifest=manifest, folder=out, **tables)
+    manifest["warnings"] = [w.as_dict() for w in assess(resultset)]
     store = Store(out)
     store.clear()
     out.mkdir(parents=True, exist_ok=True)

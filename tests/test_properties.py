@@ -1,0 +1,159 @@
+"""Property-based: any small mutation of a valid scenario loads, or is refused with a message naming the field.
+
+Hypothesis picks a field of the resolved baseline and a mutation (delete the
+key, misspell it, change its type, negate it, push a probability out of
+range). Whatever it picks, `load_scenario` either accepts the file or raises
+ScenarioError, never anything else; a refusal names the file and a field on
+the mutated path; and mutations that cannot be valid are always refused.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from sim.scenario import Scenario, ScenarioError, load_scenario
+from support import BASELINE
+
+BASE = load_scenario(BASELINE).resolved
+
+
+def _leaves(data: Any, path: tuple = ()) -> list[tuple]:
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in [path + (k,), *_leaves(v, path + (k,))]]
+    if isinstance(data, list):
+        return [p for i, v in enumerate(data) for p in _leaves(v, path + (i,))]
+    return []
+
+
+PATHS = sorted(_leaves(BASE), key=lambda p: tuple(map(str, p)))
+
+
+def _get(data: Any, path: tuple) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _field_info(path: tuple):
+    """The pydantic field a data path ends on, or None (a dict key the user names, a list item)."""
+    holder: Any = Scenario
+    info = None
+    for part in path:
+        if isinstance(holder, type) and issubclass(holder, BaseModel):
+            info = holder.model_fields.get(part)
+            if info is None:
+                return None
+            holder = info.annotation
+        elif getattr(holder, "__origin__", None) is dict:
+            holder, info = holder.__args__[1], None
+        else:
+            return None
+    return info
+
+
+def _is_probability(path: tuple) -> bool:
+    info = _field_info(path)
+    bounds = {type(m).__name__: m for m in (info.metadata if info else [])}
+    return "Le" in bounds and bounds["Le"].le == 1 and "Ge" in bounds
+
+
+def _is_model_key(path: tuple) -> bool:
+    """A key the schema defines (misspelling it must be refused), not a name the user chose."""
+    return isinstance(path[-1], str) and _field_info(path) is not None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+MUTATIONS = ("delete", "misspell", "to_text", "to_list", "negate", "probability_out_of_range")
+
+
+@st.composite
+def mutations(draw):
+    kind = draw(st.sampled_from(MUTATIONS))
+    candidates = {
+        "delete": [p for p in PATHS if isinstance(p[-1], str)],
+        "misspell": [p for p in PATHS if _is_model_key(p)],
+        "to_text": [p for p in PATHS if _is_number(_get(BASE, p))],
+        "to_list": [p for p in PATHS if _is_model_key(p) and isinstance(_get(BASE, p), dict) and _get(BASE, p)],
+        "negate": [p for p in PATHS if _is_number(_get(BASE, p)) and _get(BASE, p) != 0],
+        "probability_out_of_range": [p for p in PATHS if _is_probability(p)],
+    }[kind]
+    path = draw(st.sampled_from(candidates))
+    extra = draw(st.sampled_from(["x", "s", "_", "2"]))
+    wild = draw(st.sampled_from([1.0001, 1.5, 2.0, -0.01, -1.0, math.inf]))
+    return kind, path, extra, wild
+
+
+def _mutate(kind: str, path: tuple, extra: str, wild: float) -> tuple[dict, tuple, bool]:
+    """The mutated data, the path the message should name, and whether it can never be valid."""
+    data = yaml.safe_load(yaml.dump(BASE, Dumper=yaml.CSafeDumper))  # a deep copy
+    parent, key = _get(data, path[:-1]), path[-1]
+    if kind == "delete":
+        del parent[key]
+        return data, path, False   # optional fields have defaults
+    if kind == "misspell":
+        parent[key + extra] = parent.pop(key)
+        return data, path[:-1] + (key + extra,), True
+    if kind == "to_text":
+        parent[key] = "lots"
+        return data, path, True
+    if kind == "to_list":
+        parent[key] = [1, 2, 3]
+        return data, path, True
+    if kind == "negate":
+        parent[key] = -parent[key]
+        return data, path, False   # a few numbers (a capacity change's 'add') may be negative
+    parent[key] = wild
+    return data, path, True
+
+
+def _names_path(message: str, file: Path, path: tuple) -> bool:
+    dotted = [".".join(map(str, path[:n])) for n in range(len(path), 0, -1)]
+    lines = message.splitlines()
+    return all(line.startswith(str(file)) or file.name in line for line in lines) and any(
+        f": {d}" in line for d in dotted for line in lines
+    )
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mutations())
+def test_a_mutated_scenario_loads_or_is_refused_naming_the_field(tmp_path_factory, reliability_tally, case):
+    kind, path, extra, wild = case
+    data, named, always_invalid = _mutate(kind, path, extra, wild)
+    file = tmp_path_factory.mktemp("mutant") / "mutant.yaml"
+    file.write_text(yaml.dump(data, Dumper=yaml.CSafeDumper, sort_keys=False))
+    try:
+        load_scenario(file)
+    except ScenarioError as error:
+        reliability_tally["bad inputs tried"] += 1
+        assert _names_path(str(error), file, named), f"{kind} {named}: {error}"
+        assert "Traceback" not in str(error)
+        return
+    assert not always_invalid, f"{kind} at {'.'.join(map(str, named))} was accepted"
+
+
+def test_the_strategies_reach_every_kind_of_field():
+    """The mutations are drawn from enough of the schema to mean something."""
+    assert len(PATHS) > 150
+    assert sum(_is_probability(p) for p in PATHS) > 40
+    assert sum(_is_model_key(p) for p in PATHS) > 100
+
+
+@pytest.mark.parametrize("path", [("services", "acute", "beds"), ("run", "horizon_days"), ("costs", "acute", "gbp")])
+def test_negating_a_count_or_a_price_is_refused(tmp_path, path):
+    data, named, _ = _mutate("negate", path, "", 0.0)
+    file = tmp_path / "negative.yaml"
+    file.write_text(yaml.dump(data, Dumper=yaml.CSafeDumper))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(file)
+    assert _names_path(str(caught.value), file, named)
