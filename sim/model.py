@@ -52,11 +52,12 @@ class Flows:
     """People moving from one step to the next in the measured period (for the Sankey)."""
 
     def __init__(self, model: "Model"):
-        self.model = model
+        self.env = model.env
+        self.measure_from = model.measure_from
         self.counts: Counter = Counter()
 
     def count(self, source: str, target: str) -> None:
-        if self.model.env.now >= self.model.measure_from:
+        if self.env.now >= self.measure_from:
             self.counts[(source, target)] += 1
 
 

@@ -175,8 +175,7 @@ def journey(model: "Model", person: Person, where: str = "crisis", holding: "Ser
                 holding.end_delay(person)
             else:
                 yield place
-        else:
-            yield place
+        # A place free at once is taken at once: no trip through SimPy's event queue.
         if holding is not None:
             holding.left(person)
             if holding.name != "acute":

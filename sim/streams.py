@@ -58,8 +58,10 @@ class _BatchedRows:
 
     def __init__(self, fills):
         self._fills = fills
-        self._rows = self._refill()
-        self._index = 0
+        # Filled on first use: a family of streams a run never draws from (readmissions in a
+        # short run) costs nothing.
+        self._rows: list[tuple[float, ...]] = []
+        self._index = BATCH
 
     def _refill(self) -> list[tuple[float, ...]]:
         # Transposing Python lists is several times faster than ndarray.tolist() on a 2-D array.

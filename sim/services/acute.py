@@ -46,11 +46,14 @@ class Acute(Service):
     def arrive(self, person: "Person", readmission: bool = False):
         """From the ED door to a bed: waits (boarding) while every bed is taken."""
         env = self.env
-        if self.measuring:
+        arrived = env.now
+        if arrived >= self.measure_from:
             self.ed_attendances += 1
             if readmission:
                 self.readmissions += 1
-        yield self.slots.request(person)
+        bed = self.slots.request(person)
+        if not bed.triggered:  # a free bed: carry on now rather than through SimPy's event queue
+            yield bed
         admitted = env.now
         self.entered(person, admitted - arrived)
         if admitted >= self.measure_from:
@@ -63,7 +66,7 @@ class Acute(Service):
         group = person.group
         fit_after = self.los[group].from_z(person.z_acute_los)
         yield self.env.timeout(fit_after)
-        measuring = self.measuring
+        measuring = self.env.now >= self.measure_from
         if measuring:
             self.fit_days += fit_after
         if person.u_acute_death < self.death[group]:

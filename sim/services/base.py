@@ -22,6 +22,7 @@ class Service:
         self.model = model
         self.env = model.env
         self.name = name
+        self.measure_from = model.measure_from
         self.slots = Slots(model.env, name, capacity, model.measure_from)
         self.admissions = 0              # people given a place in the measured period
         self.stays: list[float] = []     # total time holding a place, for stays ended in the period, days
@@ -34,18 +35,19 @@ class Service:
 
     @property
     def measuring(self) -> bool:
-        return self.env.now >= self.model.measure_from
+        return self.env.now >= self.measure_from
 
     def entered(self, person: "Person", waited: float) -> None:
-        person.entered_at = self.env.now
-        if self.measuring:
+        now = person.entered_at = self.env.now
+        if now >= self.measure_from:
             self.admissions += 1
             self.waits_to_enter.append(waited)
 
     def left(self, person: "Person") -> None:
         self.slots.release(person)
-        if self.measuring:
-            self.stays.append(self.env.now - person.entered_at)
+        now = self.env.now
+        if now >= self.measure_from:
+            self.stays.append(now - person.entered_at)
 
     def start_delay(self, person: "Person", reason: str) -> None:
         self._delayed_now[person.id] = (self.env.now, reason)

@@ -12,14 +12,13 @@ import math
 from collections import deque
 
 import simpy
-from simpy.events import Event
 
 
 class Slots:
     __slots__ = (
         "env", "name", "capacity", "in_use", "queue", "measure_from",
         "_last", "area_in_use", "area_queue", "peak_in_use", "peak_queue",
-        "requested", "granted", "released", "cancelled", "over_capacity",
+        "requested", "granted", "released", "cancelled", "over_capacity", "_granted_at_once",
     )
 
     def __init__(self, env: simpy.Environment, name: str, capacity: int | None, measure_from: float = 0.0):
@@ -37,6 +36,9 @@ class Slots:
         self.requested = self.granted = self.released = self.cancelled = 0
         # People admitted while in_use was above capacity: must stay zero.
         self.over_capacity = 0
+        # The answer to every request granted at once: one event, processed at the start of the
+        # run, so a process carries on without a trip through SimPy's event queue (most requests).
+        self._granted_at_once = simpy.Event(env).succeed()
 
     @property
     def unlimited(self) -> bool:
@@ -66,28 +68,26 @@ class Slots:
         """
         self._advance()
         self.requested += 1
-        event = Event(self.env)
         if not self.queue and self.in_use < self.capacity:
-            # _grant, unrolled: the commonest path of the model
-            self.in_use += 1
-            self.granted += 1
-            if self.in_use > self.peak_in_use and self.env.now >= self.measure_from:
-                self.peak_in_use = self.in_use
-            event.succeed()
-        else:
-            self.queue.append(event)
-            self._note_peaks()
+            self._count_in()
+            return self._granted_at_once
+        event = simpy.Event(self.env)
+        self.queue.append(event)
+        self._note_peaks()
         return event
 
     def _has_room(self) -> bool:
         return self.in_use < self.capacity
 
-    def _grant(self, event: simpy.Event) -> None:
+    def _count_in(self) -> None:
         if not self._has_room():
             self.over_capacity += 1
         self.in_use += 1
         self.granted += 1
         self._note_peaks()
+
+    def _grant(self, event: simpy.Event) -> None:
+        self._count_in()
         event.succeed()
 
     def cancel(self, event: simpy.Event) -> None:
