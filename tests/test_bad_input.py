@@ -201,3 +201,50 @@ def test_real_command_exits_2_without_a_traceback(name, tmp_path, reliability_ta
     _assert_clear(done.stderr, path, field, fragment)
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+# --- scenario files are data, never code or paths ------------------------------------------------------
+
+HOSTILE_NAME = "</title><script>alert(1)</script> ../../../../escaped/x"
+HOSTILE_DESCRIPTION = "<img src=x onerror=alert(2)>"
+
+
+def test_scenario_text_is_escaped_in_every_page_and_paths_stay_inside_out(tmp_path, capsys):
+    """A name made of markup and ../ runs, shows as text in every HTML page, and writes only under --out."""
+    scenario = tmp_path / "hostile.yaml"
+    scenario.write_text(
+        f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\n"
+        f"name: '{HOSTILE_NAME}'\n"
+        f"description: '{HOSTILE_DESCRIPTION}'\n"
+        "run: {horizon_days: 40, warmup_days: 10, replications: 2}\n"
+        "demand:\n"
+        "  crises_per_year: 2000\n"
+        "  surges: [{name: '<b onmouseover=alert(3)>flu</b>', start: 2019-04-10, end: 2019-04-20, multiplier: 1.5}]\n"
+        "services: {urgent_response: {capacity: 2}, acute: {beds: 60}, reablement: {capacity: 12},\n"
+        "           community_beds: {beds: 12}, temporary_residential: {beds: 5}}\n"
+    )
+    before = set(tmp_path.parent.rglob("*"))
+    out = tmp_path / "out"
+    status, stderr = _run_main([str(scenario), "--out", str(out), "--workers", "1", "--no-compare"], capsys)
+    assert status == 0, stderr
+    written = set(tmp_path.parent.rglob("*")) - before
+    assert written and all(path == out or out in path.parents for path in written), sorted(map(str, written))
+    for base in (Path.cwd(), out, out / "report_tables"):
+        assert not any((folder / "escaped").exists() for folder in [base, *base.parents])
+    pages = list(out.rglob("*.html"))
+    assert {p.name for p in pages} >= {"report.html", "surge.html"}
+    for page in pages:
+        text = page.read_text()
+        for raw in ("<script>alert(1)", "</title><script>", "<img src=x", "<b onmouseover"):
+            assert raw not in text, f"{page.name} shows scenario text as markup: {raw}"
+    assert "&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in (out / "report.html").read_text()
+
+
+def test_no_code_runs_from_data_files():
+    """Scenario and results files are read with safe parsers only: no eval, exec, pickle or unsafe YAML."""
+    forbidden = ("eval(", "exec(", "pickle", "marshal", "yaml.load(", "unsafe_load", "yaml.Loader", "FullLoader",
+                 "shelve", "__import__(")
+    sources = [*(ROOT / "sim").rglob("*.py"), ROOT / "run_scenario.py"]
+    found = [f"{path.relative_to(ROOT)}: {word}" for path in sources for word in forbidden
+             if word in path.read_text()]
+    assert found == []
