@@ -210,29 +210,25 @@ def cost_curve(kpis: pd.DataFrame, points: list["Point"]) -> pd.DataFrame:
         if service is None:
             continue
         for point in points:
-            n = point.scenario.run.replications
-            short_term = _service_cost(kpis, point.id, SHORT_TERM, n)
             priced = capacity_cost(point.scenario, service)
             if priced is None:
-                system, capacity_gbp, basis = short_term, math.nan, "activity (capacity not priced by time)"
-            else:
-                capacity_gbp = priced[0]
-                activity = _service_cost(kpis, point.id, (service,), n)
-                system = short_term - activity + capacity_gbp
-                basis = f"{service} paid by capacity ({priced[1]})"
-            mean, low, high = confidence_interval(system)
-            # Who pays: each payer's share of the curve (the capacity is paid by the swept service's payer).
+                break  # capacity with no price a day (per episode, per hour, unlimited): no cost of capacity to weigh
+            n = point.scenario.run.replications
+            capacity_gbp, capacity_payer = priced
+            # Who pays: the swept service's activity is replaced by its capacity, paid by its payer.
             by_payer = {}
             for payer in PAYERS:
                 cost = _service_cost(kpis, point.id, SHORT_TERM, n, (payer,))
-                if priced is not None:
-                    cost = cost - _service_cost(kpis, point.id, (service,), n, (payer,)) + (
-                        capacity_gbp if payer == priced[1] else 0.0)
-                by_payer[f"system_cost_{payer}_gbp"] = float(np.mean(cost))
+                if service in SHORT_TERM:
+                    cost = cost - _service_cost(kpis, point.id, (service,), n, (payer,))
+                by_payer[payer] = cost + (capacity_gbp if payer == capacity_payer else 0.0)
+            mean, low, high = confidence_interval(sum(by_payer.values()))
+            basis = f"{service} paid by capacity ({capacity_payer})"
             long_term = confidence_interval(_service_cost(kpis, point.id, LONG_TERM, n))
             rows.append({"point": point.id, **point.values, "parameter": parameter, "service": service,
                          "basis": basis, "capacity_cost_gbp": capacity_gbp,
-                         "system_cost_gbp": mean, "ci_low": low, "ci_high": high, **by_payer,
+                         "system_cost_gbp": mean, "ci_low": low, "ci_high": high,
+                         **{f"system_cost_{payer}_gbp": float(np.mean(c)) for payer, c in by_payer.items()},
                          "long_term_committed_gbp": long_term[0], "long_term_ci_low": long_term[1],
                          "long_term_ci_high": long_term[2]})
     return pd.DataFrame(rows)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import sys
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,7 +44,7 @@ def _axis_title(name: str) -> str:
 def _html(figures: list[go.Figure], title: str) -> str:
     parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figures)]
     body = "\n".join(parts) if parts else "<p>Nothing to show.</p>"
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head><body>\n{body}\n</body></html>\n"
+    return f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title></head><body>\n{body}\n</body></html>\n"
 
 
 # --- sweeps -------------------------------------------------------------------------------------
@@ -155,8 +156,8 @@ def surge_recovery(scenario: Scenario, daily: pd.DataFrame) -> pd.DataFrame:
         before = queue[(queue.index < begin) & (queue.index >= begin - BEFORE_DAYS)]
         level = float(before.mean()) if len(before) else float(queue.iloc[0])
         after = queue[queue.index >= begin]
-        if after.empty:
-            continue
+        if after.empty or after.max() <= 0:
+            continue  # no queue built here
         peak_day = int(after.idxmax())
         peak = float(after.max())
         cleared = None

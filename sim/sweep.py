@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -30,6 +30,11 @@ from sim.executors import Executor
 from sim.results import ResultSet
 from sim.scenario import Scenario, ScenarioError
 from sim.store import atomic_write_csv, atomic_write_parquet
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sim.breaking_points import Analysis
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class SweepResult:
     resultset: ResultSet
     table: pd.DataFrame
     folder: Path | None
+    analysis: "Analysis | None" = None
 
 
 def run_sweep(
@@ -91,8 +97,10 @@ def run_sweep(
     """Run every point of `scenario.sweep`; write the folder (tables, breaking points, figures) if given."""
     from sim import breaking_points, stress_figures
 
+    if replications is not None:
+        scenario = scenario.with_changes({"run.replications": replications})
     points = points_of(scenario)
-    plan = Plan(replications=replications or scenario.run.replications)
+    plan = Plan(replications=scenario.run.replications)
     resultset = run_experiment(
         {p.id: p.scenario for p in points},
         plan,
@@ -104,12 +112,62 @@ def run_sweep(
     )
     table = sweep_table(resultset, points)
     result = SweepResult(points, resultset, table, folder)
+    result.analysis = breaking_points.analyse(scenario, result)
     if folder is not None:
         folder = Path(folder)
         atomic_write_parquet(folder / "sweep.parquet", table)
         atomic_write_csv(folder / "sweep.csv", table)
         atomic_write_csv(folder / "points.csv", points_table(points))
-        breaking_points.write(breaking_points.analyse(scenario, result), folder / "breaking_points")
+        breaking_points.write(result.analysis, folder / "breaking_points")
         if figures:
             stress_figures.write_sweep_figures(scenario, result, folder)
     return result
+
+
+def _short(text: str) -> str:
+    """Parameter names as people say them: 'community_beds.beds', not 'services.community_beds.beds'."""
+    return (text or "-").replace("services.", "")
+
+
+def _money(gbp: float) -> str:
+    return f"£{gbp / 1e6:,.2f}m"
+
+
+def print_sweep(console: "Console", result: SweepResult) -> None:
+    """What the command line shows after a sweep: the breaking points, each with its uncertainty."""
+    from rich.table import Table
+
+    analysis = result.analysis
+    reps = result.resultset.manifest.get("replications")
+    console.print(f"Sweep: {len(result.points)} points x {reps} replications, common random numbers.")
+    if not analysis.service_levels.empty:
+        table = Table(title="Smallest value meeting each service level (from there upwards)")
+        for column in ("service level", "parameter", "others", "smallest value", "KPI mean (95% CI)",
+                       "share of replications meeting it"):
+            table.add_column(column)
+        for row in analysis.service_levels.itertuples():
+            found = row.smallest_value == row.smallest_value
+            table.add_row(row.level, _short(row.parameter), _short(row.others),
+                          f"{row.smallest_value:g}" if found else row.note,
+                          f"{row.mean:.3g} ({row.ci_low:.3g} to {row.ci_high:.3g})" if found else "-",
+                          f"{row.probability_met:.0%}" if found else "-")
+        console.print(table)
+    if not analysis.knees.empty:
+        table = Table(title="Knee: where queues stop growing without bound")
+        for column in ("parameter", "others", "stable from", "utilisation there", "largest value with a growing queue"):
+            table.add_column(column)
+        for row in analysis.knees.itertuples():
+            table.add_row(_short(row.parameter), _short(row.others), f"{row.knee:g}" if row.knee == row.knee else row.note,
+                          f"{row.utilisation_at_knee:.1%}" if row.knee == row.knee else "-",
+                          f"{row.largest_growing:g}" if row.largest_growing == row.largest_growing else "none")
+        console.print(table)
+    if not analysis.cost_minima.empty:
+        table = Table(title="Cheapest capacity for the urgent and intermediate care system (measured period)")
+        for column in ("parameter", "others", "cheapest value", "system cost (95% CI)", "note"):
+            table.add_column(column)
+        for row in analysis.cost_minima.itertuples():
+            table.add_row(_short(row.parameter), _short(row.others), f"{row.cheapest_value:g}",
+                          f"{_money(row.system_cost_gbp)} ({_money(row.ci_low)} to {_money(row.ci_high)})",
+                          "at the edge of the range swept: widen it" if row.at_edge_of_range else "")
+        console.print(table)
+        console.print("Who pays at each point: breaking_points/cost_curve.csv (NHS, council, self-funder columns).")

@@ -119,3 +119,20 @@ def test_bad_capacity_events_are_refused_naming_the_field(event, where, what):
 def test_a_surge_ending_before_it_starts_is_refused():
     with pytest.raises(ScenarioError, match=r"demand.surges.0: end 2019-01-01 is before start 2019-12-01"):
         small_system(**{"demand.surges": [{"name": "w", "start": "2019-12-01", "end": "2019-01-01", "multiplier": 2}]})
+
+
+def test_the_stress_scenarios_extend_the_baseline_and_load():
+    from sim.scenario import load_scenario
+    from support import ROOT
+
+    folder = ROOT / "scenarios" / "stress"
+    names = {p.stem for p in folder.glob("*.yaml")}
+    assert {"winter-surge", "reablement-staffing-shock", "community-beds-sweep"} <= names
+    for path in folder.glob("*.yaml"):
+        text = path.read_text()
+        assert "extends: ../baseline.yaml" in text, path.name
+        load_scenario(path)
+    winter = load_scenario(folder / "winter-surge.yaml")
+    assert [s.name for s in winter.demand.surges] == ["hard winter", "flu outbreak"]
+    sweep = load_scenario(folder / "community-beds-sweep.yaml")
+    assert len(sweep.sweep.expand()) == 15 and len(sweep.service_levels) == 3

@@ -13,6 +13,7 @@ import pytest
 from plotly.offline import get_plotlyjs
 from scipy import stats
 
+from sim import compare
 from sim.kpis import describe as describe_kpi
 from sim.model import run_replication
 from sim.report import FIGURES_DIR, REPORT_NAME, TABLES_DIR, describe, dictionary, export, page, tables, write_report
@@ -82,7 +83,8 @@ def test_estimate_extreme_cases():
     same = estimate([4.0, 4.0, 4.0])
     assert (same.low, same.high) == (4.0, 4.0)
     unlimited = estimate([math.inf, math.inf])
-    assert math.isinf(unlimited.mean) and math.isnan(unlimited.low)
+    assert math.isinf(unlimited.mean) and number(unlimited.mean, "places") == "unlimited"
+    assert math.isnan(estimate([math.inf, 3.0]).low)
     with_gap = estimate([1.0, math.nan, 3.0])
     assert with_gap.n == 2 and with_gap.mean == 2.0
     assert estimate([]).n == 0
@@ -118,6 +120,11 @@ def test_headline_is_paired_differences_of_the_replications(rs, scenarios):
     payers = sum(items[f"Net saving to {label}"].mean for label in ("NHS", "Council", "Self-funders"))
     assert items["Net saving, all payers"].mean == pytest.approx(payers)
     assert all(e.n == REPS for e in items.values())
+    # The same numbers as the command line's comparison table.
+    cli = compare.comparison(rs).set_index("measure")["mean"]
+    assert items["Net saving, all payers"].mean == pytest.approx(cli["Saving: all payers"])
+    assert items["More people with independent outcomes"].mean == pytest.approx(
+        cli["More people with independent outcomes"])
 
 
 def test_identical_scenarios_differ_by_exactly_nothing(runs, scenarios):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from sim.executors import SerialExecutor
 from sim.model import run_replication
@@ -153,3 +155,75 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_same_table(tmp_path):
     assert resumed.ran == 8 - len(finished_before)
     whole = run_sweep(small_system(**changes), tmp_path / "whole", executor=SerialExecutor(), figures=False)
     pd.testing.assert_frame_equal(result.table, whole.table)
+
+
+# --- the main command ----------------------------------------------------------------------------
+
+_spec = importlib.util.spec_from_file_location("run_scenario", ROOT / "run_scenario.py")
+run_scenario = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(run_scenario)
+
+SMALL = {
+    "run": {"horizon_days": 60, "warmup_days": 20, "replications": 2},
+    "demand": {"crises_per_year": 3000},
+    "services": {"urgent_response": {"capacity": 4}, "acute": {"beds": 160}, "reablement": {"capacity": 40},
+                 "community_beds": {"beds": 40}, "temporary_residential": {"beds": 20}},
+}
+
+
+def _write(folder: Path, name: str, extra: dict) -> Path:
+    path = folder / name
+    path.write_text(yaml.safe_dump({"extends": str(ROOT / "scenarios" / "baseline.yaml"), "name": name,
+                                    **SMALL, **extra}))
+    return path
+
+
+def test_the_main_command_runs_a_sweep_and_prints_its_breaking_points(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    scenario = _write(tmp_path, "sweep.yaml", {
+        "sweep": {"grid": {"services.community_beds.beds": [10, 40]}},
+        "service_levels": [{"kpi": "community_beds.wait_mean", "at_most": 1.0}],
+    })
+    out = tmp_path / "out"
+    assert run_scenario.main([str(scenario), "--workers", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Smallest value meeting each service level" in printed and "community_beds.wait_mean <= 1" in printed
+    assert "Cheapest capacity" in printed
+    for name in ("sweep.csv", "sweep.parquet", "points.csv", "curves.html", "breaking_points/service_levels.csv"):
+        assert (out / name).exists(), name
+    levels = pd.read_csv(out / "breaking_points" / "service_levels.csv")
+    assert levels.loc[0, "smallest_value"] == 40
+
+
+def test_a_sweep_with_a_bad_point_exits_2_and_writes_nothing(tmp_path, capsys):
+    scenario = _write(tmp_path, "bad.yaml", {"sweep": {"points": [{"services.acute.beds": 10},
+                                                                  {"services.acute.beds": "many"}]}})
+    out = tmp_path / "out"
+    assert run_scenario.main([str(scenario), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "bad.yaml" in error and "sweep.points.1" in error and "services.acute.beds" in error
+    assert not out.exists()
+    assert run_scenario.main([str(_write(tmp_path, "ok.yaml", {"sweep": {"points": [{"run.seed": 1}]}})),
+                              "--compare", str(scenario), "--out", str(out)]) == 2
+    assert "a sweep compares its points with each other" in capsys.readouterr().err and not out.exists()
+
+
+def test_a_run_with_a_surge_writes_the_surge_timeline_and_when_queues_cleared(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")
+    scenario = _write(tmp_path, "surge.yaml", {
+        "run": {"horizon_days": 120, "warmup_days": 30, "replications": 2},
+        "demand": {"crises_per_year": 3000,
+                   "surges": [{"name": "outbreak", "start": "2019-05-01", "end": "2019-05-21", "multiplier": 1.6}]},
+        "services": {**SMALL["services"], "acute": {"beds": 75}},  # ~90% occupied before the outbreak
+    })
+    out = tmp_path / "out"
+    assert run_scenario.main([str(scenario), "--workers", "1", "--out", str(out), "--no-report"]) == 0
+    assert f"Surge: {out / 'surge.html'}" in capsys.readouterr().out
+    recovery = pd.read_csv(out / "surge_recovery.csv").set_index("service")
+    acute = recovery.loc["acute"]
+    assert acute["queue_peak"] > acute["queue_before"] + 1
+    assert "2019-05-01" <= acute["peak_date"] <= "2019-06-30"
+    assert acute["stress_ends"] == "2019-05-21" and acute["peak_date"] < acute["cleared_on"]
+    assert acute["days_to_clear_after_end"] > 0  # queues outlast the surge that built them
+    assert "urgent_response" not in recovery.index or recovery.loc["urgent_response", "queue_peak"] > 0
+    assert "outbreak" in (out / "surge.html").read_text()

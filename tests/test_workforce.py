@@ -125,3 +125,31 @@ def test_bad_workforces_are_refused(changes, message):
     with pytest.raises(ScenarioError, match="services.reablement") as caught:
         small_system(**changes)
     assert message in str(caught.value)
+
+
+def test_the_reablement_staffing_shock_scenario_builds_a_queue_that_outlasts_the_shock():
+    from sim.scenario import load_scenario
+    from sim.stress_figures import surge_recovery
+    from support import ROOT
+
+    shock = load_scenario(ROOT / "scenarios" / "stress" / "reablement-staffing-shock.yaml")
+    assert shock.services.reablement.workforce.visit_hours_per_day == 560
+    # The same system at a tenth of the scale (support.small_system's capacities), for speed.
+    small = shock.with_changes({
+        "run.horizon_days": 300, "run.warmup_days": 60, "demand.crises_per_year": 5400,
+        "services.urgent_response.capacity": 4, "services.acute.beds": 160, "services.community_beds.beds": 40,
+        "services.temporary_residential.beds": 20,
+        "services.reablement.workforce": {"visit_hours_per_day": 56, "first_day_hours": 3.0, "last_day_hours": 0.75},
+    })
+    result = run_replication(small)
+    reablement = result.daily[result.daily.service == "reablement"].set_index("day")
+    shock_starts, shock_ends = 217, 258  # 4 November and 15 December 2019, days after 1 April
+    assert reablement.loc[shock_starts - 1, "capacity"] == 56
+    assert reablement.loc[shock_starts, "capacity"] == pytest.approx(56 * 0.7)
+    assert reablement.loc[shock_ends + 1, "capacity"] == 56
+    before = reablement.loc[shock_starts - 28:shock_starts - 1, "queue"].mean()
+    during = reablement.loc[shock_ends - 7:shock_ends, "queue"].mean()
+    assert during > before + 5
+    assert reablement.loc[shock_ends + 21:shock_ends + 35, "queue"].mean() > before + 5  # it outlasts the shock
+    recovery = surge_recovery(small, result.daily).set_index("service")
+    assert str(recovery.loc["reablement", "peak_date"]) > "2019-12-15"  # winter demand leaves little slack to clear it

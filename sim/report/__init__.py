@@ -85,7 +85,9 @@ class _Report:
                      "interval is an improvement, <b>red</b> when it is wholly worse, black when it includes no "
                      "change. "
                      "Savings are by payer: a saving to the NHS can be a cost moved to the council or to people "
-                     "who pay for their own care.")
+                     "who pay for their own care. Cash-releasing savings are costs no longer paid (fewer long-term "
+                     "placements, packages and reablement episodes); capacity freed is bed-days and attendances "
+                     "in services paid for anyway, which become cash only if capacity is closed.")
         else:
             intro = f"“{s.name}” over {period}; mean of {n} replications. No comparator was run."
             guide = "Each card is the scenario's total for the measured period with its 95% confidence interval."
@@ -95,7 +97,8 @@ class _Report:
         self.section("headline", "Headline", f"<p>{page.esc(intro)}</p>", page.how_to_read(guide),
                      "<h3>People and beds</h3>", page.headline_cards(activity, self.compared),
                      f"<h3>{money_title} (£, {page.esc(s.costs.price_year)} prices)</h3>",
-                     page.headline_cards(money, self.compared))
+                     page.headline_cards(money, self.compared),
+                     *(f"<p class=\"shift\">{page.esc(sentence)}.</p>" for sentence in tables.cost_shifts(rs)))
 
     def flows(self) -> None:
         for role in self.rs.roles:

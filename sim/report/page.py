@@ -52,6 +52,7 @@ h3 { font-size:1.08rem; margin:22px 0 6px; }
 .card .value.good { color:var(--good); } .card .value.bad { color:var(--bad); }
 .card .value .unit { font-size:1rem; font-weight:500; color:var(--muted); }
 .sub { font-size:.8rem; color:var(--muted); }
+p.shift { margin:10px 0 0; padding:8px 12px; border-left:4px solid var(--orange); background:#fff8e6; }
 .card .ci { font-size:.9rem; color:var(--ink); } .card .note { font-size:.82rem; color:var(--muted); margin-top:6px; }
 .figure { width:100%; border:1px solid var(--line); border-radius:8px; padding:6px; margin:10px 0 18px; }
 .table-wrap { overflow-x:auto; }

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim import compare
 from sim.costs import PAYERS
 from sim.kpis import SERVICE_LABELS, describe
+from sim.report.formatting import number
 from sim.report.intervals import Estimate, estimate
 from sim.results import ResultSet
 
@@ -62,48 +64,62 @@ class Headline:
     explanation: str
 
 
-def _horizon(rs: ResultSet, role: str) -> int:
-    return rs.scenarios[role].run.horizon_days
-
-
 def headline(rs: ResultSet) -> list[Headline]:
-    """The few numbers a board asks for; with a comparator, each is scenario against comparator, positive = better."""
-    roles = [r for r in ("scenario", "comparator") if r in rs.scenarios]
-    wide = {role: kpi_wide(rs, role) for role in roles}
-    bed_days = {role: wide[role]["acute.occupancy_mean"] * _horizon(rs, role) for role in roles}
-    beds = {role: wide[role]["acute.occupancy_mean"] for role in roles}
+    """The few numbers a board asks for; with a comparator, each is a gain over it (positive = better).
+
+    The gains and savings are sim.compare's, so the report and the command line show the same numbers.
+    """
     if not has_comparator(rs):
-        w = wide["scenario"]
-        items = [
-            Headline("Acute admissions", "people", estimate(w["acute.admissions"]),
-                     "people admitted to an acute bed in the period"),
-            Headline("Acute bed-days used", "bed-days", estimate(bed_days["scenario"]),
-                     "occupied acute bed-days in the period"),
-            Headline("Acute beds occupied", "beds", estimate(beds["scenario"]), "mean beds occupied over the period"),
-            Headline("People with more independent outcomes", "people", estimate(w["people.better_outcomes"]),
-                     describe("people.better_outcomes")[2]),
-        ]
-        items += [Headline(f"Cost to {PAYER_LABELS[p]}", "GBP", estimate(w[f"cost.{p}"]), "cost in the period")
-                  for p in PAYERS]
-        return items
-    col = {name: {role: wide[role][name] for role in roles} for name in (
-        "acute.admissions", "people.better_outcomes", "cost.total", *(f"cost.{p}" for p in PAYERS))}
+        return _levels(rs)
+    gains = compare.outcome_gains(rs)
+    saved = compare.savings(rs)
+    horizon = rs.scenarios["scenario"].run.horizon_days
     items = [
-        Headline("Admissions avoided", "people", paired(col["acute.admissions"], -1),
+        Headline("Admissions avoided", "people", estimate(gains["Admissions avoided"]),
                  "comparator's acute admissions minus the scenario's"),
-        Headline("Acute bed-days saved", "bed-days", paired(bed_days, -1),
+        Headline("Acute bed-days saved", "bed-days", estimate(gains["Acute bed-days saved"]),
                  "comparator's occupied acute bed-days minus the scenario's"),
-        Headline("Acute beds released", "beds", paired(beds, -1),
-                 "bed-days saved / days in the period: beds that could close or serve others"),
-        Headline("More people with independent outcomes", "people", paired(col["people.better_outcomes"]),
+        Headline("Acute beds released", "beds", estimate(gains["Acute bed-days saved"] / horizon),
+                 f"bed-days saved / {horizon} days in the period: beds that could close or serve others"),
+        Headline("More people with independent outcomes", "people",
+                 estimate(gains["More people with independent outcomes"]),
                  "kept home by UCR, home after acute (pathways 0 and 1), independent after reablement"),
     ]
-    items += [Headline(f"Net saving to {PAYER_LABELS[p]}", "GBP", paired(col[f"cost.{p}"], -1),
-                       f"comparator's cost to {PAYER_LABELS[p].lower()} minus the scenario's; negative = pays more")
-              for p in PAYERS]
-    items.append(Headline("Net saving, all payers", "GBP", paired(col["cost.total"], -1),
-                          "comparator's total cost minus the scenario's"))
+    for payer in (*PAYERS, "all"):
+        who = PAYER_LABELS.get(payer, "all payers")
+        split = [f"{kind} {number(estimate(saved[(kind, payer)]).mean, 'GBP', signed=True)}"
+                 for kind in (compare.CASH_RELEASING, compare.CAPACITY_FREED) if (kind, payer) in saved]
+        items.append(Headline(
+            f"Net saving to {who}" if payer != "all" else "Net saving, all payers", "GBP",
+            estimate(saved[("all", payer)]),
+            f"comparator's cost to {compare.PAYER_NAMES[payer]} minus the scenario's (negative: pays more); of which "
+            + ", ".join(split)))
     return items
+
+
+def _levels(rs: ResultSet) -> list[Headline]:
+    """Without a comparator: the scenario's own totals for the period."""
+    w = kpi_wide(rs, "scenario")
+    horizon = rs.scenarios["scenario"].run.horizon_days
+    items = [
+        Headline("Acute admissions", "people", estimate(w["acute.admissions"]),
+                 "people admitted to an acute bed in the period"),
+        Headline("Acute bed-days used", "bed-days", estimate(w["acute.occupancy_mean"] * horizon),
+                 "occupied acute bed-days in the period"),
+        Headline("Acute beds occupied", "beds", estimate(w["acute.occupancy_mean"]),
+                 "mean beds occupied over the period"),
+        Headline("People with more independent outcomes", "people", estimate(w["people.better_outcomes"]),
+                 describe("people.better_outcomes")[2]),
+    ]
+    items += [Headline(f"Cost to {PAYER_LABELS[p]}", "GBP", estimate(w[f"cost.{p}"]), "cost in the period")
+              for p in PAYERS]
+    items.append(Headline("Cost, all payers", "GBP", estimate(w["cost.total"]), "cost in the period"))
+    return items
+
+
+def cost_shifts(rs: ResultSet) -> list[str]:
+    """Sentences naming costs that move from one payer to another (clear in the 95% CIs)."""
+    return compare.cost_shifts(compare.comparison(rs)) if has_comparator(rs) else []
 
 
 def headline_table(items: list[Headline]) -> pd.DataFrame:
