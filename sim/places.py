@@ -157,9 +157,7 @@ class Sharing:
             event = next(iter(eligible))
             home, person = eligible.pop(event)
             if home is slots:
-                slots._advance()
-                slots.queue.remove(event)
-                slots._grant(event)
+                slots.serve(event)
             else:
                 home.cancel(event)
                 slots.take(event)
@@ -189,6 +187,12 @@ class PlaceSlots(Slots):
             self.sharing.waiting(self, event, person)
         self.totals.note()
         return event
+
+    def serve(self, event: simpy.Event) -> None:
+        """Give a free place here to someone waiting in this place's own queue, out of turn (a pool's)."""
+        self._advance()
+        self.queue.remove(event)
+        self._grant(event)
 
     def take(self, event: simpy.Event) -> None:
         """Give a free place here to someone from another place."""
@@ -340,7 +344,7 @@ class Places:
         self.model = model
         scenario = model.scenario
         self.many = bool(scenario.places)
-        if not self.many:
+        if not self.many:  # the model's own services, untouched: the one-place hot path stays as it was
             self.by_name = {SYSTEM: Place(SYSTEM, model.services, model.assessment, model.census, scenario)}
             return
         from sim.services.long_term_care import Assessment
@@ -360,14 +364,15 @@ class Places:
             if config.mode != "local":
                 sharing[name] = Sharing(env, config.mode, config.after_hours, start)
         self.by_name = {}
-        for place in self.names:
+        for place in self.names:  # each place its own services (the model's first set is not used)
             services = ServiceSet(model, scenario)
             for service in services:
                 service.slots = PlaceSlots(
                     env, service.name, own[place][service.name], start, place,
                     self.totals[service.name], sharing.get(service.name),
                 )
-            self.by_name[place] = Place(place, services, Assessment(model, scenario.long_term_decisions), Census(), scenario)
+            assessment = Assessment(model, scenario.long_term_decisions)
+            self.by_name[place] = Place(place, services, assessment, Census(), scenario)
         first = self.by_name[self.names[0]]
         self._counters = {service.name: counters(service) for service in first.services}
         self._assessment_counters = counters(first.assessment)

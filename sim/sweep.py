@@ -33,6 +33,7 @@ from sim.store import atomic_write_csv, atomic_write_parquet
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
     from sim.breaking_points import Analysis
 
@@ -133,18 +134,24 @@ def _money(gbp: float) -> str:
     return f"£{gbp / 1e6:,.2f}m"
 
 
-def print_sweep(console: "Console", result: SweepResult) -> None:
-    """What the command line shows after a sweep: the breaking points, each with its uncertainty."""
+def _table(title: str, columns: tuple[str, ...]) -> "Table":
     from rich.table import Table
 
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def print_sweep(console: "Console", result: SweepResult) -> None:
+    """What the command line shows after a sweep: the breaking points, each with its uncertainty."""
     analysis = result.analysis
     reps = result.resultset.manifest.get("replications")
     console.print(f"Sweep: {len(result.points)} points x {reps} replications, common random numbers.")
     if not analysis.service_levels.empty:
-        table = Table(title="Smallest value meeting each service level (from there upwards)")
-        for column in ("service level", "parameter", "others", "smallest value", "KPI mean (95% CI)",
-                       "share of replications meeting it"):
-            table.add_column(column)
+        table = _table("Smallest value meeting each service level (from there upwards)",
+                       ("service level", "parameter", "others", "smallest value", "KPI mean (95% CI)",
+                        "share of replications meeting it"))
         for row in analysis.service_levels.itertuples():
             found = row.smallest_value == row.smallest_value
             table.add_row(row.level, _short(row.parameter), _short(row.others),
@@ -153,18 +160,16 @@ def print_sweep(console: "Console", result: SweepResult) -> None:
                           f"{row.probability_met:.0%}" if found else "-")
         console.print(table)
     if not analysis.knees.empty:
-        table = Table(title="Knee: where queues stop growing without bound")
-        for column in ("parameter", "others", "stable from", "utilisation there", "largest value with a growing queue"):
-            table.add_column(column)
+        table = _table("Knee: where queues stop growing without bound",
+                       ("parameter", "others", "stable from", "utilisation there", "largest value with a growing queue"))
         for row in analysis.knees.itertuples():
             table.add_row(_short(row.parameter), _short(row.others), f"{row.knee:g}" if row.knee == row.knee else row.note,
                           f"{row.utilisation_at_knee:.1%}" if row.knee == row.knee else "-",
                           f"{row.largest_growing:g}" if row.largest_growing == row.largest_growing else "none")
         console.print(table)
     if not analysis.cost_minima.empty:
-        table = Table(title="Cheapest capacity for the urgent and intermediate care system (measured period)")
-        for column in ("parameter", "others", "cheapest value", "system cost (95% CI)", "note"):
-            table.add_column(column)
+        table = _table("Cheapest capacity for the urgent and intermediate care system (measured period)",
+                       ("parameter", "others", "cheapest value", "system cost (95% CI)", "note"))
         for row in analysis.cost_minima.itertuples():
             table.add_row(_short(row.parameter), _short(row.others), f"{row.cheapest_value:g}",
                           f"{_money(row.system_cost_gbp)} ({_money(row.ci_low)} to {_money(row.ci_high)})",

@@ -295,7 +295,9 @@ def test_pooling_every_service_reproduces_the_one_place_system():
 def test_per_place_outputs_add_up_to_the_system(sharing):
     places = {"a": {"demand_share": 0.5}, "b": {"demand_share": 0.3, "services": {"community_beds": {"beds": 6}}},
               "c": {"demand_share": 0.2}}
-    config = {n: {"mode": sharing, "out_of_area_cost_gbp": 250} for n in ("community_beds", "reablement")} if sharing else {}
+    config = {}
+    if sharing:
+        config = {n: {"mode": sharing, "out_of_area_cost_gbp": 250} for n in ("community_beds", "reablement")}
     result = run_replication(with_places(small_system(**SMALL), places, config), 0)
     kpis = result.kpis
     for name in ADDITIVE:
