@@ -116,8 +116,10 @@ def _unit(unit: str) -> str:
 def comparison_table(rs: ResultSet) -> Table:
     comparison = rs.comparison
     s, c = rs.scenarios["scenario"].name, rs.scenarios["comparator"].name
+    days = rs.scenarios["scenario"].run.horizon_days
     table = Table(
-        title=f"{s} against {c}: paired difference, mean (95% CI); positive = better for the scenario",
+        title=f"{s} against {c}, over the {days} days measured: paired difference, mean (95% CI); "
+              "positive = better for the scenario",
         title_justify="left",
     )
     for name, justify in (("measure", "left"), ("unit", "left"), ("difference", "right"), ("who saves / pays", "left")):
