@@ -54,7 +54,10 @@ h3 { font-size:1.08rem; margin:22px 0 6px; }
 .sub { font-size:.8rem; color:var(--muted); }
 p.shift { margin:10px 0 0; padding:8px 12px; border-left:4px solid var(--orange); background:#fff8e6; }
 .card .ci { font-size:.9rem; color:var(--ink); } .card .note { font-size:.82rem; color:var(--muted); margin-top:6px; }
-.figure { width:100%; border:1px solid var(--line); border-radius:8px; padding:6px; margin:10px 0 18px; }
+.figure { width:100%; border:1px solid var(--line); border-radius:8px; padding:6px; margin:10px 0 18px;
+          overflow-x:auto; }
+/* Side-by-side diagrams and small multiples need room: on a phone the figure scrolls sideways instead. */
+.figure .plotly-graph-div { min-width:880px; }
 .table-wrap { overflow-x:auto; }
 table { border-collapse:collapse; width:100%; font-size:.9rem; margin:8px 0 16px; }
 th, td { border-bottom:1px solid var(--line); padding:6px 8px; text-align:left; vertical-align:top; }
@@ -67,6 +70,7 @@ dl.stress { display:grid; grid-template-columns:minmax(160px,240px) 1fr; gap:4px
 dl.stress dt { font-weight:600; color:var(--muted); } dl.stress dd { margin:0; overflow-wrap:anywhere; }
 footer { color:var(--muted); font-size:.85rem; border-top:1px solid var(--line); margin-top:40px; padding-top:12px; }
 @media (max-width:700px) { main, header, nav { padding-left:14px; padding-right:14px; }
+  nav { position:static; }
   dl.stress { grid-template-columns:1fr; } }
 @media print { nav { display:none; } .figure { break-inside:avoid; } }
 """
@@ -79,7 +83,8 @@ def figure(fig: go.Figure, name: str) -> str:
     config = {**PLOTLY_CONFIG, "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"], "filename": name}}
     div = pio.to_html(fig, full_html=False, include_plotlyjs=False, include_mathjax=False, div_id=f"fig-{name}",
                       config=config, default_width="100%", default_height=f"{fig.layout.height or 500}px")
-    return f'<div class="figure" data-figure="{esc(name)}">{div}</div>'
+    title = fig.layout.title.text or name
+    return f'<div class="figure" role="figure" aria-label="{esc(title)}" data-figure="{esc(name)}">{div}</div>'
 
 
 def how_to_read(text: str) -> str:

@@ -224,7 +224,9 @@ def daily_bands(rs: ResultSet, measure: str) -> pd.DataFrame:
 def stays_summary(rs: ResultSet) -> pd.DataFrame:
     """Completed lengths of stay (days) by role and service: count and centiles, pooled over replications."""
     rows = []
-    for (role, service), group in rs.stays.groupby(["role", "service"]):
+    order = {s: i for i, s in enumerate(SERVICE_LABELS)}
+    by_service = sorted(rs.stays.groupby(["role", "service"]), key=lambda g: (order.get(g[0][1], len(order)), g[0][0]))
+    for (role, service), group in by_service:
         s = group["stay_days"].to_numpy(dtype=float)
         rows.append({"role": role, "service": service, "service_label": SERVICE_LABELS.get(service, service),
                      "stays_recorded": len(s), "mean_days": float(np.mean(s)),
