@@ -142,6 +142,8 @@ class Model:
                 row[i, 2] = slots.capacity
 
     def run(self):
+        if self.scenario.initial_state:
+            place_initial_state(self)
         self.env.process(self._crises())
         # Before the census, so that the census of a day shows that day's capacity changes.
         self.env.process(apply_capacity_events(self))

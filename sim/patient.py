@@ -18,6 +18,7 @@ from sim.streams import Streams
 
 if TYPE_CHECKING:
     from sim.model import Model
+    from sim.services.base import Service
 
 # Decisions (uniform draws) and durations (normal scores) a person carries.
 UNIFORM_DRAWS = (
@@ -66,6 +67,15 @@ class Person:
         return split[-1][0]
 
 
+_COLUMN = {name: column for column, name in enumerate(_U + _Z)}
+
+
+def replace_draw(person: Person, name: str, value: float) -> None:
+    """Change one draw of a person's luck (for a stay already under way at the start, sim.initial_state)."""
+    column = _COLUMN[name]
+    person.luck = (*person.luck[:column], value, *person.luck[column + 1:])
+
+
 def _draw(column: int) -> property:
     return property(lambda person: person.luck[column])
 
@@ -94,12 +104,13 @@ class People:
         self.success = scenario.services.urgent_response.success_probability
         self._ids = count()
 
-    def new(self, place: str) -> Person:
+    def new(self, place: str, luck: Luck | None = None, groups: list[tuple[str, float]] | None = None) -> Person:
+        """Someone in crisis; or, given their own `luck` and `groups`, someone already in a service at the start."""
         person = Person()
         person.id = next(self._ids)
         person.place = place
-        self.first.give(person)
-        person.group = person.choose(self.groups, person.u_group)
+        (luck or self.first).give(person)
+        person.group = person.choose(groups or self.groups, person.u_group)
         person.funding = person.choose(self.funding, person.u_funding)
         self._derive(person)
         return person
@@ -141,6 +152,8 @@ def journey(model: "Model", person: Person, where: str = "crisis", holding: "Ser
             flows.count("ED", "acute")
             yield from services.acute.arrive(person, readmission)
             holding = services.acute
+            where = "acute"
+        if where == "acute":
             where = yield from holding.stay(person)
             if where == "care_home":
                 where = person.choose(model.care_home_split, person.u_care_home_type)

@@ -28,6 +28,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sim.distributions import Distribution, refuse_yes_no
 from sim.events import capacity_steps
@@ -642,6 +643,14 @@ class Scenario(Strict):
 
     _path: Path | None = PrivateAttr(None)
     _raw: dict | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _initial_state_fits(self):
+        problems = _initial_state_problems(self)
+        if problems:
+            # Raised as a ValidationError so each problem keeps its own field path.
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
+        return self
 
     @model_validator(mode="after")
     def _groups_share(self):

@@ -65,7 +65,7 @@ class Acute(Service):
     def stay(self, person: "Person"):
         group = person.group
         fit_after = self.los[group].from_z(person.z_acute_los)
-        yield self.env.timeout(fit_after)
+        yield self.env.timeout(fit_after - self.stayed_so_far(person))
         measuring = self.env.now >= self.measure_from
         if measuring:
             self.fit_days += fit_after

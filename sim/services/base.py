@@ -29,6 +29,7 @@ class Service:
         self.waits_to_enter: list[float] = []  # days waited for a place, for people admitted in the period
         self.delayed_days: dict[str, float] = {}  # days spent here waiting to move on, by where they waited to go
         self.delayed_people: dict[str, int] = {}
+        self.days_before_start = 0.0     # spent before the run by people here at its start (sim.initial_state)
         self._delayed_now: dict[int, tuple[float, str]] = {}
 
     # --- counting -------------------------------------------------------------
@@ -42,6 +43,10 @@ class Service:
         if now >= self.measure_from:
             self.admissions += 1
             self.waits_to_enter.append(waited)
+
+    def stayed_so_far(self, person: "Person") -> float:
+        """Days of the current stay already spent: none on arrival, some for people there at the start."""
+        return self.env.now - person.entered_at
 
     def left(self, person: "Person") -> None:
         self.slots.release(person)

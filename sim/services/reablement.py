@@ -47,7 +47,7 @@ class Reablement(Service):
         return self.los[person.group].from_z(person.z_reablement_los)
 
     def stay(self, person: "Person"):
-        yield self.env.timeout(self.episode_days(person))
+        yield self.env.timeout(self.episode_days(person) - self.stayed_so_far(person))
         outcome = person.choose(self.split, person.u_reablement_outcome)
         if self.measuring:
             self.outcomes[outcome] += 1

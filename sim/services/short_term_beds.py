@@ -30,7 +30,7 @@ class ShortTermBeds(Service):
         self.outcomes = {name: 0 for name, _ in self.split}  # for stays ended in the measured period
 
     def stay(self, person: "Person"):
-        yield self.env.timeout(self.los[person.group].from_z(person.z_bed_los))
+        yield self.env.timeout(self.los[person.group].from_z(person.z_bed_los) - self.stayed_so_far(person))
         if self.process is not None:
             yield from self.process_delay(person, self.process.from_z(person.z_bed_process))
         outcome = person.choose(self.split, person.u_bed_outcome)

@@ -1,0 +1,366 @@
+"""How long to simulate before measuring: MSER-5 on the daily census, and a Welch plot to check it by eye.
+
+A model started empty shows an initial transient: beds fill, queues form,
+and only after a while does the census fluctuate around its long-run level.
+Measuring from the start would bias every KPI towards an emptier system.
+
+MSER-5 (White 1997; White, Cobb and Spratt 2000) picks the truncation point
+d that minimises the standard error of the mean of what is left: batch the
+series into means of 5 days, Z_1..Z_k, and choose d minimising
+
+    MSER(d) = sum_{j>d} (Z_j - mean(Z_{d+1..k}))^2 / (k - d)^2.
+
+Cutting more removes bias but leaves fewer days to average; the minimum
+balances the two. As Hoad, Robinson and Davies (2010) advise, only the first
+half of the series is searched: the last few batches alone can look perfectly
+steady by chance, all the more when the census is strongly autocorrelated (a
+service run near full). A cut at the end of that half means the series is
+still drifting (too short a run, or a queue that grows without limit), and
+the suggestion is then a lower bound, not an answer.
+
+The series are averaged across replications first (Welch's method, and the
+practice Hoad et al. recommend), so a replication's noise does not move the
+suggestion.
+
+Run it:  python -m sim.warmup SCENARIO.yaml [--replications N] [--days D]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+from rich.console import Console
+from rich.table import Table
+from scipy import stats
+
+from sim.demand import simulation_start
+from sim.model import run_replication
+from sim.report import write_atomic
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+BATCH_DAYS = 5
+# A cut this far into the searched half (or further) means the series has not settled.
+DRIFT_FROM = 0.9
+MEASURES = ("occupancy", "queue")
+# Services whose stays last days or weeks: their census settles within a run.
+# Long-term care stays last years; see docs/warm-up.md for why no warm-up is needed for them.
+SHORT_TERM = ("urgent_response", "acute", "reablement", "community_beds", "temporary_residential")
+LONG_TERM = ("home_care", "residential_care", "nursing_care")
+
+SETTLED = "settled"
+DRIFTING = "still drifting"
+CONSTANT = "constant"
+SPARSE = "too sparse"
+# People: a series averaging fewer has no level to settle to, only rare bursts (a queue that is
+# nearly always empty), and MSER-5 would read a late burst as drift.
+MIN_LEVEL = 1.0
+
+
+@dataclass(frozen=True)
+class Truncation:
+    """Where MSER-5 would cut one series."""
+
+    days: int       # days to discard from the start of the series
+    status: str     # SETTLED, DRIFTING (a lower bound only), CONSTANT or SPARSE (nothing to learn)
+
+
+def mser(series: np.ndarray, batch: int = BATCH_DAYS) -> Truncation:
+    """MSER-`batch` truncation of a series of daily values (days from the start of the series)."""
+    values = np.asarray(series, dtype=float)
+    k = len(values) // batch
+    if k < 4:
+        raise ValueError(f"MSER-{batch} needs at least {4 * batch} days; the series has {len(values)}")
+    z = values[: k * batch].reshape(k, batch).mean(axis=1)
+    if np.ptp(z) <= 1e-9 * max(1.0, np.abs(z).max()):
+        return Truncation(0, CONSTANT)
+    # Sums over the tail j > d for every d, from reversed cumulative sums.
+    tail_sum = np.cumsum(z[::-1])[::-1]
+    tail_squares = np.cumsum((z * z)[::-1])[::-1]
+    last = k // 2
+    n = k - np.arange(last + 1)
+    sse = tail_squares[: last + 1] - tail_sum[: last + 1] ** 2 / n
+    d = int(np.argmin(np.maximum(sse, 0.0) / n**2))
+    return Truncation(d * batch, DRIFTING if d >= DRIFT_FROM * last else SETTLED)
+
+
+def welch(series: np.ndarray, window: int) -> np.ndarray:
+    """Welch's moving average (Law and Kelton): centred means of 2w+1 days, shorter near the start.
+
+    Element i is the mean of days i-w..i+w (or i-i..i+i for the first w days);
+    the last w days have no centred window and are left out.
+    """
+    values = np.asarray(series, dtype=float)
+    m = len(values)
+    if window < 1 or m <= window:
+        raise ValueError(f"the Welch window must be at least 1 day and shorter than the series ({m} days)")
+    cumulative = np.concatenate([[0.0], np.cumsum(values)])
+    i = np.arange(m - window)
+    half = np.minimum(i, window)
+    return (cumulative[i + half + 1] - cumulative[i - half]) / (2 * half + 1)
+
+
+# --- the census of a run ----------------------------------------------------------------
+
+
+def mean_census(daily: pd.DataFrame, role: str = "scenario") -> pd.DataFrame:
+    """Occupancy and queue per day and service, averaged across replications.
+
+    Takes ResultSet.daily (filtered to `role`) or ReplicationResult.daily frames
+    stacked with a `replication` column. Columns: (measure, service); index: day.
+    """
+    if "role" in daily.columns:
+        daily = daily[daily["role"] == role]
+    if daily.empty:
+        raise ValueError(f"no daily census rows{' for role ' + role if 'role' in daily.columns else ''}")
+    return daily.pivot_table(index="day", columns="service", values=list(MEASURES), aggfunc="mean").sort_index()
+
+
+@dataclass(frozen=True)
+class SeriesSuggestion:
+    service: str
+    measure: str
+    truncation: Truncation
+    per_replication: tuple[int, int]          # smallest and largest MSER-5 cut of single replications, days
+    mean_after: float                         # mean of the series after the cut (across replications)
+    ci_after: tuple[float, float]             # 95% CI of that mean (t-interval over replications)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """MSER-5 warm-up per service and measure, and one warm-up for the run."""
+
+    series: list[SeriesSuggestion]
+    days: int                     # the largest settled cut over the short-term services
+    drifting: list[str]           # short-term series still drifting at the end of the window
+    first_day: int                # the day (in the census's numbering) the series start from
+
+    def for_service(self, service: str) -> int:
+        return max((s.truncation.days for s in self.series if s.service == service), default=0)
+
+
+def suggest(daily: pd.DataFrame, role: str = "scenario", batch: int = BATCH_DAYS) -> Suggestion:
+    """MSER-5 on every service's occupancy and queue; days are counted from the first day of the census."""
+    if "role" in daily.columns:
+        daily = daily[daily["role"] == role]
+    mean = mean_census(daily)
+    first_day = int(mean.index[0])
+    series: list[SeriesSuggestion] = []
+    for measure in MEASURES:
+        for service in mean[measure].columns:
+            values = mean[measure][service].to_numpy()
+            cut = mser(values, batch)
+            if cut.status != CONSTANT and values.mean() < MIN_LEVEL:
+                cut = Truncation(cut.days, SPARSE)
+            per_rep = _per_replication(daily, service, measure, batch)
+            after = _mean_after(daily, service, measure, first_day + cut.days)
+            series.append(SeriesSuggestion(service, measure, cut, per_rep, *after))
+    short = [s for s in series if s.service in SHORT_TERM and s.truncation.status in (SETTLED, DRIFTING)]
+    days = max((s.truncation.days for s in short if s.truncation.status == SETTLED), default=0)
+    drifting = [f"{s.service} {s.measure}" for s in short if s.truncation.status == DRIFTING]
+    return Suggestion(series, days, drifting, first_day)
+
+
+def _per_replication(daily: pd.DataFrame, service: str, measure: str, batch: int) -> tuple[int, int]:
+    rows = daily[daily["service"] == service].sort_values("day")
+    cuts = [mser(group[measure].to_numpy(), batch).days for _, group in rows.groupby("replication")]
+    return min(cuts), max(cuts)
+
+
+def _mean_after(daily: pd.DataFrame, service: str, measure: str, from_day: int) -> tuple[float, tuple[float, float]]:
+    rows = daily[(daily["service"] == service) & (daily["day"] >= from_day)]
+    means = rows.groupby("replication")[measure].mean().to_numpy()
+    centre = float(means.mean())
+    if len(means) < 2:
+        return centre, (math.nan, math.nan)
+    half = float(stats.t.ppf(0.975, len(means) - 1) * means.std(ddof=1) / math.sqrt(len(means)))
+    return centre, (max(0.0, centre - half), centre + half)  # a count of people is never negative
+
+
+# --- running a scenario for the diagnostic --------------------------------------------------
+
+
+def diagnostic_scenario(scenario: Scenario, days: int, keep_seasons: bool = False,
+                        keep_initial_state: bool = False) -> Scenario:
+    """The scenario as the diagnostic runs it: from its simulation start, every day measured, `days` long.
+
+    Unless asked, the monthly demand pattern is flattened (MSER-5 assumes the
+    series settles to a steady level; winter would read as a transient), and
+    the run starts empty even if the scenario gives an initial state.
+    """
+    changes = {
+        "run.start_date": simulation_start(scenario),
+        "run.warmup_days": 0,
+        "run.horizon_days": days,
+    }
+    if not keep_seasons:
+        changes["demand.monthly_multipliers"] = [1.0] * 12
+    if not keep_initial_state:
+        changes["initial_state"] = {}
+    return scenario.with_changes(changes)
+
+
+def run_census(scenario: Scenario, replications: int, progress=None) -> pd.DataFrame:
+    """The daily census of `replications` replications, stacked (serially: this is a one-off diagnostic)."""
+    frames = []
+    for rep in range(replications):
+        daily = run_replication(scenario, rep).daily.copy()
+        daily.insert(0, "replication", rep)
+        frames.append(daily)
+        if progress is not None:
+            progress()
+    return pd.concat(frames, ignore_index=True)
+
+
+# --- the Welch plot --------------------------------------------------------------------------
+
+
+def welch_figure(daily: pd.DataFrame, suggestion: Suggestion, window: int, title: str):
+    """One panel per short-term service and measure: the mean census, its Welch average and the cuts."""
+    mean = mean_census(daily)
+    panels = [(svc, m) for svc in SHORT_TERM for m in MEASURES
+              if svc in mean[m].columns and np.ptp(mean[m][svc].to_numpy()) > 0]
+    if not panels:
+        raise ValueError("every short-term series is constant: nothing to plot")
+    cut_of = {(s.service, s.measure): s.truncation for s in suggestion.series}
+    fig = make_subplots(
+        rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=0.03,
+        subplot_titles=[f"{svc.replace('_', ' ')}: {m} (people)" for svc, m in panels],
+    )
+    days = mean.index.to_numpy()
+    for row, (svc, m) in enumerate(panels, start=1):
+        values = mean[m][svc].to_numpy()
+        fig.add_trace(go.Scatter(x=days, y=values, name="mean of replications", line={"color": "#bbbbbb"},
+                                 showlegend=row == 1, legendgroup="raw"), row=row, col=1)
+        if len(values) > window:
+            fig.add_trace(go.Scatter(x=days[: len(values) - window], y=welch(values, window),
+                                     name=f"Welch moving average (w = {window} days)", line={"color": "#1f77b4"},
+                                     showlegend=row == 1, legendgroup="welch"), row=row, col=1)
+        cut = cut_of[(svc, m)]
+        dash = "dot" if cut.status == DRIFTING else "dash"
+        fig.add_vline(x=days[0] + cut.days, line_dash=dash, line_color="#d62728", row=row, col=1)
+    fig.add_vline(x=days[0] + suggestion.days, line_color="#000000", line_width=2,
+                  annotation_text=f"suggested warm-up {suggestion.days} days", annotation_position="top right")
+    fig.update_xaxes(title_text="days since the start of the simulation", row=len(panels), col=1)
+    fig.update_layout(title=title, height=220 * len(panels) + 120, template="plotly_white")
+    return fig
+
+
+def suggestion_table(suggestion: Suggestion) -> pd.DataFrame:
+    rows = []
+    for s in suggestion.series:
+        rows.append({
+            "service": s.service, "measure": s.measure, "warmup_days": s.truncation.days,
+            "status": s.truncation.status, "replications_min_days": s.per_replication[0],
+            "replications_max_days": s.per_replication[1], "mean_after_people": s.mean_after,
+            "ci95_low_people": s.ci_after[0], "ci95_high_people": s.ci_after[1],
+            "short_term": s.service in SHORT_TERM,
+        })
+    return pd.DataFrame(rows)
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sim.warmup",
+        description="Suggest a warm-up length: run the scenario from empty and apply MSER-5 to the daily census.",
+    )
+    parser.add_argument("scenario", help="scenario YAML file")
+    parser.add_argument("--replications", type=_positive, default=5, help="replications to average (default 5)")
+    parser.add_argument("--days", type=_positive, default=730, help="days simulated from empty (default 730)")
+    parser.add_argument("--window", type=_positive, default=14, help="Welch moving-average half-window, days (default 14)")
+    parser.add_argument("--keep-seasons", action="store_true",
+                        help="keep the monthly demand pattern (default: flattened, so winter is not read as a transient)")
+    parser.add_argument("--with-initial-state", action="store_true",
+                        help="start from the scenario's initial_state instead of empty (to check it)")
+    parser.add_argument("--out", help="folder for welch.html, warmup.csv and census_mean.csv "
+                                      "(default: results/warmup/<scenario>-<time>)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console(width=None if sys.stdout.isatty() else 120)  # a log or pipe gets the whole table
+    errors = Console(stderr=True)
+    try:
+        scenario = load_scenario(args.scenario)
+        run = diagnostic_scenario(scenario, args.days, args.keep_seasons, args.with_initial_state)
+    except ScenarioError as exc:
+        errors.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        return 2
+    if args.days < 4 * BATCH_DAYS or args.window >= args.days:
+        errors.print(f"error: --days must be at least {4 * BATCH_DAYS} and above --window", highlight=False)
+        return 2
+    start = "its initial state" if args.with_initial_state and scenario.initial_state else "empty"
+    console.print(f"Running {scenario.name!r} from {start} for {args.days} days, {args.replications} replications"
+                  + ("" if args.keep_seasons else " (monthly demand pattern flattened)"))
+    with console.status("simulating...") as status:
+        done = [0]
+
+        def tick() -> None:
+            done[0] += 1
+            status.update(f"simulating... {done[0]}/{args.replications} replications")
+
+        daily = run_census(run, args.replications, tick)
+    suggestion = suggest(daily)
+    console.print(_rich_table(suggestion, "an empty" if start == "empty" else "the initial state's"))
+    console.print(f"Suggested warm-up: [bold]{suggestion.days} days[/bold] (largest settled MSER-5 cut over the "
+                  "short-term services). Set run.warmup_days to at least this.")
+    if suggestion.drifting:
+        console.print("[yellow]Still drifting at the end of the window:[/yellow] " + ", ".join(suggestion.drifting)
+                      + ". The suggestion is a lower bound: run longer (--days), or the service is overloaded "
+                      "and its queue grows without limit (no warm-up can fix that).")
+    folder = Path(args.out) if args.out else _default_folder(scenario)
+    folder.mkdir(parents=True, exist_ok=True)
+    title = f"Welch plot: {scenario.name}, {args.replications} replications from {start}"
+    write_atomic(folder / "welch.html",
+                  welch_figure(daily, suggestion, args.window, title).to_html(include_plotlyjs=True, full_html=True))
+    census = mean_census(daily).stack("service", future_stack=True).reset_index()
+    write_atomic(folder / "census_mean.csv", census.to_csv(index=False))
+    write_atomic(folder / "warmup.csv", suggestion_table(suggestion).to_csv(index=False))
+    console.print(f"Welch plot: {folder / 'welch.html'}\nTables: {folder / 'warmup.csv'}, "
+                  f"{folder / 'census_mean.csv'} (mean census by day)")
+    return 0
+
+
+def _default_folder(scenario: Scenario) -> Path:
+    stem = scenario.path.stem if scenario.path else "scenario"
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return Path("results") / "warmup" / f"{stem}-{stamp}"
+
+
+def _rich_table(suggestion: Suggestion, start: str) -> Table:
+    table = Table(title=f"MSER-5 warm-up by service, days from {start} start")
+    for column in ("service", "measure", "warm-up, days", "status", "single reps, days", "mean after, people (95% CI)"):
+        table.add_column(column, justify="left" if column in ("service", "measure", "status") else "right")
+    order = {name: i for i, name in enumerate(SHORT_TERM + LONG_TERM)}
+    for s in sorted(suggestion.series, key=lambda s: (order.get(s.service, len(order)), s.measure)):
+        if s.truncation.status == CONSTANT:
+            continue
+        low, high = s.ci_after
+        ci = f"{s.mean_after:,.1f} ({low:,.1f} to {high:,.1f})" if not math.isnan(low) else f"{s.mean_after:,.1f}"
+        status = s.truncation.status if s.service in SHORT_TERM else "long-term: not used"
+        table.add_row(s.service, s.measure, str(s.truncation.days), status,
+                      f"{s.per_replication[0]}-{s.per_replication[1]}", ci)
+    return table
+
+
+if __name__ == "__main__":
+    sys.exit(main())

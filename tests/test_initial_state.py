@@ -1,0 +1,189 @@
+"""Starting from a given state: validation, length-biased remaining stays, no transient from the steady state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal, Sampler
+from sim.initial_state import group_mix, length_biased_z
+from sim.model import Model, ServiceSet, run_replication
+from sim.scenario import ScenarioError, Services, load_scenario
+from sim.warmup import SETTLED, mser, run_census, suggest
+from support import BASELINE, UNLIMITED, baseline, single_queue, small_system
+
+# --- validation -------------------------------------------------------------------------------------
+
+
+def problems(state: dict, **changes) -> list[tuple[str, str]]:
+    with pytest.raises(ScenarioError) as caught:
+        baseline().with_changes({**changes, "initial_state": state})
+    return caught.value.problems
+
+
+def test_service_names_are_the_models():
+    assert tuple(Services.model_fields) == ServiceSet.NAMES
+
+
+def test_a_valid_state_is_kept():
+    scenario = baseline().with_changes({"initial_state": {"acute": {"occupied": 1000}, "home_care": {"occupied": 7000}}})
+    assert scenario.initial_state["acute"].occupied == 1000
+    assert scenario.initial_state["acute"].waiting == 0
+    assert baseline().initial_state == {}
+
+
+@pytest.mark.parametrize("state, field, words", [
+    ({"acutee": {"occupied": 1}}, "initial_state.acutee", "no service named 'acutee'"),
+    ({"urgent_response": {"occupied": 1}}, "initial_state.urgent_response", "last hours"),
+    ({"acute": {"occupied": 100_000}}, "initial_state.acute.occupied", "more than the"),
+    ({"reablement": {"occupied": 10, "waiting": 5}}, "initial_state.reablement.waiting", "every place is taken"),
+    ({"home_care": {"waiting": 2}}, "initial_state.home_care.waiting", "unlimited places"),
+    ({"acute": {"occupied": -1}}, "initial_state.acute.occupied", "greater than or equal to 0"),
+    ({"acute": {"occupied": 2.5}}, "initial_state.acute.occupied", ""),
+    ({"acute": {"beds_occupied": 3}}, "initial_state.acute.beds_occupied", "unknown field"),
+])
+def test_an_impossible_state_names_the_field(state, field, words):
+    found = problems(state)
+    assert [f for f, _ in found] == [field]
+    assert words in found[0][1]
+
+
+def test_every_problem_is_reported_at_once():
+    found = problems({"acute": {"occupied": 10**6}, "community_beds": {"occupied": 1, "waiting": 1}})
+    assert {f for f, _ in found} == {"initial_state.acute.occupied", "initial_state.community_beds.waiting"}
+
+
+def test_a_file_with_a_bad_state_names_the_file(tmp_path):
+    path = tmp_path / "today.yaml"
+    path.write_text(f"extends: {BASELINE}\nname: today\ninitial_state:\n  acute: {{occupied: 5000}}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert str(caught.value).startswith(f"{path}: initial_state.acute.occupied: 5000 people is more than")
+
+
+# --- remaining stays -----------------------------------------------------------------------------------
+
+# A fine grid of uniforms gives the expectation of a draw almost exactly (no sampling noise).
+GRID = (np.arange(50_000) + 0.5) / 50_000
+
+
+@pytest.mark.parametrize("spec, biased_mean", [
+    (Exponential(dist="exponential", mean=8.0), 2 * 8.0),
+    (Lognormal(dist="lognormal", mean=8.0, sd=10.0), (10.0**2 + 8.0**2) / 8.0),
+    (Lognormal(dist="lognormal", median=30.0, mean=36.0), 36.0 * (36.0 / 30.0) ** 2),  # mean * exp(sigma^2)
+    (Gamma(dist="gamma", mean=8.0, sd=4.0), (4.0**2 + 8.0**2) / 8.0),
+    (Empirical(dist="empirical", values=[2.0, 10.0], weights=[3.0, 1.0]), ((3 * 4 + 100) / 4) / ((3 * 2 + 10) / 4)),
+    (Fixed(dist="fixed", value=6.0), 6.0),
+], ids=lambda p: getattr(p, "dist", ""))
+def test_full_stays_found_in_service_are_length_biased(spec, biased_mean):
+    # A stay found under way is drawn from the length-biased distribution, mean E[S^2] / E[S]; the
+    # remaining stay, a uniform fraction of it, then has the renewal-theory mean E[S^2] / (2 E[S]).
+    sampler = Sampler(spec)
+    full = np.array([sampler.from_z(length_biased_z(spec, u)) for u in GRID])
+    assert full.mean() == pytest.approx(biased_mean, rel=0.005)
+
+
+def test_group_mix_follows_entries_and_length_of_stay():
+    scenario = baseline()
+    mix = dict(group_mix(scenario, "acute"))
+    groups = scenario.need_groups
+    weights = {g: groups[g].share * groups[g].los_multiplier for g in groups}
+    assert mix == pytest.approx({g: w / sum(weights.values()) for g, w in weights.items()})
+    beds = dict(group_mix(scenario, "community_beds"))
+    assert beds["severe"] > mix["severe"]  # severe frailty is far likelier to be discharged to a bed (P2)
+    assert sum(dict(group_mix(scenario, "residential_care")).values()) == pytest.approx(1.0)
+
+
+def _draining(los: dict, people: int, horizon: int = 3000, **changes):
+    """No new crises: only the people present at the start, in acute beds, then home."""
+    scenario = single_queue(0.0, 8.0, None, **{"services.acute.los_days": los, "run.warmup_days": 0,
+                                               "run.horizon_days": horizon, **changes})
+    return scenario.with_changes({"initial_state": {"acute": {"occupied": people}}})
+
+
+@pytest.mark.parametrize("los, mean_remaining", [
+    ({"dist": "exponential", "mean": 8.0}, 8.0),
+    ({"dist": "lognormal", "mean": 8.0, "sd": 10.0}, (100 + 64) / 16),
+])
+def test_people_present_at_the_start_have_the_mean_remaining_stay_of_a_renewal_process(los, mean_remaining):
+    people = 20_000
+    model = Model(_draining(los, people))
+    result = model.run()
+    assert result.kpis["conservation.entered"] == people
+    assert model.services.acute.slots.in_use == 0  # everyone has left
+    remaining = result.kpis["acute.occupancy_mean"] * model.scenario.run.horizon_days / people
+    assert remaining == pytest.approx(mean_remaining, rel=0.04)
+    assert result.kpis["acute.admissions"] == 0  # already admitted before the run: not counted again
+    full = model.services.acute.stays
+    assert len(full) == people and min(full) > 0
+    assert np.mean(full) == pytest.approx(2 * mean_remaining, rel=0.04)  # full stays, length-biased
+
+
+def test_people_waiting_at_the_start_are_admitted_in_order_as_places_free():
+    scenario = _draining({"dist": "exponential", "mean": 8.0}, 0, horizon=300, **{"services.acute.beds": 50})
+    scenario = scenario.with_changes({"initial_state": {"acute": {"occupied": 50, "waiting": 10}}})
+    result = run_replication(scenario)
+    acute = result.daily[result.daily["service"] == "acute"].set_index("day")
+    assert acute.loc[0, "occupancy"] == 50 and acute.loc[0, "queue"] == 10
+    assert result.kpis["acute.admissions"] == 10
+    assert result.kpis["conservation.entered"] == 60
+    assert acute["queue"].iloc[-1] == 0 and acute["occupancy"].iloc[-1] == 0
+
+
+def test_long_term_residents_at_the_start_are_not_new_placements():
+    scenario = small_system(**UNLIMITED, **{"run.warmup_days": 0, "run.horizon_days": 60})
+    scenario = scenario.with_changes({"initial_state": {"residential_care": {"occupied": 2000}}})
+    result = run_replication(scenario)
+    empty = run_replication(scenario.with_changes({"initial_state": {}}))
+    home = result.daily[result.daily["service"] == "residential_care"].set_index("day")["occupancy"]
+    home_empty = empty.daily[empty.daily["service"] == "residential_care"].set_index("day")["occupancy"]
+    assert home.loc[0] == 2000
+    # New placements, and so committed costs, are the same as from an empty start.
+    assert result.kpis["residential_care.admissions"] == empty.kpis["residential_care.admissions"]
+    assert result.kpis["cost.total"] == pytest.approx(empty.kpis["cost.total"])
+    # Residents found there stay on for years (mean remaining ~1,000 days): few leave in 60 days.
+    left = 2000 - (home.iloc[-1] - home_empty.iloc[-1])
+    assert 0 < left < 2000 * 60 / 500
+
+
+def test_people_present_at_the_start_shift_no_draw_of_the_crises():
+    scenario = small_system(**UNLIMITED, **{"run.warmup_days": 0, "run.horizon_days": 60})
+    started = scenario.with_changes({"initial_state": {"acute": {"occupied": 150}, "reablement": {"occupied": 40}}})
+    empty, full = run_replication(scenario), run_replication(started)
+    for kpi in ("crises", "ucr.referrals", "ucr.admissions_avoided"):
+        assert full.kpis[kpi] == empty.kpis[kpi]
+    assert full.kpis["conservation.entered"] == empty.kpis["conservation.entered"] + 190
+    again = run_replication(started)
+    assert again.kpis == full.kpis
+
+
+# --- steady state: no transient -------------------------------------------------------------------------
+
+ARRIVALS, MEAN_STAY = 30.0, 8.0
+STEADY = ARRIVALS * MEAN_STAY  # M/G/infinity: mean occupancy = arrivals x mean stay
+
+
+def _acute_series(scenario, replications: int = 4):
+    daily = run_census(scenario, replications)
+    return daily, daily[daily["service"] == "acute"].groupby("day")["occupancy"].mean()
+
+
+def test_a_start_from_the_steady_state_has_no_initial_transient():
+    # Heavy-tailed stays and need groups with different lengths of stay: both must be length-biased.
+    changes = {"services.acute.los_days": {"dist": "lognormal", "mean": MEAN_STAY, "sd": 10.0},
+               "run.warmup_days": 0, "run.horizon_days": 150}
+    for group, multiplier in {"mild": 0.7, "moderate": 1.1, "severe": 1.5}.items():
+        changes[f"need_groups.{group}.los_multiplier"] = multiplier
+    empty = single_queue(ARRIVALS, MEAN_STAY, None, **changes)
+    assert sum(g.share * g.los_multiplier for g in empty.need_groups.values()) == pytest.approx(1.0)
+    steady = empty.with_changes({"initial_state": {"acute": {"occupied": int(STEADY)}}})
+
+    daily, from_steady = _acute_series(steady)
+    _, from_empty = _acute_series(empty)
+    assert from_steady.iloc[:28].mean() == pytest.approx(STEADY, rel=0.04)
+    assert from_steady.iloc[:150].mean() == pytest.approx(STEADY, rel=0.04)
+    assert from_empty.iloc[:28].mean() < 0.8 * STEADY
+    cut_steady, cut_empty = mser(from_steady.to_numpy()), mser(from_empty.to_numpy())
+    assert cut_steady.status == SETTLED and cut_steady.days <= 10
+    assert cut_empty.days >= 20
+    assert suggest(daily).days <= 10
