@@ -68,9 +68,9 @@ def export_pngs(folder: str | Path, scale: float = 2.0) -> list[Path]:
     specs = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(figures.glob("*.json"))}
     if not specs:
         raise ExportError(f"{figures}: no figures found; write the report first (run_scenario.py writes it)")
+    browser = find_browser()
     if importlib.util.find_spec("kaleido") is None:
         raise ExportError("PNG export needs kaleido: pip install 'care-pathway-sim[png]' (or kaleido>=1.0)")
-    browser = find_browser()
     images = asyncio.run(_draw(specs, browser, scale))
     paths = []
     for name, png in images.items():
