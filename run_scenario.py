@@ -140,14 +140,21 @@ def _check_kpis(text: str | None) -> tuple[str, ...] | None:
     return names
 
 
-def _write_report(console: Console, resultset, folder: Path) -> None:
+def _write_report(console: Console, resultset, folder: Path) -> int:
+    """Write the HTML report if the report module is installed; the exit status to return."""
     if importlib.util.find_spec("sim.report") is None:
-        return
-    write_report = getattr(importlib.import_module("sim.report"), "write_report", None)
-    if write_report is None:
-        return
-    path = write_report(resultset, folder)
+        return 0
+    try:
+        write_report = getattr(importlib.import_module("sim.report"), "write_report", None)
+        if write_report is None:
+            return 0
+        path = write_report(resultset, folder)
+    except Exception as exc:  # the results are safe on disk; say so rather than end on a traceback
+        Console(stderr=True).print(f"error: the results are written, but the report failed: "
+                                   f"{type(exc).__name__}: {exc}", markup=False, highlight=False)
+        return 1
     console.print(f"Report: {path}")
+    return 0
 
 
 def _executor(workers, dask, tasks):
@@ -200,13 +207,12 @@ def main_run(argv: list[str], console: Console) -> int:
     if resultset.manifest.get("resumed_replications"):
         console.print(f"Resumed: {resultset.manifest['resumed_replications']} replications reused from the earlier run.")
     console.print(f"Results written to {out}/")
-    if not args.no_report:
-        _write_report(console, resultset, out)
+    status = 0 if args.no_report else _write_report(console, resultset, out)
     from sim.stress_figures import write_surge
 
     for path in write_surge(scenarios["scenario"], resultset.daily[resultset.daily["role"] == "scenario"], out):
         console.print(f"Surge: {path}")
-    return 0
+    return status
 
 
 def run_sweep_command(args: argparse.Namespace, main, console: Console) -> int:
@@ -251,9 +257,7 @@ def main_merge(argv: list[str], console: Console) -> int:
         raise BadInput(str(exc)) from None
     print_results(console, resultset)
     console.print(f"Results of {len(args.folders)} shards written to {args.out}/")
-    if not args.no_report:
-        _write_report(console, resultset, args.out)
-    return 0
+    return 0 if args.no_report else _write_report(console, resultset, args.out)
 
 
 def main_crn(argv: list[str], console: Console) -> int:

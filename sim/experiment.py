@@ -254,6 +254,8 @@ def output_tables(resultset: ResultSet) -> dict[str, pd.DataFrame]:
 
 def merge_shards(folders: list[Path], out: Path) -> ResultSet:
     """Join the results folders of shards of one run into the folder of the whole run."""
+    if any(Path(f).resolve() == Path(out).resolve() for f in folders):
+        raise StoreError(f"--out {out} is one of the shards; merge into a new folder")
     shards = [load(f) for f in folders]
     identities = [{k: v for k, v in s.manifest["identity"].items() if k != "shard"} for s in shards]
     if any(i != identities[0] for i in identities):

@@ -132,6 +132,9 @@ def test_shards_and_merge_from_the_command_line_match_one_run(here, capsys):
     assert (here / "whole" / "summary.csv").read_bytes() == (here / "merged" / "summary.csv").read_bytes()
     assert run_scenario.main(["merge", str(shards[0]), "--out", "half", "--no-report"]) == 2
     assert "missing [1]" in capsys.readouterr().err
+    assert run_scenario.main(["merge", *map(str, shards), "--out", str(shards[0]), "--no-report"]) == 2
+    assert "is one of the shards" in capsys.readouterr().err
+    assert load(shards[0]).manifest["replication_numbers"] == [0]
 
 
 def test_the_report_is_written_when_the_report_module_is_there(here, capsys, monkeypatch):
@@ -151,6 +154,14 @@ def test_the_report_is_written_when_the_report_module_is_there(here, capsys, mon
     assert f"Report: r{os.sep}report.html" in capsys.readouterr().out
     assert run_scenario.main(["tiny.yaml", "-r", "2", "--workers", "1", "--out", "r", "--no-report"]) == 0
     assert len(calls) == 1
+
+    def broken(resultset, folder):
+        raise ValueError("no plotly")
+
+    fake.write_report = broken
+    assert run_scenario.main(["tiny.yaml", "-r", "2", "--workers", "1", "--out", "r"]) == 1
+    assert "the results are written, but the report failed: ValueError: no plotly" in capsys.readouterr().err
+    assert load(here / "r").manifest["replications"] == 2
 
 
 def test_a_killed_run_resumes_to_identical_results(here, reliability_tally):
