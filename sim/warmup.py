@@ -82,6 +82,7 @@ def mser(series: np.ndarray, batch: int = BATCH_DAYS) -> Truncation:
     z = values[: k * batch].reshape(k, batch).mean(axis=1)
     if np.ptp(z) <= 1e-9 * max(1.0, np.abs(z).max()):
         return Truncation(0, CONSTANT)
+    z = z - z.mean()  # centred, so the sums of squares below lose no precision on large counts
     # Sums over the tail j > d for every d, from reversed cumulative sums.
     tail_sum = np.cumsum(z[::-1])[::-1]
     tail_squares = np.cumsum((z * z)[::-1])[::-1]
@@ -223,19 +224,19 @@ def run_census(scenario: Scenario, replications: int, progress=None) -> pd.DataF
 # --- the Welch plot --------------------------------------------------------------------------
 
 
-def welch_figure(daily: pd.DataFrame, suggestion: Suggestion, window: int, title: str):
-    """One panel per short-term service and measure: the mean census, its Welch average and the cuts."""
+def welch_figure(daily: pd.DataFrame, suggestion: Suggestion, window: int, title: str) -> go.Figure:
+    """One panel per informative short-term series: the mean census, its Welch average and the cuts."""
     mean = mean_census(daily)
-    panels = [(svc, m) for svc in SHORT_TERM for m in MEASURES
-              if svc in mean[m].columns and np.ptp(mean[m][svc].to_numpy()) > 0]
+    informative = {(s.service, s.measure): s.truncation for s in suggestion.series
+                   if s.service in SHORT_TERM and s.truncation.status in (SETTLED, DRIFTING)}
+    panels = [(svc, m) for svc in SHORT_TERM for m in MEASURES if (svc, m) in informative]
     if not panels:
-        raise ValueError("every short-term series is constant: nothing to plot")
-    cut_of = {(s.service, s.measure): s.truncation for s in suggestion.series}
+        raise ValueError("no short-term series has a level to settle to: nothing to plot")
     fig = make_subplots(
-        rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=0.03,
+        rows=len(panels), cols=1, shared_xaxes=True, vertical_spacing=0.04,
         subplot_titles=[f"{svc.replace('_', ' ')}: {m} (people)" for svc, m in panels],
     )
-    days = mean.index.to_numpy()
+    days = mean.index.to_numpy() - mean.index[0]
     for row, (svc, m) in enumerate(panels, start=1):
         values = mean[m][svc].to_numpy()
         fig.add_trace(go.Scatter(x=days, y=values, name="mean of replications", line={"color": "#bbbbbb"},
@@ -244,13 +245,16 @@ def welch_figure(daily: pd.DataFrame, suggestion: Suggestion, window: int, title
             fig.add_trace(go.Scatter(x=days[: len(values) - window], y=welch(values, window),
                                      name=f"Welch moving average (w = {window} days)", line={"color": "#1f77b4"},
                                      showlegend=row == 1, legendgroup="welch"), row=row, col=1)
-        cut = cut_of[(svc, m)]
-        dash = "dot" if cut.status == DRIFTING else "dash"
-        fig.add_vline(x=days[0] + cut.days, line_dash=dash, line_color="#d62728", row=row, col=1)
-    fig.add_vline(x=days[0] + suggestion.days, line_color="#000000", line_width=2,
-                  annotation_text=f"suggested warm-up {suggestion.days} days", annotation_position="top right")
+        cut = informative[(svc, m)]
+        fig.add_vline(x=cut.days, line_dash="dot" if cut.status == DRIFTING else "dash", line_color="#d62728",
+                      row=row, col=1)
+        fig.add_vline(x=suggestion.days, line_color="#000000", line_width=2, row=row, col=1)
     fig.update_xaxes(title_text="days since the start of the simulation", row=len(panels), col=1)
-    fig.update_layout(title=title, height=220 * len(panels) + 120, template="plotly_white")
+    fig.update_layout(
+        title={"text": f"{title}<br><sup>black: suggested warm-up, {suggestion.days} days; red: MSER-5 cut of "
+                       "each series (dotted: still drifting, a lower bound)</sup>"},
+        height=220 * len(panels) + 140, template="plotly_white",
+    )
     return fig
 
 

@@ -180,7 +180,7 @@ def test_command_writes_the_welch_plot_and_the_table(tmp_path, capsys):
     assert set(table["service"]) >= {"acute", "reablement", "community_beds"}
     assert (table["warmup_days"] % 5 == 0).all()
     html = (out / "welch.html").read_text()
-    assert "Welch moving average" in html and "suggested warm-up" in html
+    assert "Welch moving average" in html and "black: suggested warm-up" in html
     census = pd.read_csv(out / "census_mean.csv")
     assert list(census.columns) == ["day", "service", "occupancy", "queue"] and census["day"].max() == 99
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
