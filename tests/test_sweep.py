@@ -18,6 +18,7 @@ import yaml
 from sim.executors import SerialExecutor
 from sim.model import run_replication
 from sim.scenario import ScenarioError, Sweep
+from sim.stress_figures import heatmaps
 from sim.sweep import points_of, run_sweep
 from support import ROOT, small_system
 
@@ -100,7 +101,13 @@ def test_a_sweep_point_equals_the_same_scenario_run_alone(tmp_path):
 
 def test_the_tidy_table_has_the_parameters_and_a_confidence_interval_per_kpi(tmp_path):
     folder = tmp_path / "sweep"
-    run_sweep(_tiny(), folder, executor=SerialExecutor(), figures=False)
+    scenario = _tiny()
+    result = run_sweep(scenario, folder, executor=SerialExecutor(), figures=False)
+    # Two parameters: a heatmap of each KPI over them, cell by cell the table's means.
+    delayed = next(f for f in heatmaps(scenario, result) if "Delayed bed-days" in f.layout.title.text).data[0]
+    means = result.table[result.table.kpi == "delayed.bed_days"].set_index("point")["mean"]
+    assert list(delayed.x) == [20, 60] and list(delayed.y) == [2, 6]
+    assert [list(row) for row in delayed.z] == [[means["p000"], means["p002"]], [means["p001"], means["p003"]]]
     table = pd.read_parquet(folder / "sweep.parquet")
     assert list(table.columns[:3]) == ["point", "services.community_beds.beds", "services.urgent_response.capacity"]
     assert {"kpi", "label", "unit", "mean", "ci_low", "ci_high", "replications"} <= set(table.columns)
