@@ -89,8 +89,8 @@ def growing_queues(daily: pd.DataFrame, role: str = "scenario") -> list[TrustWar
     interval is above zero (with one replication: when the slope is) and the
     queue at the end is much larger than at the start.
     """
-    measured = daily[(daily["role"] == role) & (daily["day"] >= 0)] if "role" in daily else daily[daily["day"] >= 0]
-    roles = daily["role"].nunique() if "role" in daily else 1
+    measured = daily[(daily["role"] == role) & (daily["day"] >= 0)]
+    roles = daily["role"].nunique()
     found = []
     for service, rows in measured.groupby("service", sort=False):
         table = rows.pivot(index="day", columns="replication", values="queue").sort_index()
@@ -121,8 +121,7 @@ def too_few_replications(
     names: Sequence[str] = HEADLINE_KPIS,
 ) -> list[TrustWarning]:
     """KPIs whose 95% CI is wider than `precision` of their mean, with the replications likely needed."""
-    rows = kpis[kpis["role"] == role] if "role" in kpis else kpis
-    roles = kpis["role"].nunique() if "role" in kpis else 1
+    rows, roles = kpis[kpis["role"] == role], kpis["role"].nunique()
     found = []
     for name in names:
         values = rows.loc[rows["kpi"] == name, "value"].to_numpy(dtype=float)
@@ -151,8 +150,7 @@ def too_few_replications(
 
 def undefined_kpis(kpis: pd.DataFrame, role: str = "scenario") -> list[TrustWarning]:
     """KPIs with no value in some replications (a share of nobody): their mean rests on fewer runs."""
-    rows = kpis[kpis["role"] == role] if "role" in kpis else kpis
-    roles = kpis["role"].nunique() if "role" in kpis else 1
+    rows, roles = kpis[kpis["role"] == role], kpis["role"].nunique()
     missing = rows.assign(nan=rows["value"].isna()).groupby("kpi", sort=False)["nan"].agg(["sum", "size"])
     partly = missing[(missing["sum"] > 0) & (missing["sum"] < missing["size"])]
     if partly.empty:
@@ -169,8 +167,7 @@ def short_warm_up(daily: pd.DataFrame, role: str = "scenario", seasonal: bool = 
     # Imported here: the diagnostic brings its plotting along, which checking a run does not need.
     from sim import warmup
 
-    rows = daily[daily["role"] == role] if "role" in daily else daily
-    roles = daily["role"].nunique() if "role" in daily else 1
+    rows, roles = daily[daily["role"] == role], daily["role"].nunique()
     try:
         suggestion = warmup.suggest(rows)
     except ValueError:

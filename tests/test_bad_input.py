@@ -12,6 +12,7 @@ process to check its exit status and that no traceback ever reaches the user.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -123,6 +124,7 @@ def _generated(folder: Path) -> dict[str, tuple[Path, str, str]]:
 
 
 def _run_main(argv: list[str], capsys) -> tuple[int, str]:
+    """Exit status and stderr of the command's entry point, run in this process."""
     spec = importlib.util.spec_from_file_location("run_scenario", ROOT / "run_scenario.py")
     cli = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(cli)
@@ -227,6 +229,9 @@ def test_scenario_text_is_escaped_in_every_page_and_paths_stay_inside_out(tmp_pa
     out = tmp_path / "out"
     status, stderr = _run_main([str(scenario), "--out", str(out), "--workers", "1", "--no-compare"], capsys)
     assert status == 0, stderr
+    # Two replications cannot pin the headline KPIs to ±5%: the run says so, and keeps it in the manifest.
+    warnings = json.loads((out / "manifest.json").read_text())["warnings"]
+    assert "replications" in {w["kind"] for w in warnings}
     written = set(tmp_path.parent.rglob("*")) - before
     assert written and all(path == out or out in path.parents for path in written), sorted(map(str, written))
     for base in (Path.cwd(), out, out / "report_tables"):
