@@ -192,6 +192,18 @@ def test_daily_bands_order_and_warm_up(rs, scenarios):
     assert (acute["p95"] <= acute["capacity"]).all()
 
 
+def test_stay_boxes_are_the_stays_quartiles_and_tukey_whiskers(rs):
+    summary = tables.stays_summary(rs).set_index(["role", "service"])
+    stays = rs.stays[(rs.stays["role"] == "comparator") & (rs.stays["service"] == "acute")]["stay_days"].to_numpy()
+    row = summary.loc[("comparator", "acute")]
+    q1, q3 = np.percentile(stays, [25, 75])
+    assert (row["p25_days"], row["p75_days"], row["stays_recorded"]) == (q1, q3, len(stays))
+    assert row["whisker_high_days"] == stays[stays <= q3 + 1.5 * (q3 - q1)].max()
+    assert row["whisker_low_days"] == stays[stays >= q1 - 1.5 * (q3 - q1)].min()
+    assert (summary["whisker_low_days"] <= summary["p25_days"]).all()
+    assert (summary["p25_days"] <= summary["median_days"]).all() and (summary["median_days"] <= summary["p75_days"]).all()
+
+
 # --- the page and its files ---------------------------------------------------------------
 
 

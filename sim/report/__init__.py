@@ -129,7 +129,7 @@ class _Report:
                  "the mean; whiskers reach 1.5 times the box width. Only stays that ended in the measured period are "
                  "counted, so long stays (care homes) are under-represented in a short run. Delays are days people "
                  "spent in a bed (or on a caseload) although ready to move on, by what they were waiting for.")
-        parts = [page.how_to_read(guide), self.figure("stays", figures.stays(rs))]
+        parts = [page.how_to_read(guide), self.figure("stays", figures.stays(rs, summary))]
         parts.append(page.table(summary, [
             ("Service", "", lambda r: r["service_label"]), ("Run", "", lambda r: rs.scenarios[r["role"]].name),
             ("Stays recorded", "num", lambda r: f"{r['stays_recorded']:,}"),

@@ -27,6 +27,7 @@ OKABE_ITO = {
 }
 ROLE_COLOURS = {"scenario": OKABE_ITO["blue"], "comparator": OKABE_ITO["orange"]}
 PAYER_COLOURS = {"nhs": OKABE_ITO["sky"], "council": OKABE_ITO["green"], "self_funder": OKABE_ITO["purple"]}
+LOG_FLOOR_DAYS = 0.01  # a quarter of an hour: the shortest stay a log axis shows
 FONT = dict(family="Segoe UI, Helvetica Neue, Arial, sans-serif", size=13, color="#222")
 
 # Short, so that two diagrams side by side keep their labels inside the page.
@@ -205,16 +206,24 @@ def over_time(rs: ResultSet, measure: str) -> go.Figure:
 # --- stays and delays ------------------------------------------------------------------
 
 
-def stays(rs: ResultSet) -> go.Figure:
-    """Distribution of completed stays per service and role (box: quartiles; whiskers: 1.5 IQR)."""
+def stays(rs: ResultSet, summary: pd.DataFrame) -> go.Figure:
+    """Distribution of completed stays per service and role (box: quartiles; whiskers: 1.5 IQR).
+
+    Drawn from the summary's statistics, not the stays themselves, so the page stays small however many
+    replications ran. Stays under LOG_FLOOR_DAYS are drawn at it: the axis is logarithmic.
+    """
     fig = go.Figure()
-    order = [s for s in SERVICE_LABELS if s in set(rs.stays["service"])]
+    order = [s for s in SERVICE_LABELS if s in set(summary["service"])]
     for role in [r for r in ("comparator", "scenario") if r in rs.scenarios]:
-        s = rs.stays[(rs.stays["role"] == role) & (rs.stays["stay_days"] > 0)]
+        s = summary[summary["role"] == role]
+
+        def days(column: str) -> list[float]:
+            return s[column].clip(lower=LOG_FLOOR_DAYS).tolist()
         fig.add_trace(go.Box(
-            x=s["stay_days"], y=s["service"].map(SERVICE_LABELS), name=role_name(rs, role), orientation="h",
-            marker_color=ROLE_COLOURS.get(role, OKABE_ITO["grey"]), boxpoints=False, boxmean=True,
-            hovertemplate="%{x:.1f} days<extra></extra>",
+            y=s["service_label"].tolist(), q1=days("p25_days"), median=days("median_days"), q3=days("p75_days"),
+            lowerfence=days("whisker_low_days"), upperfence=days("whisker_high_days"), mean=days("mean_days"),
+            name=role_name(rs, role), orientation="h", marker_color=ROLE_COLOURS.get(role, OKABE_ITO["grey"]),
+            boxpoints=False,
         ))
     fig = _base_layout(fig, "Completed lengths of stay (days, log scale)", 120 + 70 * len(order))
     fig.update_layout(boxmode="group", margin=dict(l=230))

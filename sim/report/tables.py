@@ -227,9 +227,13 @@ def stays_summary(rs: ResultSet) -> pd.DataFrame:
     order = {s: i for i, s in enumerate(SERVICE_LABELS)}
     by_service = sorted(rs.stays.groupby(["role", "service"]), key=lambda g: (order.get(g[0][1], len(order)), g[0][0]))
     for (role, service), group in by_service:
-        s = group["stay_days"].to_numpy(dtype=float)
+        s = np.sort(group["stay_days"].to_numpy(dtype=float))
+        p10, q1, median, q3, p90 = np.percentile(s, [10, 25, 50, 75, 90])
+        # Tukey's whiskers: the furthest stays within 1.5 interquartile ranges of the box.
+        low = s[s >= q1 - 1.5 * (q3 - q1)][0]
+        high = s[s <= q3 + 1.5 * (q3 - q1)][-1]
         rows.append({"role": role, "service": service, "service_label": SERVICE_LABELS.get(service, service),
-                     "stays_recorded": len(s), "mean_days": float(np.mean(s)),
-                     "p10_days": float(np.percentile(s, 10)), "median_days": float(np.median(s)),
-                     "p90_days": float(np.percentile(s, 90))})
+                     "stays_recorded": len(s), "mean_days": float(np.mean(s)), "p10_days": float(p10),
+                     "p25_days": float(q1), "median_days": float(median), "p75_days": float(q3),
+                     "p90_days": float(p90), "whisker_low_days": float(low), "whisker_high_days": float(high)})
     return pd.DataFrame(rows)
