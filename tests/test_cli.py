@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.machinery
 import importlib.util
 import json
 import os
@@ -10,12 +9,12 @@ import signal
 import subprocess
 import sys
 import time
-import types
 from pathlib import Path
 
 import pytest
 from experiment_helpers import assert_same_tables, write_scenarios
 
+import sim.report as report
 from sim import api
 from sim.store import COMPLETE, load
 
@@ -139,16 +138,13 @@ def test_shards_and_merge_from_the_command_line_match_one_run(here, capsys):
 
 def test_the_report_is_written_when_the_report_module_is_there(here, capsys, monkeypatch):
     calls = []
-    fake = types.ModuleType("sim.report")
-    fake.__spec__ = importlib.machinery.ModuleSpec("sim.report", None)
 
     def write_report(resultset, folder):
         calls.append((resultset.manifest["replications"], Path(folder)))
         (Path(folder) / "report.html").write_text("<html></html>")
         return Path(folder) / "report.html"
 
-    fake.write_report = write_report
-    monkeypatch.setitem(sys.modules, "sim.report", fake)
+    monkeypatch.setattr(report, "write_report", write_report)
     assert run_scenario.main(["tiny.yaml", "-r", "2", "--workers", "1", "--out", "r"]) == 0
     assert calls == [(2, Path("r"))]
     assert f"Report: r{os.sep}report.html" in capsys.readouterr().out
@@ -158,7 +154,7 @@ def test_the_report_is_written_when_the_report_module_is_there(here, capsys, mon
     def broken(resultset, folder):
         raise ValueError("no plotly")
 
-    fake.write_report = broken
+    monkeypatch.setattr(report, "write_report", broken)
     assert run_scenario.main(["tiny.yaml", "-r", "2", "--workers", "1", "--out", "r"]) == 1
     assert "the results are written, but the report failed: ValueError: no plotly" in capsys.readouterr().err
     assert load(here / "r").manifest["replications"] == 2
