@@ -53,13 +53,13 @@ if TYPE_CHECKING:
 
 # The normal score each service turns into a length of stay.
 LOS_DRAW = {
-    "acute": "acute_los",
-    "reablement": "reablement_los",
-    "community_beds": "bed_los",
-    "temporary_residential": "bed_los",
-    "home_care": "long_term_duration",
-    "residential_care": "long_term_duration",
-    "nursing_care": "long_term_duration",
+    "acute": "z_acute_los",
+    "reablement": "z_reablement_los",
+    "community_beds": "z_bed_los",
+    "temporary_residential": "z_bed_los",
+    "home_care": "z_long_term_duration",
+    "residential_care": "z_long_term_duration",
+    "nursing_care": "z_long_term_duration",
 }
 LONG_TERM = ("home_care", "residential_care", "nursing_care")
 # The discharge pathway from acute that leads into each service.
@@ -141,8 +141,9 @@ def place_initial_state(model: "Model") -> None:
         for _ in range(state.occupied):
             person = people.new(SYSTEM, luck, groups)
             sampler = _sampler(service, person)
-            replace_draw(person, "z_" + LOS_DRAW[name], length_biased_z(sampler.spec, length()))
-            full = sampler.from_z(getattr(person, "z_" + LOS_DRAW[name]))
+            z = length_biased_z(sampler.spec, length())
+            replace_draw(person, LOS_DRAW[name], z)
+            full = sampler.from_z(z)
             service.slots.request(person)  # granted at once: the scenario checked occupied <= capacity
             person.entered_at = -elapsed() * full
             service.days_before_start -= person.entered_at

@@ -43,7 +43,8 @@ from rich.table import Table
 from scipy import stats
 
 from sim.demand import simulation_start
-from sim.model import run_replication
+from sim.initial_state import LONG_TERM
+from sim.model import ServiceSet, run_replication
 from sim.report import write_atomic
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -53,8 +54,7 @@ DRIFT_FROM = 0.9
 MEASURES = ("occupancy", "queue")
 # Services whose stays last days or weeks: their census settles within a run.
 # Long-term care stays last years; see docs/warm-up.md for why no warm-up is needed for them.
-SHORT_TERM = ("urgent_response", "acute", "reablement", "community_beds", "temporary_residential")
-LONG_TERM = ("home_care", "residential_care", "nursing_care")
+SHORT_TERM = tuple(name for name in ServiceSet.NAMES if name not in LONG_TERM)
 
 SETTLED = "settled"
 DRIFTING = "still drifting"
