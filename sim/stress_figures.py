@@ -114,9 +114,13 @@ def heatmaps(scenario: Scenario, sweep: "SweepResult") -> list[go.Figure]:
 
 def write_sweep_figures(scenario: Scenario, sweep: "SweepResult", folder: Path) -> list[Path]:
     written = []
+    daily = sweep.resultset.daily
+    timelines = [surge_timeline(p.scenario, daily[daily["role"] == p.id]).update_layout(title=f"{p.id}: {p.scenario.name}")
+                 for p in sweep.points] if stress_periods(scenario) else []
     for name, figures, title in (
         ("curves.html", curves(scenario, sweep), f"{scenario.name}: KPIs against capacity"),
         ("heatmaps.html", heatmaps(scenario, sweep), f"{scenario.name}: heatmaps"),
+        ("surge.html", timelines, f"{scenario.name}: queues over time at each point"),
     ):
         if figures:
             atomic_write_text(folder / name, _html(figures, title))

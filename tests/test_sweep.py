@@ -190,6 +190,8 @@ def test_the_main_command_runs_a_sweep_and_prints_its_breaking_points(tmp_path, 
     scenario = _write(tmp_path, "sweep.yaml", {
         "sweep": {"grid": {"services.community_beds.beds": [10, 40]}},
         "service_levels": [{"kpi": "community_beds.wait_mean", "at_most": 1.0}],
+        "demand": {"crises_per_year": 3000,
+                   "surges": [{"name": "heatwave", "start": "2019-04-10", "end": "2019-04-24", "multiplier": 1.3}]},
     })
     out = tmp_path / "out"
     assert run_scenario.main([str(scenario), "--workers", "1", "--out", str(out)]) == 0
@@ -200,6 +202,7 @@ def test_the_main_command_runs_a_sweep_and_prints_its_breaking_points(tmp_path, 
         assert (out / name).exists(), name
     levels = pd.read_csv(out / "breaking_points" / "service_levels.csv")
     assert levels.loc[0, "smallest_value"] == 40
+    assert (out / "surge.html").read_text().count("Plotly.newPlot") == 2  # the surge's queues at each point
 
 
 def test_a_sweep_with_a_bad_point_exits_2_and_writes_nothing(tmp_path, capsys):
