@@ -106,6 +106,7 @@ def year_rows(work: Workloads) -> tuple[list[Row], dict]:
         Row("3 whole system", "patients", year.patients / years, "/ simulated year"),
         Row("3 whole system", "events", year.events / years, "/ simulated year"),
         Row("3 whole system", "peak memory of the worker", year.peak_rss_mb, "MB"),
+        Row("3 whole system", "of which the replication's own data", year.model_peak_mb, "MB"),
     ]
     return rows, {**asdict(year), "seconds_per_simulated_year": per_year}
 

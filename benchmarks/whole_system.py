@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import resource
 import time
+import tracemalloc
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,7 +26,8 @@ class YearMeasure:
     patients: int                # people who entered the model
     events: int                  # SimPy events scheduled
     peak_rss_mb: float           # the worker's peak resident memory
-    rss_before_run_mb: float     # the worker after imports, before any model is built
+    rss_before_run_mb: float     # the worker's peak after imports, before any model is built
+    model_peak_mb: float         # Python memory the replication itself allocated at its peak (tracemalloc)
 
     @property
     def seconds_per_simulated_year(self) -> float:
@@ -52,13 +54,20 @@ def _measure(scenario_path: str, changes: dict, repeats: int) -> dict:
         model = Model(scenario, 0)
         model.run()
         best = min(best, time.process_time() - start)
+    peak_rss = _peak_rss_mb()
+    # Traced separately: tracemalloc slows the run it watches.
+    tracemalloc.start()
+    Model(scenario, 0).run()
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
     measure = YearMeasure(
         cpu_seconds=best,
         simulated_days=model.end,
         patients=model.census.entered,
         events=_scheduled_events(model),
-        peak_rss_mb=_peak_rss_mb(),
+        peak_rss_mb=peak_rss,
         rss_before_run_mb=before,
+        model_peak_mb=traced_peak / 2**20,
     )
     return asdict(measure)
 

@@ -57,10 +57,19 @@ def test_whole_system_counts_and_scaling_determinism(report):
     data, _ = report
     year = data["details"]["whole_system"]
     assert year["events"] > 2 * year["patients"] > 0  # every patient arrives, is admitted and leaves
-    assert year["peak_rss_mb"] >= year["rss_before_run_mb"] > 0
+    assert year["peak_rss_mb"] >= year["rss_before_run_mb"] > 0 and year["model_peak_mb"] > 0
     scaling = data["details"]["scaling"]
     assert scaling["identical"] is True
     assert scaling["cores"] >= 1 and scaling["replications"] >= 2
     job = data["details"]["user_job"]
     assert job["command"].startswith("python run_scenario.py")
     assert job["available"] is False or job["exit_status"] == 0, job["note"]
+
+
+def test_profile_puts_all_time_in_named_groups(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))  # benchmarks/ is run from the repository, not installed
+    from benchmarks.profile import GROUPS, profile, shares
+
+    split = shares(profile(days=3))
+    assert sum(split.values()) == pytest.approx(1.0)
+    assert split[GROUPS[0][0]] > 0 and split[GROUPS[1][0]] > 0  # SimPy's engine and the model both ran
