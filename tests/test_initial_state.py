@@ -187,3 +187,14 @@ def test_a_start_from_the_steady_state_has_no_initial_transient():
     assert cut_steady.status == SETTLED and cut_steady.days <= 10
     assert cut_empty.days >= 20
     assert suggest(daily).days <= 10
+
+
+def test_the_documented_example_is_a_valid_scenario(tmp_path):
+    text = (BASELINE.parent.parent / "docs" / "warm-up.md").read_text()
+    example = text.split("```yaml\n")[1].split("```")[0]
+    path = tmp_path / "full-care-homes.yaml"
+    path.write_text(example.replace("extends: baseline.yaml", f"extends: {BASELINE}"))
+    scenario = load_scenario(path).with_changes({"run.horizon_days": 5})
+    result = run_replication(scenario)
+    nursing = result.daily[(result.daily["service"] == "nursing_care") & (result.daily["day"] == 0)]
+    assert nursing["occupancy"].item() == 1900 and nursing["queue"].item() == 30
