@@ -110,7 +110,7 @@ def _now() -> str:
 
 @dataclass(frozen=True)
 class Plan:
-    """How many replications, which of them this process runs, and with which seeds."""
+    """How many replications (a number, or a precision to reach) and which of them this process runs."""
 
     replications: int | None = None       # fixed number; None with precision = sequential
     precision: Precision | None = None
@@ -136,6 +136,73 @@ class Plan:
         }
 
 
+class _Replications:
+    """The replications of one run as they finish: kept in memory, written to the store, reused on resume."""
+
+    def __init__(self, scenarios: dict[str, Scenario], roles: list[str], seeds: dict[str, int],
+                 executor: Executor, store: Store | None, finished: set[tuple[str, int]], progress: Progress):
+        self.roles, self.seeds, self.executor, self.store = roles, seeds, executor, store
+        self.texts = {role: scenario_json(scenarios[role]) for role in roles}
+        self.finished, self.progress = finished, progress
+        self.parts: dict[tuple[str, int], dict[str, pd.DataFrame]] = {}
+        self.reused = 0
+
+    def ensure(self, reps: list[int]) -> None:
+        """Make sure every role has these replications: read back what a stopped run finished, run the rest."""
+        needed = [(role, rep) for rep in reps for role in self.roles if (role, rep) not in self.parts]
+        for key in [k for k in needed if k in self.finished]:
+            self.parts[key] = self.store.read_part(*key)
+            self.reused += 1
+        tasks = [Task(self.texts[role], role, rep, self.seeds[role]) for role, rep in needed
+                 if (role, rep) not in self.parts]
+        self.progress.begin(len(self.parts) + len(tasks), len(self.parts))
+        for task, tables in self.executor.run(tasks):
+            if self.store:
+                self.store.write_part(task.role, task.replication, tables)
+            self.parts[task.key] = tables
+            self.progress.advance()
+
+    def kpi_matrix(self, role: str, n: int) -> pd.DataFrame:
+        """Replications 0..n-1 of a role: a row per replication, a column per KPI."""
+        long = pd.concat([self.parts[(role, rep)]["kpis"] for rep in range(n)], ignore_index=True)
+        return long.pivot(index="replication", columns="kpi", values="value").sort_index()
+
+    def tables(self, reps: list[int]) -> dict[str, pd.DataFrame]:
+        wanted = set(reps)
+        return assemble({k: v for k, v in self.parts.items() if k[1] in wanted}, self.roles, reps)
+
+
+def _choose_by_precision(precision: Precision, runs: _Replications) -> tuple[list[int], dict]:
+    """Run replications in batches of the worker count until the stopping rule decides."""
+    step = max(1, runs.executor.workers)
+    n = precision.min_replications
+    while True:
+        runs.ensure(list(range(n)))
+        decision = precision.decide([runs.kpi_matrix(role, n) for role in runs.roles])
+        if decision is not None:
+            break
+        n = min(precision.max_replications, n + step)
+    used, first_n = decision
+    return list(range(used)), {"replications_used": used, "achieved_at": first_n or None, "achieved": first_n > 0}
+
+
+def _manifest(scenarios: dict[str, Scenario], roles: list[str], seeds: dict[str, int], plan: Plan,
+              extra: dict | None) -> dict:
+    """What is being run; `identity` is what must match for a folder's replications to be reused."""
+    return {
+        "identity": {"scenarios": {r: scenarios[r].content_hash() for r in roles}, "seeds": seeds, **plan.describe()},
+        "scenarios": {r: scenario_entry(scenarios[r]) for r in roles},
+        "seed": seeds[roles[0]],
+        "seeds": seeds,
+        **plan.describe(),
+        "started_utc": _now(),
+        "status": "running",
+        "git": _git_commit(),
+        "packages": _versions(),
+        **(extra or {}),
+    }
+
+
 def run_experiment(
     scenarios: dict[str, Scenario],
     plan: Plan | None = None,
@@ -157,90 +224,41 @@ def run_experiment(
     if plan.replications is None and plan.precision is None:
         plan = Plan(replications=first.run.replications, shard=plan.shard)
     seeds = seeds or {role: s.run.seed for role, s in scenarios.items()}
-    progress = progress or Progress()
     roles = [r for r in ROLES if r in scenarios] + [r for r in scenarios if r not in ROLES]
-    texts = {role: scenario_json(scenarios[role]) for role in roles}
-    manifest = {
-        "identity": {"scenarios": {r: scenarios[r].content_hash() for r in roles}, "seeds": seeds, **plan.describe()},
-        "scenarios": {r: scenario_entry(scenarios[r]) for r in roles},
-        "seed": seeds[roles[0]],
-        "seeds": seeds,
-        **plan.describe(),
-        "started_utc": _now(),
-        "status": "running",
-        "git": _git_commit(),
-        "packages": _versions(),
-        **(manifest_extra or {}),
-    }
+    manifest = _manifest(scenarios, roles, seeds, plan, manifest_extra)
     store = Store(folder) if folder is not None else None
     if store and resume and store.is_complete() and store.same_run(manifest):
         return load(folder)
     finished = store.start(manifest, resume) if store else set()
-    parts: dict[tuple[str, int], dict[str, pd.DataFrame]] = {}
-    reused = 0
     own_executor = executor is None
-    target = plan.replications if plan.precision is None else plan.precision.min_replications
-    executor = executor or make_executor(tasks=target * len(roles))
+    if executor is None:
+        first_batch = plan.replications if plan.precision is None else plan.precision.min_replications
+        executor = make_executor(tasks=first_batch * len(roles))
     manifest["executor"] = {"backend": executor.name, "workers": executor.workers}
-
-    def ensure(reps: list[int]) -> None:
-        nonlocal reused
-        needed = [(role, rep) for rep in reps for role in roles if (role, rep) not in parts]
-        for key in [k for k in needed if k in finished]:
-            parts[key] = store.read_part(*key)
-            reused += 1
-        tasks = [Task(texts[role], role, rep, seeds[role]) for role, rep in needed if (role, rep) not in parts]
-        progress.begin(len(parts) + len(tasks), len(parts))
-        for task, tables in executor.run(tasks):
-            if store:
-                store.write_part(task.role, task.replication, tables)
-            parts[task.key] = tables
-            progress.advance()
-
+    runs = _Replications(scenarios, roles, seeds, executor, store, finished, progress or Progress())
     try:
         if plan.precision is None:
-            reps = plan.mine(range(plan.replications))
-            ensure(reps)
-            precision_result = None
+            reps, precision_result = plan.mine(range(plan.replications)), None
+            runs.ensure(reps)
         else:
-            precision = plan.precision
-            step = max(1, executor.workers)
-            n = precision.min_replications
-            while True:
-                ensure(list(range(n)))
-                tables = [_kpi_matrix(parts, role, n) for role in roles]
-                decision = precision.decide(tables)
-                if decision is not None:
-                    break
-                n = min(precision.max_replications, n + step)
-            used, first_n = decision
-            reps = list(range(used))
-            precision_result = {"replications_used": used, "achieved_at": first_n or None,
-                                "achieved": first_n > 0}
+            reps, precision_result = _choose_by_precision(plan.precision, runs)
     finally:
         if own_executor:
             executor.close()
 
-    tables = assemble({k: parts[k] for k in parts if k[1] in set(reps)}, roles, reps)
     manifest.update({
         "replications": len(reps) if plan.shard is None else plan.replications,
         "replication_numbers": reps,
-        "resumed_replications": reused,
+        "resumed_replications": runs.reused,
         "precision_result": precision_result,
         "finished_utc": _now(),
         "status": "complete",
     })
-    resultset = ResultSet(scenarios=dict(scenarios), manifest=manifest, folder=folder, **tables)
+    resultset = ResultSet(scenarios=dict(scenarios), manifest=manifest, folder=folder, **runs.tables(reps))
     manifest["warnings"] = [w.as_dict() for w in assess(resultset)]
     if store:
         store.finish(resultset, manifest, output_tables(resultset))
     return resultset
-
-
-def _kpi_matrix(parts: dict, role: str, n: int) -> pd.DataFrame:
-    frames = [parts[(role, rep)]["kpis"] for rep in range(n)]
-    long = pd.concat(frames, ignore_index=True)
-    return long.pivot(index="replication", columns="kpi", values="value").sort_index()
 
 
 def output_tables(resultset: ResultSet) -> dict[str, pd.DataFrame]:
