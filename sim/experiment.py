@@ -15,7 +15,6 @@ import datetime as dt
 import math
 import platform
 import subprocess
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
