@@ -1,0 +1,234 @@
+"""The app's page: pick a scenario, pull its levers, run it against a comparator, read and download the results.
+
+Start it with `python -m sim.app` (or `streamlit run sim/app/main.py`). Every
+edit goes through `Scenario.with_changes`, so a value the command line would
+refuse is refused here with the same message; runs go through the command
+line's experiment, so the downloaded scenario reproduces the page's numbers.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from sim import api
+from sim.app import levers, runs
+from sim.app.library import LIBRARY, command_path, edited_yaml, library, load_upload
+from sim.report import tables
+from sim.report.formatting import interval, number
+from sim.report.intervals import Estimate
+from sim.scenario import Scenario, ScenarioError, comparator_path, load_scenario
+
+OWN = "Its own comparator"
+AS_LOADED = "The scenario as loaded, before my edits"
+NONE = "None: run the scenario alone"
+UNITS = {"GBP": "£", "share": "%"}
+
+
+@st.cache_resource(max_entries=32)
+def _library_scenario(path: str, modified: float) -> Scenario:
+    return load_scenario(path)
+
+
+def library_scenario(path: Path) -> Scenario:
+    return _library_scenario(str(path), path.stat().st_mtime)
+
+
+def choose_scenario() -> tuple[Scenario, str, Scenario | None] | None:
+    """The scenario to start from, the file it came from, and the comparator it names."""
+    source = st.sidebar.radio("Start from", ["A scenario in the library", "My own YAML file"], key="source")
+    if source == "My own YAML file":
+        upload = st.sidebar.file_uploader("Scenario file (YAML)", type=["yaml", "yml"], key="upload")
+        if upload is None:
+            st.info(f"Upload a scenario file (YAML) in the sidebar. It may extend a scenario of the library "
+                    f"({command_path(LIBRARY)}/), e.g. `extends: baseline.yaml`.")
+            return None
+        try:
+            loaded = load_upload(upload.name, upload.getvalue())
+        except ScenarioError as exc:
+            st.error(f"error: {exc}")
+            return None
+        return loaded.scenario, upload.name, loaded.comparator
+    files = library()
+    names = list(files)
+    name = st.sidebar.selectbox("Scenario", names, index=names.index("connect.yaml") if "connect.yaml" in names else 0,
+                                key="library_name", help=f"Scenario files in {command_path(LIBRARY)}/")
+    try:
+        scenario = library_scenario(files[name])
+        other = comparator_path(scenario)
+        comparator = library_scenario(other) if other is not None else None
+    except ScenarioError as exc:
+        st.error(f"error: {exc}")
+        return None
+    return scenario, command_path(files[name]), comparator
+
+
+def choose_comparator(loaded: Scenario, own: Scenario | None) -> tuple[Scenario | None, str | None]:
+    """The comparator chosen in the sidebar, and its file for the command line (None: download it)."""
+    files = library()
+    own_option = f"{OWN} ({command_path(own.path)})" if own is not None else None
+    options = ([own_option] if own_option else []) + [AS_LOADED] + list(files) + [NONE]
+    choice = st.sidebar.selectbox("Compare with", options, key=f"comparator:{loaded.content_hash()[:12]}")
+    if choice == NONE:
+        return None, None
+    if choice == AS_LOADED:
+        return loaded, None
+    if choice == own_option:
+        return own, command_path(own.path)
+    return library_scenario(files[choice]), command_path(files[choice])
+
+
+def lever_input(lever: levers.Lever, value: float | int | None, key: str) -> float | int | None:
+    label = f"{lever.label} ({lever.unit})" if lever.unit else lever.label
+    if lever.kind in ("count", "capacity"):
+        low = int(lever.low if value is None else min(lever.low, value))
+        high = int(lever.high if value is None else max(lever.high, value))
+        return st.number_input(label, min_value=low, max_value=high, value=value, step=int(lever.step), key=key,
+                               help=lever.help or None, placeholder="unlimited" if lever.kind == "capacity" else None)
+    return st.number_input(label, min_value=float(min(lever.low, value)), max_value=float(max(lever.high, value)),
+                           value=float(value), step=float(lever.step), format="%g", key=key, help=lever.help or None)
+
+
+def edit(scenario: Scenario) -> dict[str, object]:
+    """The levers as inputs, grouped; the changes they make to the scenario."""
+    prefix = scenario.content_hash()[:12]  # another scenario starts from its own values
+    values: dict[str, object] = {}
+    for group in levers.groups(scenario):
+        with st.expander(group.title, expanded=group is levers.groups(scenario)[0]):
+            columns = st.columns(3)
+            for i, lever in enumerate(group.levers):
+                with columns[i % 3]:
+                    values[lever.path] = lever_input(lever, levers.shown(scenario, lever), f"{prefix}:{lever.path}")
+    changes = levers.changes(scenario, values)
+    if scenario.sweep is not None:
+        # The app runs one scenario; the sweep is run from the command line (see docs/stress-testing.md).
+        changes = {"sweep": None, "service_levels": [], **changes}
+    return changes
+
+
+@st.fragment(run_every=0.5)
+def watch(key: str) -> None:
+    """Progress of a running run; the whole page is drawn again once it has finished."""
+    run = runs.find(key)
+    if run is None or run.state != "running":
+        st.rerun()
+    st.progress(run.fraction, text=f"Running: {run.done} of {run.total or '?'} replications")
+
+
+def headline(rs) -> None:
+    items = tables.headline(rs)
+    compared = tables.has_comparator(rs)
+    s = rs.scenarios["scenario"]
+    n = rs.kpis.loc[rs.kpis["role"] == "scenario", "replication"].nunique()
+    what = (f"“{s.name}” against “{rs.scenarios['comparator'].name}”: gains over the comparator "
+            f"(positive = better), over the {s.run.horizon_days} days measured; mean of {n} paired replications"
+            if compared else f"“{s.name}” over the {s.run.horizon_days} days measured; mean of {n} replications")
+    st.subheader("Headline")
+    st.caption(what + ", with 95% confidence intervals. Savings are by payer: a saving to one can be a cost "
+               "moved to another.")
+    columns = st.columns(4)
+    for i, item in enumerate(items):
+        with columns[i % 4]:
+            unit = "" if item.unit == "GBP" else f" ({item.unit})"
+            st.metric(item.label + unit, number(item.estimate.mean, item.unit, signed=compared, with_unit=False),
+                      help=item.explanation)
+            st.caption(f"95% CI: {interval(item.estimate, item.unit, signed=compared, with_unit=False)}")
+    for sentence in tables.cost_shifts(rs):
+        st.write(f"{sentence}.")
+    with st.expander("Headline numbers as a table"):
+        st.dataframe(tables.headline_table(items), hide_index=True, key="headline_table")
+
+
+def comparison_table(rs) -> pd.DataFrame:
+    """The report's comparison table with each cell as mean (95% CI), units shown."""
+    table = tables.comparison(rs, key_only=True)
+    roles = [r for r in ("comparator", "scenario") if r in rs.scenarios]
+    shown = pd.DataFrame({"Measure": table["label"], "Unit": table["unit"].map(lambda u: UNITS.get(u, u))})
+
+    def cells(prefix: str, signed: bool) -> list[str]:
+        return [f"{number(r[f'{prefix}_mean'], r['unit'], signed, with_unit=False)} "
+                f"({interval(_estimate(r, prefix), r['unit'], signed, with_unit=False)})" for _, r in table.iterrows()]
+
+    for role in roles:
+        shown[rs.scenarios[role].name] = cells(role, False)
+    if tables.has_comparator(rs):
+        shown["Difference, scenario − comparator"] = cells("difference", True)
+    return shown
+
+
+def _estimate(row: pd.Series, prefix: str) -> Estimate:
+    low, high = row[f"{prefix}_ci95_low"], row[f"{prefix}_ci95_high"]
+    return Estimate(row[f"{prefix}_mean"], low, high, 2 if pd.notna(low) else 1)
+
+
+def results(run: runs.Run, stem: str) -> None:
+    rs = run.resultset
+    headline(rs)
+    st.subheader("Figures from the report")
+    for name, figure in run.figures().items():
+        st.plotly_chart(figure, key=f"figure-{name}")
+    st.subheader("Scenario comparison")
+    st.caption("Means over replications (95% CI in brackets); the difference is paired replication by replication. "
+               "Shares in %, their differences in percentage points.")
+    st.dataframe(comparison_table(rs), hide_index=True, key="comparison_table")
+    left, right = st.columns(2)
+    left.download_button("Download the results (zip: tables, manifest, report)", run.results_zip(),
+                         file_name=f"{stem}-results.zip", mime="application/zip", key="download_results")
+    right.download_button("Download the report (HTML)", run.report.read_bytes(), file_name=f"{stem}-report.html",
+                          mime="text/html", key="download_report")
+
+
+def main() -> None:
+    st.set_page_config(page_title="Care pathway simulator", layout="wide")
+    st.title("Urgent and intermediate care for older people: what if?")
+    chosen = choose_scenario()
+    if chosen is None:
+        return
+    loaded, origin, own = chosen
+    comparator, compare_file = choose_comparator(loaded, own)
+    workers = st.sidebar.number_input("Worker processes", min_value=1, max_value=os.cpu_count() or 1,
+                                      value=os.cpu_count() or 1, key="workers",
+                                      help="Results are the same whatever the number")
+    st.markdown(f"**{loaded.name}** ({origin})")
+    if loaded.description:
+        st.caption(loaded.description)
+    changes = edit(loaded)
+    try:
+        edited = loaded.with_changes(changes) if changes else loaded
+    except ScenarioError as exc:
+        st.error(f"error: {exc}")
+        return
+    stem = Path(origin).stem
+    file_name = f"{stem}-edited.yaml"
+    download_comparator = comparator is not None and compare_file is None  # not a file the planner has
+    if download_comparator:
+        compare_file = f"{stem}-comparator.yaml"
+    reproduce = f"python run_scenario.py {file_name} " + (f"--compare {compare_file}" if compare_file else "--no-compare")
+    left, right = st.columns([1, 3])
+    started = left.button("Run", type="primary", key="run")
+    right.download_button("Download the edited scenario (YAML)", edited_yaml(edited, origin, changes, reproduce),
+                          file_name=file_name, mime="application/x-yaml", key="download_yaml")
+    if download_comparator:
+        right.download_button("Download the comparator (YAML)", edited_yaml(comparator, origin, {}, reproduce),
+                              file_name=compare_file, mime="application/x-yaml", key="download_comparator")
+    st.caption(f"Same results from the command line: `{reproduce}`")
+    scenarios = api.prepare(edited, comparator, use_comparator=False)
+    if started:
+        st.session_state["run_key"] = runs.start(scenarios, int(workers)).key
+    run = runs.find(st.session_state.get("run_key"))
+    if run is None:
+        return
+    if run.key != runs.run_key(scenarios):
+        st.warning("These results are for earlier settings: press Run for the settings above.")
+    if run.state == "running":
+        watch(run.key)
+    elif run.state == "failed":
+        st.error(f"error: {run.error}")
+    else:
+        results(run, stem)
+
+
+main()

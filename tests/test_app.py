@@ -1,0 +1,257 @@
+"""The web app, driven headlessly with streamlit's AppTest, and its levers and scenario library on their own.
+
+The app runs a small system (60 days, a few hundred crises, a few beds) so a run takes seconds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from sim import api  # noqa: E402
+from sim.app import levers, runs  # noqa: E402
+from sim.app.library import edited_yaml, library, load_upload  # noqa: E402
+from sim.report import tables  # noqa: E402
+from sim.report.formatting import number  # noqa: E402
+from sim.scenario import ScenarioError, load_scenario  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "sim" / "app" / "main.py"
+SMALL = """extends: baseline.yaml
+name: "Small system"
+run: {horizon_days: 60, warmup_days: 15, replications: 2, seed: 7}
+demand: {crises_per_year: 2000}
+services:
+  acute: {beds: 55}
+  reablement: {capacity: 12}
+  community_beds: {beds: 12}
+  temporary_residential: {beds: 6}
+  urgent_response: {capacity: 2}
+"""
+SMALL_CONNECT = """extends: small-baseline.yaml
+name: "Small system with more urgent response"
+comparator: small-baseline.yaml
+referral: {multiplier: 1.7}
+"""
+
+
+def write_library(folder: Path) -> Path:
+    """A scenarios folder for the app: the baseline, a small system and a small what-if compared with it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "scenarios" / "baseline.yaml", folder / "baseline.yaml")
+    (folder / "small-baseline.yaml").write_text(SMALL)
+    (folder / "small-connect.yaml").write_text(SMALL_CONNECT)
+    return folder
+
+
+@pytest.fixture
+def small_library(tmp_path, monkeypatch) -> Path:
+    folder = write_library(tmp_path / "scenarios")
+    monkeypatch.setattr("sim.app.library.LIBRARY", folder)
+    monkeypatch.chdir(tmp_path)  # commands name files from here, as a planner's shell would
+    return folder
+
+
+def _command_line():
+    spec = importlib.util.spec_from_file_location("run_scenario", ROOT / "run_scenario.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main
+
+
+def _app() -> AppTest:
+    return AppTest.from_file(str(APP), default_timeout=60).run()
+
+
+def _errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def _wait(key: str) -> runs.Run:
+    run = runs.find(key)
+    while run.state == "running":
+        time.sleep(0.1)
+    return run
+
+
+# --- levers --------------------------------------------------------------------------
+
+
+def test_untouched_levers_change_nothing():
+    connect = load_scenario(ROOT / "scenarios" / "connect.yaml")
+    values = {lever.path: levers.shown(connect, lever) for group in levers.groups(connect) for lever in group.levers}
+    assert len(values) >= 30
+    assert levers.changes(connect, values) == {}
+    assert values["referral.multiplier"] == 1.7
+    assert values["services.reablement.los_days"] == pytest.approx(16.8)
+    assert values["discharge.pathway_1.reablement"] == 82.0  # shares shown in %
+
+
+def test_shares_keep_their_split_summing_to_one():
+    base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    changes = levers.changes(base, {"discharge.pathway_1.reablement": 75.0,
+                                    "need_groups.mild.discharge_pathway.P1": 10.0,
+                                    "need_groups.mild.discharge_pathway.P3": 1.0})
+    assert changes["discharge.pathway_1.reablement"] == 0.75
+    assert changes["discharge.pathway_1.home_care"] == 0.25
+    # P0 takes up both changes: 0.917 - (0.10 - 0.065) - (0.01 - 0.002)
+    assert changes["need_groups.mild.discharge_pathway.P0"] == pytest.approx(0.874, abs=1e-12)
+    edited = base.with_changes(changes)
+    mild = edited.need_groups["mild"].discharge_pathway
+    assert math.fsum(p for _, p in mild.items()) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_a_mean_length_of_stay_scales_the_whole_distribution():
+    base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    changes = levers.changes(base, {"services.reablement.los_days": 42.0})  # twice the baseline's mean of 21
+    assert changes["services.reablement.los_days"] == {"dist": "lognormal", "mean": 42.0, "median": 32.0}
+    edited = base.with_changes(changes)
+    assert edited.services.reablement.los_days.mean() == 42.0
+
+
+def test_capacity_can_be_unlimited_and_counts_are_whole():
+    base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    changes = levers.changes(base, {"services.acute.beds": None, "run.replications": 3.0})
+    assert changes == {"services.acute.beds": None, "run.replications": 3}
+    assert base.with_changes(changes).services.acute.beds is None
+
+
+def test_unit_cost_levers_say_per_what_and_who_pays():
+    base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    costs = {lever.path: lever for lever in next(g for g in levers.groups(base) if g.title.startswith("Unit costs")).levers}
+    assert costs["costs.acute.gbp"].unit == "£ per day"
+    assert costs["costs.temporary_residential.gbp"].unit == "£ per week"
+    assert "council" in costs["costs.temporary_residential.gbp"].help
+    assert levers.shown(base, costs["costs.acute.gbp"]) == 346
+
+
+# --- library: uploads and the downloaded YAML ----------------------------------------
+
+
+def test_an_upload_extends_the_library_and_errors_name_the_uploaded_file(small_library):
+    upload = load_upload("my plan.yaml", b"extends: small-baseline.yaml\nname: Mine\ncomparator: small-baseline.yaml\n",
+                         small_library)
+    assert upload.scenario.name == "Mine"
+    assert upload.scenario.services.acute.beds == 55
+    assert upload.comparator.name == "Small system"
+    text = b"extends: small-baseline.yaml\nreferral: {multiplier: -1}\n"
+    with pytest.raises(ScenarioError) as bad:
+        load_upload("plan.yaml", text, small_library)
+    assert str(bad.value) == "plan.yaml: referral.multiplier: Input should be greater than or equal to 0 (got -1)"
+    (small_library / "plan.yaml").write_bytes(text)
+    with pytest.raises(ScenarioError) as from_file:
+        load_scenario(small_library / "plan.yaml")
+    assert str(from_file.value) == f"{small_library}/{bad.value}"
+    with pytest.raises(ScenarioError, match=r"^notes.txt: a scenario is a YAML file"):
+        load_upload("notes.txt", b"name: x\n", small_library)
+
+
+def test_the_edited_yaml_is_the_whole_scenario_and_says_how_to_rerun_it(small_library):
+    base = load_scenario(small_library / "small-connect.yaml")
+    changes = {"services.urgent_response.capacity": 5}
+    text = edited_yaml(base.with_changes(changes), "scenarios/small-connect.yaml", changes,
+                       "python run_scenario.py x.yaml --compare scenarios/small-baseline.yaml")
+    assert "#   services.urgent_response.capacity: 5\n" in text
+    assert "# Same results from the command line: python run_scenario.py x.yaml --compare" in text
+    data = yaml.safe_load(text)
+    assert "extends" not in data and "comparator" not in data
+    path = small_library / "x.yaml"
+    path.write_text(text)
+    reloaded = load_scenario(path)
+    assert reloaded.content_hash() == base.with_changes({**changes, "comparator": None}).content_hash()
+
+
+# --- the page, headless --------------------------------------------------------------
+
+
+def test_the_page_shows_levers_with_units_and_the_library(small_library):
+    at = _app()
+    assert not at.exception and _errors(at) == []
+    assert at.sidebar.selectbox(key="library_name").options == list(library(small_library))
+    labels = [n.label for n in at.number_input]
+    assert "Acute beds (65+) (beds)" in labels
+    assert "UCR referral multiplier (x)" in labels
+    assert "Reablement length of stay, mean (days)" in labels
+    assert "Acute beds (£ per day)" in labels
+
+
+def test_an_invalid_value_shows_the_command_lines_message_and_nothing_runs(small_library):
+    at = _app()
+    at.sidebar.selectbox(key="library_name").set_value("small-connect.yaml").run()
+    hash_ = load_scenario(small_library / "small-connect.yaml").content_hash()[:12]
+    # 99% of mild crises home with support leaves P0 below zero: pydantic's message, via with_changes
+    at.number_input(key=f"{hash_}:need_groups.mild.discharge_pathway.P1").set_value(99.0).run()
+    assert not at.exception
+    errors = _errors(at)
+    assert len(errors) == 1
+    assert errors[0].startswith(f"error: {small_library / 'small-connect.yaml'}: need_groups.mild.discharge_pathway.P0: ")
+    assert "greater than or equal to 0" in errors[0]
+    assert len(at.button) == 0  # no Run button, no download of a scenario that cannot run
+
+
+def test_an_invalid_upload_shows_the_same_message_as_the_command_line(small_library):
+    bad = small_library / "bad.yaml"
+    bad.write_text("extends: small-baseline.yaml\nservices:\n  acute: {beds: lots}\n")
+    at = _app()
+    at.sidebar.radio(key="source").set_value("My own YAML file").run()
+    at.sidebar.file_uploader(key="upload").upload("bad.yaml", bad.read_bytes()).run()
+    assert not at.exception
+    shown = _errors(at)
+    assert len(shown) == 1
+    problem = shown[0].removeprefix("error: bad.yaml: ")
+    assert problem.startswith("services.acute.beds: ")
+    with pytest.raises(ScenarioError) as from_file:
+        load_scenario(bad)
+    assert str(from_file.value).endswith(problem)
+    out = small_library.parent / "out"
+    assert _command_line()([str(bad), "--out", str(out)]) == 2
+    assert not out.exists()
+
+
+def test_a_run_shows_headline_numbers_that_match_the_python_api(small_library):
+    at = _app()
+    at.sidebar.selectbox(key="library_name").set_value("small-connect.yaml").run()
+    at.sidebar.number_input(key="workers").set_value(1).run()
+    comparator = at.sidebar.selectbox[1]
+    assert comparator.value == "Its own comparator (scenarios/small-baseline.yaml)"
+    scenario = load_scenario(small_library / "small-connect.yaml")
+    lever = f"{scenario.content_hash()[:12]}:services.urgent_response.capacity"
+    at.number_input(key=lever).set_value(4).run()
+    caption = [c.value for c in at.caption if "Same results from the command line" in c.value][0]
+    assert "python run_scenario.py small-connect-edited.yaml --compare scenarios/small-baseline.yaml" in caption
+    at.button(key="run").click().run()
+    run = _wait(at.session_state["run_key"])
+    assert run.state == "done", run.error
+    at.run()
+    assert not at.exception and _errors(at) == []
+
+    expected = api.run(scenario.with_changes({"services.urgent_response.capacity": 4}),
+                       small_library / "small-baseline.yaml", workers=1)
+    want = tables.headline_table(tables.headline(expected))
+    shown = at.dataframe[0].value
+    assert list(shown["measure"]) == list(want["measure"])
+    assert shown["mean"].tolist() == want["mean"].tolist()  # bit for bit
+    assert shown["ci95_low"].tolist() == want["ci95_low"].tolist()
+    avoided = want.set_index("measure").loc["Admissions avoided", "mean"]
+    assert avoided > 0  # doubling UCR capacity and +70% referrals keep people out of hospital
+    metrics = {m.label: m.value for m in at.metric}
+    assert len(metrics) == 8
+    assert metrics["Admissions avoided (people)"] == number(avoided, "people", signed=True, with_unit=False)
+    assert sum("95% CI: " in c.value for c in at.caption) == 8
+    assert len(at.get("plotly_chart")) >= 6  # the report's figures
+    comparison = at.dataframe[1].value
+    assert "Difference, scenario − comparator" in comparison.columns
+    assert {"download_results", "download_report", "download_yaml"} <= {b.key for b in at.get("download_button")}
+
+    # The same settings again: the finished run is reused, not run again.
+    at.button(key="run").click().run()
+    assert at.session_state["run_key"] == run.key and runs.find(run.key) is run
