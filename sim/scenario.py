@@ -55,9 +55,15 @@ class ScenarioError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(
-            f"{self.file}: {field}: {problem}" if field else f"{self.file}: {problem}"
+            f"{self.file}: {_one_line(field)}: {_one_line(problem)}" if field else f"{self.file}: {_one_line(problem)}"
             for field, problem in self.problems
         )
+
+
+def _one_line(text: str) -> str:
+    """One line per problem, each naming the file: a parser's message or a key may hold line breaks."""
+    shown = "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in text)
+    return " ".join(shown.split())
 
 
 class Strict(BaseModel):

@@ -157,3 +157,46 @@ def test_negating_a_count_or_a_price_is_refused(tmp_path, path):
     with pytest.raises(ScenarioError) as caught:
         load_scenario(file)
     assert _names_path(str(caught.value), file, named)
+
+
+# --- fuzzing: arbitrary bytes and arbitrary structures never crash the loader ---------------------------
+
+SCHEMA_KEYS = sorted({str(p[-1]) for p in PATHS if isinstance(p[-1], str)})
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12), st.sampled_from(["unlimited", "lognormal", "fixed", "2019-04-01", "-1", ".inf"]),
+)
+STRUCTURES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(SCHEMA_KEYS) | st.text(min_size=1, max_size=8), inner, max_size=5),
+    max_leaves=25,
+)
+
+
+def _refused_clearly(file: Path, reliability_tally) -> None:
+    try:
+        load_scenario(file)
+    except ScenarioError as error:
+        reliability_tally["bad inputs tried"] += 1
+        assert all(file.name in line for line in str(error).splitlines()), str(error)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_are_refused_or_loaded_never_crash(tmp_path_factory, reliability_tally, data):
+    file = tmp_path_factory.mktemp("bytes") / "noise.yaml"
+    file.write_bytes(data)
+    _refused_clearly(file, reliability_tally)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from(SCHEMA_KEYS), STRUCTURES, max_size=4))
+def test_arbitrary_structures_over_the_baseline_are_refused_or_loaded_never_crash(
+    tmp_path_factory, reliability_tally, overlay
+):
+    """Any keys from the schema (and junk), at any depth, with any values, through `extends:`."""
+    file = tmp_path_factory.mktemp("overlay") / "overlay.yaml"
+    file.write_text(yaml.dump({"extends": str(BASELINE), **{k: v for k, v in overlay.items() if k != "extends"}},
+                              Dumper=yaml.CSafeDumper))
+    _refused_clearly(file, reliability_tally)
