@@ -12,6 +12,7 @@ numbers never depend on which worker ran it or when.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import platform
 import subprocess
@@ -101,6 +102,16 @@ def _versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             out[name] = None
     return out
+
+
+def _code_hash() -> str:
+    """A hash of the model's source files: replications of a resumed run must come from the same code."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _now() -> str:
@@ -197,6 +208,7 @@ def _manifest(scenarios: dict[str, Scenario], roles: list[str], seeds: dict[str,
         "started_utc": _now(),
         "status": "running",
         "git": _git_commit(),
+        "code_sha256": _code_hash(),
         "packages": _versions(),
         **(extra or {}),
     }
@@ -228,7 +240,9 @@ def run_experiment(
     store = Store(folder) if folder is not None else None
     if store and resume and store.is_complete() and store.same_run(manifest):
         return load(folder)
+    previous = store.read_manifest() if store and resume else None
     finished = store.start(manifest, resume) if store else set()
+    changed_code = bool(finished) and previous is not None and previous.get("code_sha256") != manifest["code_sha256"]
     own_executor = executor is None
     if executor is None:
         first_batch = plan.replications if plan.precision is None else plan.precision.min_replications
@@ -255,6 +269,12 @@ def run_experiment(
     })
     resultset = ResultSet(scenarios=dict(scenarios), manifest=manifest, folder=folder, **runs.tables(reps))
     manifest["warnings"] = [w.as_dict() for w in assess(resultset)]
+    if changed_code:
+        manifest["warnings"].append({
+            "kind": "resume", "subject": "results folder",
+            "message": f"{runs.reused} replications were reused from a run of different model code (sim/ changed "
+                       "since they ran); run again without --resume for results from one version of the model",
+        })
     if store:
         store.finish(resultset, manifest, output_tables(resultset))
     return resultset

@@ -65,6 +65,7 @@ def test_an_interrupted_run_resumes_without_recomputing_and_ends_identical(tmp_p
     resumed = run_experiment(_scenarios(), Plan(replications=4), executor=second, folder=folder, resume=True)
     assert len(second.ran) == 8 - 3 and not set(second.ran) & finished
     assert resumed.manifest["resumed_replications"] == 3
+    assert not [w for w in resumed.manifest["warnings"] if w["kind"] == "resume"]   # same code: nothing to say
     whole = run_experiment(_scenarios(), Plan(replications=4), executor=SerialExecutor())
     assert_same_tables(resumed, whole)
     reliability_tally["kills survived"] += 1
@@ -105,3 +106,16 @@ def test_folders_that_cannot_hold_results_are_refused(tmp_path):
     with pytest.raises(StoreError, match="not results"):
         check_writable(tmp_path)            # holds file.txt and no manifest
     check_writable(tmp_path / "new" / "deeper")  # can be created
+
+
+def test_resuming_across_a_change_of_model_code_says_so(tmp_path):
+    folder = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(_scenarios(), Plan(replications=2), executor=Counting(stop_after=2), folder=folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["code_sha256"] = "an older version of sim/"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    resumed = run_experiment(_scenarios(), Plan(replications=2), executor=SerialExecutor(), folder=folder, resume=True)
+    warnings = [w for w in resumed.manifest["warnings"] if w["kind"] == "resume"]
+    assert len(warnings) == 1 and warnings[0]["message"].startswith("2 replications were reused")
+    assert load(folder).manifest["warnings"] == resumed.manifest["warnings"]
