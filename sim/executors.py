@@ -81,9 +81,13 @@ class ProcessExecutor:
 
     def __init__(self, workers: int):
         self.workers = workers
-        # forkserver: workers start clean, never inheriting the parent's threads (progress bar).
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.executors"])
+        # forkserver: workers start clean, never inheriting the parent's threads (progress bar),
+        # with the model imported once; spawn where there is no forkserver (Windows).
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["sim.executors"])
+        else:
+            context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, dict[str, pd.DataFrame]]]:
