@@ -1,4 +1,4 @@
-"""Replications per second with one worker and with every core, through the project's executor.
+"""Replications per second with one worker and with every core, through the project's executor (sim/executors.py).
 
 Workers are started and warmed up (imports done) before the clock starts, so
 the figures are the steady rate of a long experiment. The results of the
@@ -10,18 +10,12 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import pandas as pd
 
-from sim.model import run_replication
+from sim.executors import ProcessExecutor, Task, scenario_json
 from sim.scenario import Scenario
-
-try:  # the project's executor (sim/executors.py); until it exists, a plain process pool
-    from sim.executors import ProcessExecutor, Task, scenario_json
-except ImportError:  # pragma: no cover - depends on what has landed
-    ProcessExecutor = None
 
 
 @dataclass(frozen=True)
@@ -46,35 +40,28 @@ class Scaling:
         return self.rate_all / (self.rate_one * self.cores)
 
 
-def _fingerprint(result) -> str:
-    """A hash of everything a replication returned (tables, or a ReplicationResult's KPIs and census)."""
+def _fingerprint(tables: dict[str, pd.DataFrame]) -> str:
+    """A hash of every table a replication returned."""
     digest = hashlib.sha256()
-    frames = result if isinstance(result, dict) else {"kpis": pd.Series(result.kpis), "daily": result.daily}
-    for name in sorted(frames):
+    for name in sorted(tables):
         digest.update(name.encode())
-        digest.update(pd.util.hash_pandas_object(frames[name], index=True).values.tobytes())
+        digest.update(pd.util.hash_pandas_object(tables[name], index=True).values.tobytes())
     return digest.hexdigest()
 
 
 def _run_pool(scenario: Scenario, replications: range, workers: int) -> tuple[float, dict[int, str]]:
     """Wall seconds for `replications` on `workers` warm workers, and each replication's fingerprint."""
     warmup = scenario.with_changes({"run.horizon_days": 1, "run.warmup_days": 0})
-    if ProcessExecutor is not None:
-        executor = ProcessExecutor(workers)
-        try:
-            list(executor.run(Task(scenario_json(warmup), "warmup", r, 1) for r in range(workers)))
-            text = scenario_json(scenario)
-            start = time.perf_counter()
-            done = {task.replication: _fingerprint(tables) for task, tables in
-                    executor.run(Task(text, "bench", r, scenario.run.seed) for r in replications)}
-            return time.perf_counter() - start, done
-        finally:
-            executor.close()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(run_replication, [warmup] * workers, range(workers)))
+    executor = ProcessExecutor(workers)
+    try:
+        list(executor.run(Task(scenario_json(warmup), "warmup", r, 1) for r in range(workers)))
+        text = scenario_json(scenario)
         start = time.perf_counter()
-        results = list(pool.map(run_replication, [scenario] * len(replications), replications))
-        return time.perf_counter() - start, {r: _fingerprint(res) for r, res in zip(replications, results)}
+        done = {task.replication: _fingerprint(tables) for task, tables in
+                executor.run(Task(text, "bench", r, scenario.run.seed) for r in replications)}
+        return time.perf_counter() - start, done
+    finally:
+        executor.close()
 
 
 def measure(scenario: Scenario, replications: int, cores: int | None = None) -> Scaling:
@@ -82,5 +69,4 @@ def measure(scenario: Scenario, replications: int, cores: int | None = None) -> 
     reps = range(replications)
     seconds_one, one = _run_pool(scenario, reps, 1)
     seconds_all, everyone = _run_pool(scenario, reps, cores)
-    executor = "sim.executors.ProcessExecutor" if ProcessExecutor is not None else "concurrent.futures process pool"
-    return Scaling(executor, replications, cores, seconds_one, seconds_all, one == everyone)
+    return Scaling("sim.executors.ProcessExecutor", replications, cores, seconds_one, seconds_all, one == everyone)
