@@ -32,6 +32,13 @@ def _tiny(**changes):
     })
 
 
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory):
+    """The tiny sweep run once, uninterrupted: what every other way of running it must equal."""
+    folder = tmp_path_factory.mktemp("sweep") / "whole"
+    return run_sweep(_tiny(), folder, executor=SerialExecutor(), figures=False)
+
+
 class Counting(SerialExecutor):
     """Runs tasks in this process, counting them, and can stop (like a kill) after a number of them."""
 
@@ -80,9 +87,8 @@ def test_a_point_that_is_not_a_valid_scenario_is_named():
         points_of(scenario)
 
 
-def test_a_sweep_point_equals_the_same_scenario_run_alone(tmp_path):
-    scenario = _tiny()
-    result = run_sweep(scenario, tmp_path / "sweep", executor=SerialExecutor(), figures=False)
+def test_a_sweep_point_equals_the_same_scenario_run_alone(whole):
+    result = whole
     assert [p.values for p in result.points] == Sweep.model_validate(GRID).expand()
     point = result.points[3]
     alone = _tiny(**{"sweep": None, **point.values})
@@ -99,10 +105,8 @@ def test_a_sweep_point_equals_the_same_scenario_run_alone(tmp_path):
     assert table.loc[("p001", "ucr.no_team_in_time"), "mean"] < table.loc[("p000", "ucr.no_team_in_time"), "mean"]
 
 
-def test_the_tidy_table_has_the_parameters_and_a_confidence_interval_per_kpi(tmp_path):
-    folder = tmp_path / "sweep"
-    scenario = _tiny()
-    result = run_sweep(scenario, folder, executor=SerialExecutor(), figures=False)
+def test_the_tidy_table_has_the_parameters_and_a_confidence_interval_per_kpi(whole):
+    folder, scenario, result = whole.folder, _tiny(), whole
     # Two parameters: a heatmap of each KPI over them, cell by cell the table's means.
     delayed = next(f for f in heatmaps(scenario, result) if "Delayed bed-days" in f.layout.title.text).data[0]
     means = result.table[result.table.kpi == "delayed.bed_days"].set_index("point")["mean"]
@@ -118,9 +122,10 @@ def test_the_tidy_table_has_the_parameters_and_a_confidence_interval_per_kpi(tmp
     assert not [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
 
 
-def test_a_sweep_resumed_after_an_interruption_recomputes_nothing_finished_and_equals_an_uninterrupted_one(tmp_path):
+def test_a_sweep_resumed_after_an_interruption_recomputes_nothing_finished_and_equals_an_uninterrupted_one(
+    tmp_path, whole
+):
     scenario = _tiny()
-    whole = run_sweep(scenario, tmp_path / "whole", executor=SerialExecutor(), figures=False)
     with pytest.raises(KeyboardInterrupt):
         run_sweep(scenario, tmp_path / "cut", executor=Counting(stop_after=3), figures=False)
     assert not (tmp_path / "cut" / "sweep.parquet").exists()
@@ -129,7 +134,7 @@ def test_a_sweep_resumed_after_an_interruption_recomputes_nothing_finished_and_e
     assert again.ran == 4 * 2 - 3
     pd.testing.assert_frame_equal(resumed.table, whole.table)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cut" / "sweep.parquet"),
-                                  pd.read_parquet(tmp_path / "whole" / "sweep.parquet"))
+                                  pd.read_parquet(whole.folder / "sweep.parquet"))
 
 
 KILLED_RUN = textwrap.dedent("""
@@ -144,7 +149,7 @@ KILLED_RUN = textwrap.dedent("""
 """)
 
 
-def test_a_sweep_killed_with_sigkill_resumes_to_the_same_table(tmp_path):
+def test_a_sweep_killed_with_sigkill_resumes_to_the_same_table(tmp_path, whole):
     changes = {"run.horizon_days": 60, "run.warmup_days": 20, "run.replications": 2,
                "demand.crises_per_year": 3000, "sweep": GRID}
     folder = tmp_path / "killed"
@@ -160,7 +165,6 @@ def test_a_sweep_killed_with_sigkill_resumes_to_the_same_table(tmp_path):
     resumed = Counting()
     result = run_sweep(small_system(**changes), folder, executor=resumed, resume=True, figures=False)
     assert resumed.ran == 8 - len(finished_before)
-    whole = run_sweep(small_system(**changes), tmp_path / "whole", executor=SerialExecutor(), figures=False)
     pd.testing.assert_frame_equal(result.table, whole.table)
 
 
