@@ -52,12 +52,13 @@ OUTCOMES: list[tuple[str, str, tuple[str, ...], int]] = [
     ("Temporary residential bed-days saved", "bed-days", ("temporary_residential.occupancy_mean",), -1),
     ("Delayed bed-days saved", "bed-days", ("delayed.bed_days",), -1),
     ("Bedded placements after acute avoided", "people", ("pathway.bedded_placements",), -1),
-    ("Share discharged home", "share", ("pathway.home_share",), +1),
+    ("Share discharged home", "percentage points", ("pathway.home_share",), +1),
     ("More people with independent outcomes", "people", ("people.better_outcomes",), +1),
     ("Permanent care home admissions avoided", "people", ("care_home.permanent_admissions",), -1),
     ("New home care packages avoided", "people", ("home_care.packages",), -1),
 ]
 PER_DAY = {"acute.occupancy_mean", "community_beds.occupancy_mean", "temporary_residential.occupancy_mean"}
+SHARES = {"pathway.home_share"}   # a difference of shares is shown in percentage points
 
 
 def _paired(rs: ResultSet) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -91,7 +92,7 @@ def outcome_gains(rs: ResultSet) -> dict[str, np.ndarray]:
     horizon = rs.scenarios["scenario"].run.horizon_days
     out = {}
     for measure, _, kpis, sign in OUTCOMES:
-        scale = horizon if kpis[0] in PER_DAY else 1.0  # mean occupancy x days = bed-days
+        scale = horizon if kpis[0] in PER_DAY else 100.0 if kpis[0] in SHARES else 1.0  # occupancy x days = bed-days
         diff = sum(scen[k] - comp[k] for k in kpis) * scale
         out[measure] = (sign * diff).to_numpy(dtype=float)
     return out

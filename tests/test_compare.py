@@ -88,3 +88,5 @@ def test_outcomes_are_gains_of_the_scenario_with_bed_days_from_occupancy():
     assert table.loc["Acute bed-days saved", "mean"] > 0          # shorter stays use fewer bed-days
     assert table.loc["Admissions avoided", "mean"] == pytest.approx(
         (comp["acute.admissions"] - scen["acute.admissions"]).mean())
+    assert table.loc["Share discharged home", "mean"] == pytest.approx(
+        100 * (scen["pathway.home_share"] - comp["pathway.home_share"]).mean())
