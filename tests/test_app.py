@@ -231,6 +231,7 @@ def test_a_run_shows_headline_numbers_that_match_the_python_api(small_library):
     at.button(key="run").click().run()
     run = _wait(at.session_state["run_key"])
     assert run.state == "done", run.error
+    assert (run.done, run.total) == (4, 4)  # the progress bar's count: 2 replications of each role
     at.run()
     assert not at.exception and _errors(at) == []
 
@@ -245,7 +246,8 @@ def test_a_run_shows_headline_numbers_that_match_the_python_api(small_library):
     assert avoided > 0  # doubling UCR capacity and +70% referrals keep people out of hospital
     metrics = {m.label: m.value for m in at.metric}
     assert len(metrics) == 8
-    assert metrics["Admissions avoided (people)"] == number(avoided, "people", signed=True, with_unit=False)
+    assert metrics["Admissions avoided"] == number(avoided, "people", signed=True)
+    assert metrics["Admissions avoided"].endswith(" people")
     assert sum("95% CI: " in c.value for c in at.caption) == 8
     assert len(at.get("plotly_chart")) >= 6  # the report's figures
     comparison = at.dataframe[1].value

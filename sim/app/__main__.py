@@ -6,8 +6,10 @@ import os
 import sys
 from pathlib import Path
 
-# localhost only, no usage statistics sent anywhere, uploads no bigger than a scenario may be (1 MB).
-DEFAULTS = ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.maxUploadSize", "1"]
+# localhost only, no usage statistics sent anywhere, uploads no bigger than a scenario may be (1 MB),
+# and no "Deploy" button: the app runs on the planner's machine.
+DEFAULTS = ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.maxUploadSize", "1",
+            "--client.toolbarMode", "minimal"]
 
 
 def main(argv: list[str] | None = None) -> None:

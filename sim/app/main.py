@@ -96,17 +96,26 @@ def edit(scenario: Scenario) -> dict[str, object]:
     """The levers as inputs, grouped; the changes they make to the scenario."""
     prefix = scenario.content_hash()[:12]  # another scenario starts from its own values
     values: dict[str, object] = {}
-    for group in levers.groups(scenario):
-        with st.expander(group.title, expanded=group is levers.groups(scenario)[0]):
+    moved: list[str] = []
+    for n, group in enumerate(levers.groups(scenario)):
+        with st.expander(group.title, expanded=n == 0):
             columns = st.columns(3)
             for i, lever in enumerate(group.levers):
+                before = levers.shown(scenario, lever)
                 with columns[i % 3]:
-                    values[lever.path] = lever_input(lever, levers.shown(scenario, lever), f"{prefix}:{lever.path}")
+                    values[lever.path] = lever_input(lever, before, f"{prefix}:{lever.path}")
+                if values[lever.path] != before:
+                    moved.append(f"{lever.label}: {_plain(before)} → {_plain(values[lever.path])} {lever.unit}")
+    st.markdown("**Changed:** " + "; ".join(moved) if moved else "No lever moved yet: the scenario as loaded.")
     changes = levers.changes(scenario, values)
     if scenario.sweep is not None:
         # The app runs one scenario; the sweep is run from the command line (see docs/stress-testing.md).
         changes = {"sweep": None, "service_levels": [], **changes}
     return changes
+
+
+def _plain(value: object) -> str:
+    return "unlimited" if value is None else f"{value:,g}"
 
 
 @st.fragment(run_every=0.5)
@@ -132,9 +141,7 @@ def headline(rs) -> None:
     columns = st.columns(4)
     for i, item in enumerate(items):
         with columns[i % 4]:
-            unit = "" if item.unit == "GBP" else f" ({item.unit})"
-            st.metric(item.label + unit, number(item.estimate.mean, item.unit, signed=compared, with_unit=False),
-                      help=item.explanation)
+            st.metric(item.label, number(item.estimate.mean, item.unit, signed=compared), help=item.explanation)
             st.caption(f"95% CI: {interval(item.estimate, item.unit, signed=compared, with_unit=False)}")
     for sentence in tables.cost_shifts(rs):
         st.write(f"{sentence}.")
@@ -183,7 +190,9 @@ def results(run: runs.Run, stem: str) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="Care pathway simulator", layout="wide")
-    st.title("Urgent and intermediate care for older people: what if?")
+    st.title("Care pathway simulator")
+    st.caption("Urgent and intermediate care for older people (65+): change the levers, run against a comparator, "
+               "and see what changes for people, beds and each payer's money.")
     chosen = choose_scenario()
     if chosen is None:
         return
