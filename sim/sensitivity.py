@@ -1,0 +1,210 @@
+"""One-at-a-time sensitivity (a tornado) of Connect's net saving to the inputs we are least sure of.
+
+    python -m sim.sensitivity [--replications 2] [--workers 2] [--output docs/sensitivity-tornado.html]
+
+Each input is moved to the low and then the high end of its range, in the
+baseline and in Connect alike, and the saving to the NHS and councils
+(committed basis, £m a year) is recomputed on the same replications. Ranges
+come from the domain brief (section 5) where it gives one, and are marked as
+assumptions where it does not.
+
+Unit costs change no one's journey, so they are re-priced from the base runs
+rather than simulated again. Long-term care durations are re-priced too: a
+placement's committed cost is its duration times its price, care homes and
+home care never run out of places in these scenarios, and every duration
+scales with the distribution's scale, so scaling the duration by k is exactly
+scaling the price by k.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from sim import paired
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+Changes = Callable[[Scenario, float], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Input:
+    label: str
+    base: str
+    low: float               # the value (or multiplier) at each end of the range
+    high: float
+    shown: str               # the range as shown to readers
+    source: str
+    changes: Changes         # (scenario, value) -> dotted changes
+    reprice: bool            # True: re-priced from the base runs; False: simulated again
+
+
+def _price(service: str) -> Changes:
+    return lambda s, value: {f"costs.{service}.gbp": value}
+
+
+def _price_scaled(*services: str) -> Changes:
+    def changes(s: Scenario, k: float) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for service in services:
+            cost = getattr(s.costs, service)
+            out[f"costs.{service}.gbp"] = cost.gbp * k
+            if cost.self_funder_gbp is not None:
+                out[f"costs.{service}.self_funder_gbp"] = cost.self_funder_gbp * k
+        return out
+    return changes
+
+
+def _care_home_fees(s: Scenario, k: float) -> dict[str, Any]:
+    # Council rates only: what councils pay, not what self-funders are charged.
+    return {"costs.residential_care.gbp": s.costs.residential_care.gbp * k,
+            "costs.nursing_care.gbp": s.costs.nursing_care.gbp * k}
+
+
+def _stay(path: str) -> Changes:
+    def changes(s: Scenario, k: float) -> dict[str, Any]:
+        node: Any = s
+        for part in path.split("."):
+            node = getattr(node, part)
+        return {path: node.scaled(k).model_dump(mode="json", by_alias=True, exclude_none=True)}
+    return changes
+
+
+INPUTS = (
+    Input("Acute bed day", "£346", 277, 395, "£277 / £395",
+          "NHS reference costs 2017/18 (£346); King's Fund 2023 delayed night (£395); low end: assumption -20%",
+          _price("acute"), True),
+    Input("Community hospital bed day", "£150", 120, 180, "£120 / £180",
+          "NAIC 2017/18 (£150); range: assumption ±20%", _price("community_beds"), True),
+    Input("UCR day", "£125", 100, 150, "£100 / £150",
+          "NHS reference costs 2017/18 home-based intermediate care (£125); range: assumption ±20%",
+          _price("urgent_response"), True),
+    Input("Reablement episode", "£1,900", 1700, 2100, "£1,700 / £2,100",
+          "NAIC 2014; Glendinning et al. 2010; council returns 2023/24", _price("reablement"), True),
+    Input("Home care hour (council fee)", "£19", 15.2, 30.31, "£15.20 / £30.31",
+          "Homecare Association 2022-24: top of the minimum sustainable price £30.31; low end: assumption -20%",
+          _price("home_care"), True),
+    Input("Care home fees, council rate (×)", "£908 / £1,225 a week", 0.8, 1278 / 908, "×0.8 / ×1.41",
+          "LaingBuisson 2025: self-funder rates £1,278 / £1,594 as the high end; low end: assumption -20%",
+          _care_home_fees, True),
+    Input("Care home length of stay (×)", "mean 900 / 550 days", 0.75, 1.25, "×0.75 / ×1.25",
+          "assumption ±25% (no local source)", _price_scaled("residential_care", "nursing_care"), True),
+    Input("Home care package duration (×)", "mean 700 days", 0.75, 1.25, "×0.75 / ×1.25",
+          "assumption ±25% (no local source)", _price_scaled("home_care"), True),
+    Input("UCR success rate", "85%", 0.70, 0.95, "70% / 95%", "assumption",
+          lambda s, v: {"services.urgent_response.success_probability": v}, False),
+    Input("Acute length of stay until fit (×)", "mean 8 days", 0.85, 1.15, "×0.85 / ×1.15",
+          "assumption; Health Foundation 2023: 9.1 days all ages, 12.5 days 85+ including delays",
+          _stay("services.acute.los_days"), False),
+    Input("Reablement length of stay (×)", "mean 21 days (16.8 in Connect)", 0.8, 1.2, "×0.8 / ×1.2",
+          "assumption ±20%; BNSSG pathway 1 means 12-19 days", _stay("services.reablement.los_days"), False),
+    Input("Community hospital length of stay (×)", "mean 36 days", 34 / 36, 43 / 36, "×0.94 / ×1.19",
+          "BNSSG pathway 2 means 34-43 days", _stay("services.community_beds.los_days"), False),
+)
+SIDES = ("low", "high")
+
+
+def _system_saving(base: pd.DataFrame, connect: pd.DataFrame, prefix: str, per_year: float) -> float:
+    """Mean paired saving to NHS and councils, £m a year."""
+    cost = lambda t: t[f"{prefix}cost.nhs"] + t[f"{prefix}cost.council"]  # noqa: E731
+    return float((cost(base) - cost(connect)).mean()) * per_year * 1e-6
+
+
+def tornado(baseline: Scenario, connect: Scenario, replications: int, workers: int = 1,
+            transform: Callable[[Scenario], Scenario] = lambda s: s, scale: float = 1.0,
+            inputs: tuple[Input, ...] = INPUTS) -> pd.DataFrame:
+    """The saving at each end of each input's range, sorted by swing (largest first)."""
+    pair = {"baseline": baseline, "connect": connect}
+    scenarios = {name: transform(s) for name, s in pair.items()}
+    pricings: dict[str, paired.Pricings] = {name: {} for name in pair}
+    for i in (x for x in inputs if x.reprice):
+        for side in SIDES:
+            for name, s in pair.items():
+                pricings[name][f"{i.label}|{side}"] = i.changes(s, getattr(i, side))
+    for i in (x for x in inputs if not x.reprice):
+        for side in SIDES:
+            for name, s in pair.items():
+                scenarios[f"{i.label}|{side}|{name}"] = transform(s.with_changes(i.changes(s, getattr(i, side))))
+    tables = paired.run(scenarios, replications, workers, pricings)
+    per_year = 365.0 / baseline.run.horizon_days / scale
+    base = _system_saving(tables["baseline"], tables["connect"], "", per_year)
+    rows = []
+    for i in inputs:
+        saving = {}
+        for side in SIDES:
+            if i.reprice:
+                saving[side] = _system_saving(tables["baseline"], tables["connect"], f"{i.label}|{side}|", per_year)
+            else:
+                saving[side] = _system_saving(tables[f"{i.label}|{side}|baseline"],
+                                              tables[f"{i.label}|{side}|connect"], "", per_year)
+        low_value, high_value = i.shown.split(" / ")
+        rows.append({"label": i.label, "base_value": i.base, "low_value": low_value, "high_value": high_value,
+                     "source": i.source, "low_saving": saving["low"], "high_saving": saving["high"],
+                     "swing": abs(saving["high"] - saving["low"]),
+                     "method": "re-priced" if i.reprice else "simulated"})
+    result = pd.DataFrame(rows).sort_values("swing", ascending=False, ignore_index=True)
+    result.attrs["base_saving"] = base
+    return result
+
+
+def write_figure(result: pd.DataFrame, path: Path) -> None:
+    """The tornado as a self-contained plotly page (plotly.js from its CDN), written atomically."""
+    import plotly.graph_objects as go
+
+    base = result.attrs["base_saving"]
+    order = result.iloc[::-1]
+    figure = go.Figure()
+    for side, colour in (("low", "#4575b4"), ("high", "#d73027")):
+        figure.add_bar(y=order.label, x=order[f"{side}_saving"] - base, base=base, orientation="h",
+                       name=f"input at its {side} end", marker_color=colour,
+                       customdata=order[f"{side}_value"],
+                       hovertemplate="%{y}: %{customdata} gives £%{x:,.1f}m<extra></extra>")
+    figure.update_layout(
+        title=f"Connect: saving to NHS and councils, £m a year (base £{base:,.1f}m), one input at a time",
+        barmode="overlay", xaxis_title="net saving, £m a year (committed basis)", height=120 + 40 * len(result),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        figure.write_html(tmp, include_plotlyjs="cdn", full_html=True)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m sim.sensitivity", description=__doc__.split("\n\n")[0])
+    p.add_argument("--replications", type=int, default=2)
+    p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    p.add_argument("--baseline", type=Path, default=ROOT / "scenarios" / "baseline.yaml")
+    p.add_argument("--connect", type=Path, default=ROOT / "scenarios" / "connect.yaml")
+    p.add_argument("--output", type=Path, default=ROOT / "docs" / "sensitivity-tornado.html")
+    args = p.parse_args(argv)
+    if args.replications < 1 or args.workers < 1:
+        p.error("--replications and --workers must be at least 1")
+    try:
+        baseline, connect = load_scenario(args.baseline), load_scenario(args.connect)
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    result = tornado(baseline, connect, args.replications, args.workers)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 40):
+        print(f"base saving: £{result.attrs['base_saving']:,.1f}m a year")
+        print(result.drop(columns=["source"]).to_string(index=False, float_format=lambda x: f"{x:,.1f}"))
+    write_figure(result, args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
