@@ -257,3 +257,56 @@ def test_a_run_shows_headline_numbers_that_match_the_python_api(small_library):
     # The same settings again: the finished run is reused, not run again.
     at.button(key="run").click().run()
     assert at.session_state["run_key"] == run.key and runs.find(run.key) is run
+
+
+def test_a_valid_upload_runs_against_the_comparator_it_names(small_library):
+    at = _app()
+    at.sidebar.radio(key="source").set_value("My own YAML file").run()
+    text = b"extends: small-baseline.yaml\nname: My plan\ncomparator: small-baseline.yaml\nreferral: {multiplier: 2}\n"
+    at.sidebar.file_uploader(key="upload").upload("my-plan.yaml", text).run()
+    assert not at.exception and _errors(at) == []
+    assert at.sidebar.selectbox[0].value == "Its own comparator (scenarios/small-baseline.yaml)"
+    assert at.number_input(key=f"{load_upload('my-plan.yaml', text).scenario.content_hash()[:12]}:"
+                               "referral.multiplier").value == 2.0
+    caption = [c.value for c in at.caption if "Same results from the command line" in c.value][0]
+    assert "python run_scenario.py my-plan-edited.yaml --compare scenarios/small-baseline.yaml" in caption
+
+
+def test_a_run_that_fails_says_why_and_the_page_carries_on(small_library, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    working = runs.run_experiment
+    monkeypatch.setattr(runs, "run_experiment", broken)
+    at = _app()
+    at.sidebar.selectbox(key="library_name").set_value("small-baseline.yaml").run()
+    at.sidebar.selectbox[1].set_value("None: run the scenario alone").run()
+    at.button(key="run").click().run()
+    assert _wait(at.session_state["run_key"]).state == "failed"
+    at.run()
+    assert not at.exception
+    failed = at.session_state["run_key"]
+    assert _errors(at) == ["error: the run failed: OSError: [Errno 28] No space left on device"]
+    assert len(at.number_input) > 30 and len(at.button) == 1  # levers and Run still there, to try again
+    # A failed run is not reused: with the disk freed, Run starts afresh and succeeds.
+    monkeypatch.setattr(runs, "run_experiment", working)
+    failed_run = runs.find(failed)
+    at.button(key="run").click().run()
+    again = _wait(at.session_state["run_key"])
+    assert again is not failed_run and again.state == "done"
+    at.run()
+    assert _errors(at) == [] and len(at.metric) == 8
+
+
+def test_every_scenario_of_the_library_opens_with_its_levers():
+    at = _app()
+    notes = {}
+    for name in library():
+        at.sidebar.selectbox(key="library_name").set_value(name).run()
+        assert not at.exception, name
+        assert _errors(at) == [], name
+        assert "No lever moved yet" in " ".join(m.value for m in at.markdown), name
+        notes[name] = " ".join(i.value for i in at.info)
+    assert "sweeps 15 variants" in notes["stress/community-beds-sweep.yaml"]
+    assert "has 3 places" in notes["places/mse-places.yaml"]
+    assert notes["connect.yaml"] == ""

@@ -1,6 +1,6 @@
 """The web app in a real headless Chromium: start it, change a lever, run, and check the numbers against the command line.
 
-Uses Debian's chromium (/usr/bin/chromium; CI installs it). No browser is downloaded.
+Debian's chromium, launched as the report's browser test launches it; no browser is downloaded.
 """
 
 from __future__ import annotations
@@ -21,11 +21,7 @@ from sim.report.formatting import interval, number
 from sim.scenario import load_scenario
 
 from test_app import SMALL, write_library
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-ROOT = Path(__file__).resolve().parent.parent
+from test_report_browser import ARGS, CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,

@@ -108,8 +108,13 @@ def edit(scenario: Scenario) -> dict[str, object]:
                     moved.append(f"{lever.label}: {_plain(before)} → {_plain(values[lever.path])} {lever.unit}")
     st.markdown("**Changed:** " + "; ".join(moved) if moved else "No lever moved yet: the scenario as loaded.")
     changes = levers.changes(scenario, values)
+    if scenario.places:
+        st.info(f"This scenario has {len(scenario.places)} places. The capacities above are the system's, shared out "
+                "to places that set none of their own; a place's own capacities are edited in its YAML "
+                "(see docs/places.md).")
     if scenario.sweep is not None:
-        # The app runs one scenario; the sweep is run from the command line (see docs/stress-testing.md).
+        st.info(f"This scenario sweeps {len(scenario.sweep.expand())} variants. The app runs it at its base values; "
+                "run the sweep from the command line (see docs/stress-testing.md).")
         changes = {"sweep": None, "service_levels": [], **changes}
     return changes
 
@@ -182,7 +187,7 @@ def results(run: runs.Run, stem: str) -> None:
                "Shares in %, their differences in percentage points.")
     st.dataframe(comparison_table(rs), hide_index=True, key="comparison_table")
     left, right = st.columns(2)
-    left.download_button("Download the results (zip: tables, manifest, report)", run.results_zip(),
+    left.download_button("Download the results (zip: tables, manifest, report)", run.results_zip,
                          file_name=f"{stem}-results.zip", mime="application/zip", key="download_results")
     right.download_button("Download the report (HTML)", run.report.read_bytes(), file_name=f"{stem}-report.html",
                           mime="text/html", key="download_report")

@@ -17,6 +17,7 @@ import tempfile
 import threading
 import zipfile
 from collections import OrderedDict
+from functools import cached_property
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -97,6 +98,7 @@ class Run(Progress):
         return {name: pio.read_json(folder / f"{name}.json") for name in FIGURES
                 if (folder / f"{name}.json").exists()}
 
+    @cached_property
     def results_zip(self) -> bytes:
         """The whole results folder (tables, manifest, report) as a zip, made in memory."""
         buffer = io.BytesIO()
