@@ -10,6 +10,7 @@ import numpy as np
 import simpy
 
 from sim import invariants
+from sim.collector import collecting_less
 from sim.demand import arrival_times, daily_rates
 from sim.events import apply_capacity_events
 from sim.initial_state import place_initial_state
@@ -150,7 +151,8 @@ class Model:
         self.env.process(self._census_each_day())
         if self.places.many:
             self.env.process(self.places.census_each_day())
-        self.env.run(until=self.end)
+        with collecting_less():
+            self.env.run(until=self.end)
         self.places.close()
         result = collect(self)
         invariants.check(self, result)

@@ -8,11 +8,13 @@ why in its message.
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from sim.collector import RUN_THRESHOLDS, collecting_less
 from sim.model import Model, run_replication
 from sim.patient import NORMAL_DRAWS, UNIFORM_DRAWS
 from sim.scenario import load_scenario
@@ -142,3 +144,26 @@ def test_rows_hold_the_same_numbers_as_the_streams_drawn_one_by_one():
     single = Streams(5, 2)
     a, b, c = single.uniform("a"), single.uniform("b"), single.normal("c")
     assert drawn == [(a(), b(), c()) for _ in drawn]
+
+
+def test_a_run_asks_the_garbage_collector_to_run_less_and_restores_it(scenario):
+    model = Model(scenario.with_changes({"run.horizon_days": 3, "run.warmup_days": 0}), 0)
+    during = []
+
+    def look():
+        during.append(gc.get_threshold())
+        yield model.env.timeout(1)
+
+    model.env.process(look())
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)  # Python's defaults
+        model.run()
+        assert during == [RUN_THRESHOLDS]
+        assert gc.get_threshold() == (700, 10, 10)
+        gc.set_threshold(500_000, 5, 50)  # someone's own, higher setting is never lowered
+        with collecting_less():
+            assert gc.get_threshold() == (500_000, 20, 50)
+        assert gc.get_threshold() == (500_000, 5, 50)
+    finally:
+        gc.set_threshold(*before)
