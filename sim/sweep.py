@@ -50,13 +50,19 @@ def _label(values: dict[str, Any]) -> str:
 
 
 def points_of(scenario: Scenario) -> list[Point]:
-    """The sweep's points as scenarios of their own (without the sweep, so each runs alone as it is)."""
+    """The sweep's points as scenarios of their own, each as it would run alone.
+
+    Without the sweep and the service levels: levels only judge results, so a
+    sweep resumed with other levels reuses every replication and judges again.
+    """
     if scenario.sweep is None:
         raise ScenarioError(scenario.path or "<scenario>", [("sweep", "the scenario has no sweep: section")])
     points = []
     for i, values in enumerate(scenario.sweep.expand()):
         try:
-            changed = scenario.with_changes({**values, "sweep": None, "name": f"{scenario.name} [{_label(values)}]"})
+            changed = scenario.with_changes({
+                **values, "sweep": None, "service_levels": [], "name": f"{scenario.name} [{_label(values)}]",
+            })
         except ScenarioError as exc:
             where = "sweep.grid" if scenario.sweep.grid is not None else f"sweep.points.{i}"
             problems = [(f"{where} ({_label(values)}): {field}", problem) for field, problem in exc.problems]

@@ -40,13 +40,13 @@ def mmc_sweep(tmp_path_factory):
         ],
     })
     folder = tmp_path_factory.mktemp("mmc") / "sweep"
-    return run_sweep(scenario, folder, executor=SerialExecutor()), folder
+    return run_sweep(scenario, folder, executor=SerialExecutor()), folder, scenario
 
 
 def test_the_smallest_capacity_meeting_each_level_is_the_erlang_c_answer(mmc_sweep):
     import pandas as pd
 
-    _, folder = mmc_sweep
+    _, folder, _ = mmc_sweep
     levels = pd.read_csv(folder / "breaking_points" / "service_levels.csv").set_index("level")
     by_wait = _analytic_smallest(lambda c: mean_wait(c, ARRIVALS, 1 / STAY) * 24 <= WAIT_LEVEL_HOURS)
     by_share = _analytic_smallest(lambda c: _over_4h(c) <= OVER_4H_LEVEL)
@@ -67,7 +67,7 @@ def test_the_smallest_capacity_meeting_each_level_is_the_erlang_c_answer(mmc_swe
 def test_the_knee_is_where_capacity_first_exceeds_the_offered_load(mmc_sweep):
     import pandas as pd
 
-    _, folder = mmc_sweep
+    _, folder, _ = mmc_sweep
     knee = pd.read_csv(folder / "breaking_points" / "knees.csv").iloc[0]
     stable = pd.read_csv(folder / "breaking_points" / "stability.csv").set_index("services.acute.beds")
     # Stable iff c > a = 20: the first stable value swept is 22; 18 beds is 10% short and the queue grows ~2 a day.
@@ -77,8 +77,7 @@ def test_the_knee_is_where_capacity_first_exceeds_the_offered_load(mmc_sweep):
 
 
 def test_figures_are_written_next_to_the_sweep(mmc_sweep):
-    sweep, folder = mmc_sweep
-    scenario = sweep.points[0].scenario.with_changes({"sweep": {"grid": {"services.acute.beds": BEDS}}})
+    sweep, folder, scenario = mmc_sweep
     figures = curves(scenario, sweep)
     wait = next(f for f in figures if "ED wait for a bed against" in f.layout.title.text)
     band, line = wait.data[0], wait.data[1]

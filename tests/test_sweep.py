@@ -135,6 +135,11 @@ def test_a_sweep_resumed_after_an_interruption_recomputes_nothing_finished_and_e
     pd.testing.assert_frame_equal(resumed.table, whole.table)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "cut" / "sweep.parquet"),
                                   pd.read_parquet(whole.folder / "sweep.parquet"))
+    # Other service levels only judge the same results again: nothing is recomputed.
+    judged = Counting()
+    levels = [{"kpi": "ucr.no_team_in_time", "at_most": 1e9}]
+    again = run_sweep(_tiny(service_levels=levels), tmp_path / "cut", executor=judged, resume=True, figures=False)
+    assert judged.ran == 0 and list(again.analysis.service_levels["smallest_value"]) == [20, 20, 2, 2]
 
 
 KILLED_RUN = textwrap.dedent("""
