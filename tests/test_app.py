@@ -176,7 +176,7 @@ def test_the_edited_yaml_is_the_whole_scenario_and_says_how_to_rerun_it(small_li
 def test_the_page_shows_levers_with_units_and_the_library(small_library):
     at = _app()
     assert not at.exception and _errors(at) == []
-    assert at.sidebar.selectbox(key="library_name").options == list(library(small_library))
+    assert at.selectbox(key="library_name").options == list(library(small_library))
     labels = [n.label for n in at.number_input]
     assert "Acute beds (65+) (beds)" in labels
     assert "UCR referral multiplier (x)" in labels
@@ -186,7 +186,7 @@ def test_the_page_shows_levers_with_units_and_the_library(small_library):
 
 def test_an_invalid_value_shows_the_command_lines_message_and_nothing_runs(small_library):
     at = _app()
-    at.sidebar.selectbox(key="library_name").set_value("small-connect.yaml").run()
+    at.selectbox(key="library_name").set_value("small-connect.yaml").run()
     hash_ = load_scenario(small_library / "small-connect.yaml").content_hash()[:12]
     # 99% of mild crises home with support leaves P0 below zero: pydantic's message, via with_changes
     at.number_input(key=f"{hash_}:need_groups.mild.discharge_pathway.P1").set_value(99.0).run()
@@ -202,8 +202,8 @@ def test_an_invalid_upload_shows_the_same_message_as_the_command_line(small_libr
     bad = small_library / "bad.yaml"
     bad.write_text("extends: small-baseline.yaml\nservices:\n  acute: {beds: lots}\n")
     at = _app()
-    at.sidebar.radio(key="source").set_value("My own YAML file").run()
-    at.sidebar.file_uploader(key="upload").upload("bad.yaml", bad.read_bytes()).run()
+    at.radio(key="source").set_value("My own YAML file").run()
+    at.file_uploader(key="upload").upload("bad.yaml", bad.read_bytes()).run()
     assert not at.exception
     shown = _errors(at)
     assert len(shown) == 1
@@ -219,9 +219,9 @@ def test_an_invalid_upload_shows_the_same_message_as_the_command_line(small_libr
 
 def test_a_run_shows_headline_numbers_that_match_the_python_api(small_library):
     at = _app()
-    at.sidebar.selectbox(key="library_name").set_value("small-connect.yaml").run()
-    at.sidebar.number_input(key="workers").set_value(1).run()
-    comparator = at.sidebar.selectbox[1]
+    at.selectbox(key="library_name").set_value("small-connect.yaml").run()
+    at.number_input(key="workers").set_value(1).run()
+    comparator = at.selectbox[1]
     assert comparator.value == "Its own comparator (scenarios/small-baseline.yaml)"
     scenario = load_scenario(small_library / "small-connect.yaml")
     lever = f"{scenario.content_hash()[:12]}:services.urgent_response.capacity"
@@ -246,8 +246,8 @@ def test_a_run_shows_headline_numbers_that_match_the_python_api(small_library):
     assert avoided > 0  # doubling UCR capacity and +70% referrals keep people out of hospital
     metrics = {m.label: m.value for m in at.metric}
     assert len(metrics) == 8
-    assert metrics["Admissions avoided"] == number(avoided, "people", signed=True)
-    assert metrics["Admissions avoided"].endswith(" people")
+    assert metrics["Admissions avoided"] == number(avoided, "people", signed=True, with_unit=False)
+    assert any(c.value.startswith("people · 95% CI: +") for c in at.caption)
     assert sum("95% CI: " in c.value for c in at.caption) == 8
     assert len(at.get("plotly_chart")) >= 6  # the report's figures
     comparison = at.dataframe[1].value
@@ -261,11 +261,11 @@ def test_a_run_shows_headline_numbers_that_match_the_python_api(small_library):
 
 def test_a_valid_upload_runs_against_the_comparator_it_names(small_library):
     at = _app()
-    at.sidebar.radio(key="source").set_value("My own YAML file").run()
+    at.radio(key="source").set_value("My own YAML file").run()
     text = b"extends: small-baseline.yaml\nname: My plan\ncomparator: small-baseline.yaml\nreferral: {multiplier: 2}\n"
-    at.sidebar.file_uploader(key="upload").upload("my-plan.yaml", text).run()
+    at.file_uploader(key="upload").upload("my-plan.yaml", text).run()
     assert not at.exception and _errors(at) == []
-    assert at.sidebar.selectbox[0].value == "Its own comparator (scenarios/small-baseline.yaml)"
+    assert at.selectbox[0].value == "Its own comparator (scenarios/small-baseline.yaml)"
     assert at.number_input(key=f"{load_upload('my-plan.yaml', text).scenario.content_hash()[:12]}:"
                                "referral.multiplier").value == 2.0
     caption = [c.value for c in at.caption if "Same results from the command line" in c.value][0]
@@ -279,8 +279,8 @@ def test_a_run_that_fails_says_why_and_the_page_carries_on(small_library, monkey
     working = runs.run_experiment
     monkeypatch.setattr(runs, "run_experiment", broken)
     at = _app()
-    at.sidebar.selectbox(key="library_name").set_value("small-baseline.yaml").run()
-    at.sidebar.selectbox[1].set_value("None: run the scenario alone").run()
+    at.selectbox(key="library_name").set_value("small-baseline.yaml").run()
+    at.selectbox[1].set_value("None: run the scenario alone").run()
     at.button(key="run").click().run()
     assert _wait(at.session_state["run_key"]).state == "failed"
     at.run()
@@ -302,7 +302,7 @@ def test_every_scenario_of_the_library_opens_with_its_levers():
     at = _app()
     notes = {}
     for name in library():
-        at.sidebar.selectbox(key="library_name").set_value(name).run()
+        at.selectbox(key="library_name").set_value(name).run()
         assert not at.exception, name
         assert _errors(at) == [], name
         assert "No lever moved yet" in " ".join(m.value for m in at.markdown), name

@@ -108,7 +108,8 @@ def test_change_a_lever_run_and_match_the_command_line(app, tmp_path):
     items = tables.headline(expected)
     assert len(shown) == len(items) == 8
     for item in items:
-        assert shown[item.label].strip() == number(item.estimate.mean, item.unit, signed=True), item.label
+        assert shown[item.label].strip() == number(item.estimate.mean, item.unit, signed=True, with_unit=False), \
+            item.label
         ci = interval(item.estimate, item.unit, signed=True, with_unit=False)
         assert " to " in ci and f"95% CI: {ci}" in body, item.label
     assert any(i.label == "Admissions avoided" and i.estimate.mean > 0 for i in items)

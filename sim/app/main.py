@@ -9,6 +9,7 @@ line's experiment, so the downloaded scenario reproduces the page's numbers.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +27,7 @@ OWN = "Its own comparator"
 AS_LOADED = "The scenario as loaded, before my edits"
 NONE = "None: run the scenario alone"
 UNITS = {"GBP": "£", "share": "%"}
+MARKDOWN = re.compile(r"[\\`*_{}\[\]()#+\-.!|<>~$:]")
 
 
 @st.cache_resource(max_entries=32)
@@ -33,17 +35,22 @@ def _library_scenario(path: str, modified: float) -> Scenario:
     return load_scenario(path)
 
 
+def text(value: str) -> str:
+    """Text from a scenario file shown as itself, never as markdown, links, colours or maths."""
+    return MARKDOWN.sub(lambda m: "\\" + m.group(0), value)
+
+
 def library_scenario(path: Path) -> Scenario:
     return _library_scenario(str(path), path.stat().st_mtime)
 
 
-def choose_scenario() -> tuple[Scenario, str, Scenario | None] | None:
+def choose_scenario(source_box, file_box) -> tuple[Scenario, str, Scenario | None] | None:
     """The scenario to start from, the file it came from, and the comparator it names."""
-    source = st.sidebar.radio("Start from", ["A scenario in the library", "My own YAML file"], key="source")
+    source = source_box.radio("Start from", ["A scenario in the library", "My own YAML file"], key="source")
     if source == "My own YAML file":
-        upload = st.sidebar.file_uploader("Scenario file (YAML)", type=["yaml", "yml"], key="upload")
+        upload = file_box.file_uploader("Scenario file (YAML)", type=["yaml", "yml"], key="upload")
         if upload is None:
-            st.info(f"Upload a scenario file (YAML) in the sidebar. It may extend a scenario of the library "
+            st.info(f"Upload a scenario file (YAML) above. It may extend a scenario of the library "
                     f"({command_path(LIBRARY)}/), e.g. `extends: baseline.yaml`.")
             return None
         try:
@@ -54,7 +61,7 @@ def choose_scenario() -> tuple[Scenario, str, Scenario | None] | None:
         return loaded.scenario, upload.name, loaded.comparator
     files = library()
     names = list(files)
-    name = st.sidebar.selectbox("Scenario", names, index=names.index("connect.yaml") if "connect.yaml" in names else 0,
+    name = file_box.selectbox("Scenario", names, index=names.index("connect.yaml") if "connect.yaml" in names else 0,
                                 key="library_name", help=f"Scenario files in {command_path(LIBRARY)}/")
     try:
         scenario = library_scenario(files[name])
@@ -66,12 +73,12 @@ def choose_scenario() -> tuple[Scenario, str, Scenario | None] | None:
     return scenario, command_path(files[name]), comparator
 
 
-def choose_comparator(loaded: Scenario, own: Scenario | None) -> tuple[Scenario | None, str | None]:
-    """The comparator chosen in the sidebar, and its file for the command line (None: download it)."""
+def choose_comparator(where, loaded: Scenario, own: Scenario | None) -> tuple[Scenario | None, str | None]:
+    """The comparator chosen, and its file for the command line (None: the planner downloads it)."""
     files = library()
     own_option = f"{OWN} ({command_path(own.path)})" if own is not None else None
     options = ([own_option] if own_option else []) + [AS_LOADED] + list(files) + [NONE]
-    choice = st.sidebar.selectbox("Compare with", options, key=f"comparator:{loaded.content_hash()[:12]}")
+    choice = where.selectbox("Compare with", options, key=f"comparator:{loaded.content_hash()[:12]}")
     if choice == NONE:
         return None, None
     if choice == AS_LOADED:
@@ -137,17 +144,21 @@ def headline(rs) -> None:
     compared = tables.has_comparator(rs)
     s = rs.scenarios["scenario"]
     n = rs.kpis.loc[rs.kpis["role"] == "scenario", "replication"].nunique()
-    what = (f"“{s.name}” against “{rs.scenarios['comparator'].name}”: gains over the comparator "
+    what = (f"“{text(s.name)}” against “{text(rs.scenarios['comparator'].name)}”: gains over the comparator "
             f"(positive = better), over the {s.run.horizon_days} days measured; mean of {n} paired replications"
-            if compared else f"“{s.name}” over the {s.run.horizon_days} days measured; mean of {n} replications")
+            if compared else f"“{text(s.name)}” over the {s.run.horizon_days} days measured; mean of {n} replications")
     st.subheader("Headline")
     st.caption(what + ", with 95% confidence intervals. Savings are by payer: a saving to one can be a cost "
                "moved to another.")
-    columns = st.columns(4)
-    for i, item in enumerate(items):
-        with columns[i % 4]:
-            st.metric(item.label, number(item.estimate.mean, item.unit, signed=compared), help=item.explanation)
-            st.caption(f"95% CI: {interval(item.estimate, item.unit, signed=compared, with_unit=False)}")
+    for title, group in (("People and beds", [h for h in items if h.unit != "GBP"]),
+                         ((f"Net saving by payer" if compared else "Cost by payer") + f" ({s.costs.price_year} prices)",
+                          [h for h in items if h.unit == "GBP"])):
+        st.markdown(f"**{title}**")
+        for column, item in zip(st.columns(len(group)), group):
+            unit = "" if item.unit == "GBP" else f"{item.unit} · "
+            column.metric(item.label, number(item.estimate.mean, item.unit, signed=compared, with_unit=False),
+                          help=item.explanation)
+            column.caption(f"{unit}95% CI: {interval(item.estimate, item.unit, signed=compared, with_unit=False)}")
     for sentence in tables.cost_shifts(rs):
         st.write(f"{sentence}.")
     with st.expander("Headline numbers as a table"):
@@ -198,17 +209,18 @@ def main() -> None:
     st.title("Care pathway simulator")
     st.caption("Urgent and intermediate care for older people (65+): change the levers, run against a comparator, "
                "and see what changes for people, beds and each payer's money.")
-    chosen = choose_scenario()
+    source_box, file_box, comparator_box, workers_box = st.columns([1.2, 2, 2, 1])
+    chosen = choose_scenario(source_box, file_box)
     if chosen is None:
         return
     loaded, origin, own = chosen
-    comparator, compare_file = choose_comparator(loaded, own)
-    workers = st.sidebar.number_input("Worker processes", min_value=1, max_value=os.cpu_count() or 1,
-                                      value=os.cpu_count() or 1, key="workers",
-                                      help="Results are the same whatever the number")
-    st.markdown(f"**{loaded.name}** ({origin})")
+    comparator, compare_file = choose_comparator(comparator_box, loaded, own)
+    workers = workers_box.number_input("Worker processes", min_value=1, max_value=os.cpu_count() or 1,
+                                       value=os.cpu_count() or 1, key="workers",
+                                       help="Results are the same whatever the number")
+    st.markdown(f"**{text(loaded.name)}** ({text(origin)})")
     if loaded.description:
-        st.caption(loaded.description)
+        st.caption(text(loaded.description))
     changes = edit(loaded)
     try:
         edited = loaded.with_changes(changes) if changes else loaded
@@ -221,13 +233,14 @@ def main() -> None:
     if download_comparator:
         compare_file = f"{stem}-comparator.yaml"
     reproduce = f"python run_scenario.py {file_name} " + (f"--compare {compare_file}" if compare_file else "--no-compare")
-    left, right = st.columns([1, 3])
-    started = left.button("Run", type="primary", key="run")
-    right.download_button("Download the edited scenario (YAML)", edited_yaml(edited, origin, changes, reproduce),
-                          file_name=file_name, mime="application/x-yaml", key="download_yaml")
+    run_box, yaml_box, comparator_yaml_box = st.columns([1, 2, 5])
+    started = run_box.button("Run", type="primary", key="run")
+    yaml_box.download_button("Download the edited scenario (YAML)", edited_yaml(edited, origin, changes, reproduce),
+                             file_name=file_name, mime="application/x-yaml", key="download_yaml")
     if download_comparator:
-        right.download_button("Download the comparator (YAML)", edited_yaml(comparator, origin, {}, reproduce),
-                              file_name=compare_file, mime="application/x-yaml", key="download_comparator")
+        comparator_yaml_box.download_button("Download the comparator (YAML)", edited_yaml(comparator, origin, {}, reproduce),
+                                           file_name=compare_file, mime="application/x-yaml",
+                                       key="download_comparator")
     st.caption(f"Same results from the command line: `{reproduce}`")
     scenarios = api.prepare(edited, comparator, use_comparator=False)
     if started:
