@@ -251,7 +251,11 @@ def test_a_run_shows_headline_numbers_that_match_the_python_api(small_library):
     assert sum("95% CI: " in c.value for c in at.caption) == 8
     assert len(at.get("plotly_chart")) >= 6  # the report's figures
     comparison = at.dataframe[1].value
-    assert "Difference, scenario − comparator" in comparison.columns
+    assert list(comparison.columns) == ["Measure", "Unit", "Comparator: Small system",
+                                        "Scenario: Small system with more urgent response",
+                                        "Difference, scenario − comparator"]
+    crises = comparison.set_index("Measure").iloc[0]
+    assert crises.name == "Crises" and crises["Difference, scenario − comparator"] == "0.00 (0.00 to 0.00)"  # same arrivals (CRN)
     assert {"download_results", "download_report", "download_yaml"} <= {b.key for b in at.get("download_button")}
 
     # The same settings again: the finished run is reused, not run again.

@@ -30,14 +30,14 @@ UNITS = {"GBP": "£", "share": "%"}
 MARKDOWN = re.compile(r"[\\`*_{}\[\]()#+\-.!|<>~$:]")
 
 
-@st.cache_resource(max_entries=32)
-def _library_scenario(path: str, modified: float) -> Scenario:
-    return load_scenario(path)
-
-
 def text(value: str) -> str:
     """Text from a scenario file shown as itself, never as markdown, links, colours or maths."""
     return MARKDOWN.sub(lambda m: "\\" + m.group(0), value)
+
+
+@st.cache_resource(max_entries=32)
+def _library_scenario(path: str, modified: float) -> Scenario:
+    return load_scenario(path)
 
 
 def library_scenario(path: Path) -> Scenario:
@@ -58,7 +58,7 @@ def choose_scenario(source_box, file_box) -> tuple[Scenario, str, Scenario | Non
         except ScenarioError as exc:
             st.error(f"error: {exc}")
             return None
-        return loaded.scenario, upload.name, loaded.comparator
+        return loaded.scenario, loaded.scenario.path.name, loaded.comparator  # the name made safe for files
     files = library()
     names = list(files)
     name = file_box.selectbox("Scenario", names, index=names.index("connect.yaml") if "connect.yaml" in names else 0,
@@ -168,23 +168,23 @@ def headline(rs) -> None:
 def comparison_table(rs) -> pd.DataFrame:
     """The report's comparison table with each cell as mean (95% CI), units shown."""
     table = tables.comparison(rs, key_only=True)
-    roles = [r for r in ("comparator", "scenario") if r in rs.scenarios]
+    n = rs.kpis.loc[rs.kpis["role"] == "scenario", "replication"].nunique()
     shown = pd.DataFrame({"Measure": table["label"], "Unit": table["unit"].map(lambda u: UNITS.get(u, u))})
 
     def cells(prefix: str, signed: bool) -> list[str]:
-        return [f"{number(r[f'{prefix}_mean'], r['unit'], signed, with_unit=False)} "
-                f"({interval(_estimate(r, prefix), r['unit'], signed, with_unit=False)})" for _, r in table.iterrows()]
+        out = []
+        for _, r in table.iterrows():
+            e = Estimate(r[f"{prefix}_mean"], r[f"{prefix}_ci95_low"], r[f"{prefix}_ci95_high"], n)
+            out.append(f"{number(e.mean, r['unit'], signed, with_unit=False)} "
+                       f"({interval(e, r['unit'], signed, with_unit=False)})")
+        return out
 
-    for role in roles:
-        shown[rs.scenarios[role].name] = cells(role, False)
+    for role in ("comparator", "scenario"):
+        if role in rs.scenarios:  # the role in the heading: both may have the same name
+            shown[f"{role.capitalize()}: {rs.scenarios[role].name}"] = cells(role, False)
     if tables.has_comparator(rs):
         shown["Difference, scenario − comparator"] = cells("difference", True)
     return shown
-
-
-def _estimate(row: pd.Series, prefix: str) -> Estimate:
-    low, high = row[f"{prefix}_ci95_low"], row[f"{prefix}_ci95_high"]
-    return Estimate(row[f"{prefix}_mean"], low, high, 2 if pd.notna(low) else 1)
 
 
 def results(run: runs.Run, stem: str) -> None:
@@ -238,9 +238,9 @@ def main() -> None:
     yaml_box.download_button("Download the edited scenario (YAML)", edited_yaml(edited, origin, changes, reproduce),
                              file_name=file_name, mime="application/x-yaml", key="download_yaml")
     if download_comparator:
-        comparator_yaml_box.download_button("Download the comparator (YAML)", edited_yaml(comparator, origin, {}, reproduce),
-                                           file_name=compare_file, mime="application/x-yaml",
-                                       key="download_comparator")
+        comparator_yaml_box.download_button("Download the comparator (YAML)",
+                                            edited_yaml(comparator, origin, {}, reproduce), file_name=compare_file,
+                                            mime="application/x-yaml", key="download_comparator")
     st.caption(f"Same results from the command line: `{reproduce}`")
     scenarios = api.prepare(edited, comparator, use_comparator=False)
     if started:
