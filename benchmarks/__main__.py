@@ -44,9 +44,9 @@ class Workloads:
 
 FULL = Workloads(
     queue=mmc.Queue(arrivals_per_day=100, mean_stay_days=1.0, beds=110, days=300),
-    queue_repeats=5,
+    queue_repeats=7,
     year_changes={},  # the calibrated baseline as it is: warm-up and one measured year
-    year_repeats=2,
+    year_repeats=3,
     scaling_changes={"run.horizon_days": 120, "run.warmup_days": 30},
     scaling_replications=8,
 )

@@ -7,6 +7,7 @@ and libraries included), not what this benchmark process has accumulated.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import resource
 import time
@@ -50,6 +51,7 @@ def _measure(scenario_path: str, changes: dict, repeats: int) -> dict:
     before = _peak_rss_mb()
     best = float("inf")
     for _ in range(repeats):
+        gc.collect()
         start = time.process_time()
         model = Model(scenario, 0)
         model.run()
