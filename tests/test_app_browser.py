@@ -93,6 +93,8 @@ def test_change_a_lever_run_and_match_the_command_line(app, tmp_path):
             workers.fill("1")  # one process: a run this small spends longer starting workers than running
             workers.press("Enter")
             page.get_by_role("button", name="Run", exact=True).click()
+            page.get_by_text("Running:").wait_for(timeout=30_000)  # the progress bar, while the page stays live
+            assert ucr.is_visible() and ucr.is_editable()
             values = page.locator('[data-testid="stMetricValue"]')
             values.nth(7).wait_for(timeout=60_000)
             shown = dict(zip(page.locator('[data-testid="stMetricLabel"]').all_inner_texts(), values.all_inner_texts()))
