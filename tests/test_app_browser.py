@@ -67,6 +67,13 @@ def app(tmp_path):
         log.close()
 
 
+def _settled(page) -> None:
+    """Wait until the app's script has finished drawing the page."""
+    page.wait_for_function(
+        "document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=30_000)
+
+
 def test_change_a_lever_run_and_match_the_command_line(app, tmp_path):
     playwright = pytest.importorskip("playwright.sync_api")
     url, library = app
@@ -83,6 +90,7 @@ def test_change_a_lever_run_and_match_the_command_line(app, tmp_path):
             ucr.fill("4")
             ucr.press("Enter")
             page.get_by_text("UCR capacity: 2 → 4 responses at once").wait_for(timeout=30_000)
+            _settled(page)  # the page is drawn top to bottom: the download button below is new only once it ends
             with page.expect_download() as download:
                 page.get_by_role("button", name="Download the edited scenario (YAML)").click()
             edited = tmp_path / "connect-edited.yaml"
