@@ -176,6 +176,7 @@ def write_figure(result: pd.DataFrame, path: Path) -> None:
     os.close(fd)
     try:
         figure.write_html(tmp, include_plotlyjs="cdn", full_html=True)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the figure is for everyone to read
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

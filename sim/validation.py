@@ -66,6 +66,7 @@ CAPACITIES = (
 STOCKS = ("occupancy_mean", "occupancy_peak", "queue_mean", "queue_peak", ".capacity")
 INTENSIVE = ("share", "utilisation", "wait_mean", "los_mean", "los_p50", "los_p90", "hours_mean", "hours_p95",
              "delay_per_discharge", "visit_hours_mean")
+PUBLIC = 0o644
 POPULATION_65_PLUS = 250_000  # Mid and South Essex, about 21% of 1.2m (ONS mid-2019 estimates, assumption)
 
 
@@ -543,33 +544,37 @@ def bottleneck_notes(runs: Runs) -> list[str]:
     """For each workstream alone, which delay grew most: where the bottleneck moved."""
     notes = []
     for w in WORKSTREAMS:
-        changes = {r: runs.change(w, f"acute.delayed_bed_days.{r}").mean for r in WAITS_FOR_CAPACITY
+        changes = {r: runs.change(w, f"acute.delayed_bed_days.{r}") for r in WAITS_FOR_CAPACITY
                    if f"acute.delayed_bed_days.{r}" in runs.tables[w] and f"acute.delayed_bed_days.{r}" in
                    runs.tables["baseline"]}
         if not changes:
             continue
-        worst = max(changes, key=changes.get)
+        worst = max(changes, key=lambda r: changes[r].mean)
+        rise = changes[worst]
         ed = runs.change(w, "ed.wait_hours_mean").mean
-        if changes[worst] > 0:
+        if rise.low > 0:
             notes.append(f"- {SHORT[w]} alone: acute delays waiting for {worst.replace('_', ' ')} rise by "
-                         f"{changes[worst]:,.0f} bed-days a year; the mean ED wait changes by {ed:+.1f} hours.")
+                         f"{fmt(rise, 'bed-days a year')}; the mean ED wait changes by {ed:+.1f} hours.")
         else:
-            notes.append(f"- {SHORT[w]} alone: no acute delay grows (largest fall: waiting for "
-                         f"{min(changes, key=changes.get).replace('_', ' ')}); the mean ED wait changes by "
+            notes.append(f"- {SHORT[w]} alone: no acute delay grows beyond chance; the mean ED wait changes by "
                          f"{ed:+.1f} hours.")
     return notes
 
 
 def interaction_notes(runs: Runs) -> list[str]:
     """The largest interaction, in words, from the numbers above."""
-    singles, combined, gap = runs.interaction("delayed.acute_bed_days", "saving", 1)
+    singles, combined, gap = runs.interaction("delayed.acute_bed_days", "change", 1)
+
+    def days(x: float) -> str:
+        return f"{'add' if x > 0 else 'remove'} {abs(x):,.0f} delayed acute bed-days a year"
+
     return [
         f"Fixing one part alone moves the queue: admission avoidance and discharge outcomes each send more "
-        f"people to reablement, which fills, and acute beds fill with people waiting for it. Summed, the single "
-        f"workstreams would cut delayed acute bed-days by {singles.mean:,.0f} a year; together they cut them by "
-        f"{combined.mean:,.0f} ({gap.mean:+,.0f}, 95% interval {gap.low:+,.0f} to {gap.high:+,.0f}), because "
-        f"workstream 4's reablement capacity absorbs the extra people the others send. Savings, by contrast, "
-        f"add up: most of them are long-term care, where no capacity is shared.",
+        f"people to reablement, which fills, and acute beds fill with people waiting for it. Added up, the "
+        f"single workstreams would {days(singles.mean)}; together they {days(combined.mean)} (a difference of "
+        f"{gap.mean:+,.0f}, 95% interval {gap.low:+,.0f} to {gap.high:+,.0f}), because workstream 4's "
+        f"reablement capacity absorbs the extra people the others send. Savings, by contrast, add up: most of "
+        f"them are long-term care, where no capacity is shared.",
         "",
     ]
 
@@ -659,6 +664,7 @@ def write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, PUBLIC)  # mkstemp makes it private; a document is for everyone to read
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

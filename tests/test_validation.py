@@ -195,3 +195,10 @@ def test_runs_do_not_depend_on_the_number_of_workers(scenarios):
     two = paired.run(small, 2, workers=2)["baseline"]
     pd.testing.assert_frame_equal(one, two)
     assert not np.array_equal(one.iloc[0].to_numpy(), one.iloc[1].to_numpy())
+
+
+def test_the_document_is_readable_by_everyone(tmp_path):
+    target = tmp_path / "validation.md"
+    validation.write_atomically(target, "# Validation\n")
+    assert target.read_text() == "# Validation\n"
+    assert target.stat().st_mode & 0o777 == 0o644
