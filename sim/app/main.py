@@ -192,7 +192,7 @@ def results(run: runs.Run, stem: str) -> None:
     headline(rs)
     st.subheader("Figures from the report")
     for name, figure in run.figures().items():
-        st.plotly_chart(figure, key=f"figure-{name}")
+        st.plotly_chart(figure, key=f"figure-{name}", theme=None)  # the report's own look, colours and all
     st.subheader("Scenario comparison")
     st.caption("Means over replications (95% CI in brackets); the difference is paired replication by replication. "
                "Shares in %, their differences in percentage points.")
