@@ -8,8 +8,10 @@ two runs are compared too: the worker count must not change a single number.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import pandas as pd
@@ -26,6 +28,7 @@ class Scaling:
     seconds_one: float
     seconds_all: float
     identical: bool
+    machine_efficiency: float  # the same measure for a plain CPU loop: what the machine allows right now
 
     @property
     def rate_one(self) -> float:
@@ -64,9 +67,34 @@ def _run_pool(scenario: Scenario, replications: range, workers: int) -> tuple[fl
         executor.close()
 
 
-def measure(scenario: Scenario, replications: int, cores: int | None = None) -> Scaling:
+def _spin(iterations: int) -> int:
+    total = 0
+    for i in range(iterations):
+        total += i & 7
+    return total
+
+
+def machine_efficiency(cores: int, iterations: int) -> float:
+    """Parallel efficiency of a plain CPU loop: 1.0 on idle cores, less when others' jobs share them.
+
+    A control for the simulator's figure: on a shared machine the two are low together.
+    """
+    # forkserver, as the project's executor: never fork a process that runs threads (the progress spinner)
+    with ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        list(pool.map(_spin, [1] * cores))  # workers started before the clock
+        start = time.perf_counter()
+        pool.submit(_spin, iterations).result()
+        one = time.perf_counter() - start
+        start = time.perf_counter()
+        list(pool.map(_spin, [iterations] * cores))
+        everyone = time.perf_counter() - start
+    return one / everyone
+
+
+def measure(scenario: Scenario, replications: int, cores: int | None = None, spin: int = 20_000_000) -> Scaling:
     cores = cores or os.cpu_count() or 1
     reps = range(replications)
     seconds_one, one = _run_pool(scenario, reps, 1)
     seconds_all, everyone = _run_pool(scenario, reps, cores)
-    return Scaling("sim.executors.ProcessExecutor", replications, cores, seconds_one, seconds_all, one == everyone)
+    return Scaling("sim.executors.ProcessExecutor", replications, cores, seconds_one, seconds_all, one == everyone,
+                   machine_efficiency(cores, spin))

@@ -61,6 +61,7 @@ def test_whole_system_counts_and_scaling_determinism(report):
     scaling = data["details"]["scaling"]
     assert scaling["identical"] is True
     assert scaling["cores"] >= 1 and scaling["replications"] >= 2
+    assert scaling["machine_efficiency"] > 0
     job = data["details"]["user_job"]
     assert job["command"].startswith("python run_scenario.py")
     assert job["available"] is False or job["exit_status"] == 0, job["note"]
