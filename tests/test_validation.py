@@ -202,3 +202,35 @@ def test_the_document_is_readable_by_everyone(tmp_path):
     validation.write_atomically(target, "# Validation\n")
     assert target.read_text() == "# Validation\n"
     assert target.stat().st_mode & 0o777 == 0o644
+
+
+def test_sensitivity_moves_each_scenario_from_its_own_value(scenarios):
+    inputs = {i.label: i for i in validation.sensitivity.INPUTS}
+    stay = inputs["Reablement length of stay (×)"]
+    base = stay.changes(scenarios["baseline"], 0.8)["services.reablement.los_days"]
+    connect = stay.changes(scenarios["connect"], 0.8)["services.reablement.los_days"]
+    assert (base["mean"], base["median"]) == pytest.approx((21 * 0.8, 16 * 0.8))
+    assert (connect["mean"], connect["median"]) == pytest.approx((16.8 * 0.8, 12.8 * 0.8))
+    # A longer stay in a care home is the same committed cost as a dearer week, for every payer.
+    durations = inputs["Care home length of stay (×)"].changes(scenarios["baseline"], 1.25)
+    assert durations["costs.residential_care.gbp"] == pytest.approx(908 * 1.25)
+    assert durations["costs.residential_care.self_funder_gbp"] == pytest.approx(1278 * 1.25)
+    assert durations["costs.nursing_care.self_funder_gbp"] == pytest.approx(1594 * 1.25)
+    assert not any(i.reprice for i in inputs.values() if "success" in i.label or "length of stay until" in i.label)
+
+
+def test_repricing_a_care_home_duration_equals_simulating_it(scenarios):
+    small = validation.scaled(scenarios["baseline"], 0.05).with_changes({"run.horizon_days": 120, "run.warmup_days": 30})
+    longer = small.with_changes({
+        "services.residential_care.duration_days": small.services.residential_care.duration_days.scaled(1.25)
+        .model_dump(mode="json", by_alias=True, exclude_none=True),
+        "services.nursing_care.duration_days": small.services.nursing_care.duration_days.scaled(1.25)
+        .model_dump(mode="json", by_alias=True, exclude_none=True),
+    })
+    durations = next(i for i in validation.sensitivity.INPUTS if i.label == "Care home length of stay (×)")
+    tables = paired.run({"small": small, "longer": longer}, 1,
+                        pricings={"small": {"x": durations.changes(small, 1.25)}})
+    repriced, simulated = tables["small"].iloc[0], tables["longer"].iloc[0]
+    assert simulated["care_home.permanent_admissions"] > 10
+    for payer in ("nhs", "council", "self_funder"):
+        assert repriced[f"x|cost.{payer}"] == pytest.approx(simulated[f"cost.{payer}"], rel=1e-9)
