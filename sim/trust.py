@@ -87,7 +87,10 @@ def growing_queues(daily: pd.DataFrame, role: str = "scenario") -> list[TrustWar
     independent, so their slopes give a t-interval that does not depend on the
     (strong) day-to-day correlation of one queue. A queue is flagged when that
     interval is above zero (with one replication: when the slope is) and the
-    queue at the end is much larger than at the start.
+    queue at the end is much larger than at the start. A queue that empties
+    again in the second half of the run is seasonal (a winter building up at
+    the end of the measured year), not one that demand outruns: it is not
+    flagged.
     """
     measured = daily[(daily["role"] == role) & (daily["day"] >= 0)]
     roles = daily["role"].nunique()
@@ -106,7 +109,9 @@ def growing_queues(daily: pd.DataFrame, role: str = "scenario") -> list[TrustWar
             rising = slope - half > 0
         else:
             rising = slope > 0
-        if rising and end >= GROWTH_FACTOR * start + GROWTH_PEOPLE:
+        mean_queue = table.to_numpy().mean(axis=1)
+        clears_later = mean_queue[days // 2:].min() <= start + GROWTH_PEOPLE
+        if rising and end >= GROWTH_FACTOR * start + GROWTH_PEOPLE and not clears_later:
             found.append(TrustWarning(
                 "overloaded", _subject(service, role, roles),
                 f"{_label(service)}: the queue grows through the whole run, from {start:.0f} to {end:.0f} "

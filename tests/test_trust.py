@@ -47,6 +47,14 @@ def test_steady_cycling_or_barely_rising_queues_are_not_flagged(queue):
     assert growing_queues(_daily(queue)) == []
 
 
+def test_a_seasonal_queue_that_empties_mid_run_and_builds_again_at_the_end_is_not_flagged():
+    # The baseline's acute queue: empty through summer, building from day 270 to the end of March.
+    winter_at_end = _daily(lambda d: 0.0 if d < 140 else 1.2 * (d - 140))
+    assert growing_queues(winter_at_end) == []
+    # The same end without the empty middle is a queue demand outruns.
+    assert [w.kind for w in growing_queues(_daily(lambda d: 0.4 * d))] == ["overloaded"]
+
+
 def test_a_real_overloaded_ward_is_flagged_and_an_unlimited_one_is_not():
     def results(beds):
         scenario = single_queue(10.0, 5.0, beds, **{"run.horizon_days": 120, "run.warmup_days": 20})
