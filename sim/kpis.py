@@ -71,7 +71,8 @@ KPIS: dict[str, tuple[str, str, str]] = {
     "delayed.bed_days": ("Delayed bed-days", "bed-days", "days in an acute or short-term bed waiting to move on"),
     "delayed.acute_bed_days": ("Delayed acute bed-days", "bed-days", ""),
     "people.better_outcomes": ("People with more independent outcomes", "people",
-                                "kept home by UCR, home after acute (P0/P1), independent after reablement"),
+                                "kept home by UCR, home after acute (P0/P1), independent after reablement, "
+                                "long-term decisions made more independent"),
     "cost.total": ("Total cost", "GBP", "all payers"),
     "conservation.entered": ("People entered (whole run)", "people", ""),
     "conservation.inside_at_end": ("People still inside at the end", "people", ""),
@@ -178,6 +179,7 @@ def compute(model: "Model", cost_lines: list[CostLine]) -> dict[str, float]:
     k["acute.delay_per_discharge"] = _share(k["delayed.acute_bed_days"], len(acute.stays))
     k["people.better_outcomes"] = (
         ucr.kept_home + acute.pathways["P0"] + acute.pathways["P1"] + reablement.outcomes["independent"]
+        + model.assessment.more_independent
     )
     for service in s:
         slots = service.slots

@@ -181,3 +181,13 @@ def test_daily_census_never_above_capacity():
     d = r.daily
     assert (d["occupancy"] <= d["capacity"]).all()
     assert d["day"].min() == -60 and d["day"].max() == 199
+
+
+def test_long_term_decisions_made_more_independent_count_as_better_outcomes():
+    # Long-term care is unlimited here, so the lever changes nothing upstream: the headline
+    # count rises by exactly the decisions it turned into more independent outcomes.
+    without = run_replication(small_system(), 0).kpis
+    lever = {"long_term_decisions.home_care_to_independent": 0.25, "long_term_decisions.care_home_to_home_care": 0.25}
+    with_lever = run_replication(small_system(**lever), 0).kpis
+    assert with_lever["long_term.more_independent"] > 50
+    assert with_lever["people.better_outcomes"] - without["people.better_outcomes"] == with_lever["long_term.more_independent"]
