@@ -113,6 +113,16 @@ def _unit(unit: str) -> str:
     return {"GBP": "£", "share": "%"}.get(unit, unit)
 
 
+# Said under every comparison: long-term care savings dwarf the rest, and a reader comparing them
+# with a published yearly figure must know they are lifetime costs of a year's placements.
+COST_BASIS_NOTE = (
+    "Savings on long-term care (home care, care homes) are the whole lifetime cost committed by the "
+    "placements made in the period: for a steady system, the yearly saving once the change has run for "
+    "years. Only cash-releasing savings are cash; capacity freed is cash only if beds or staff are cut. "
+    "See docs/validation.md for a first-year basis."
+)
+
+
 def comparison_table(rs: ResultSet) -> Table:
     comparison = rs.comparison
     s, c = rs.scenarios["scenario"].name, rs.scenarios["comparator"].name
@@ -136,6 +146,7 @@ def print_results(console: Console, rs: ResultSet) -> None:
         console.print(comparison_table(rs))
         for sentence in cost_shifts(rs.comparison):
             console.print(sentence)
+        console.print(COST_BASIS_NOTE, markup=False, highlight=False)
     result = rs.manifest.get("precision_result")
     if result is not None:
         target = rs.manifest["precision"]["target"]

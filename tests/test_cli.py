@@ -46,6 +46,7 @@ def test_comparison_prints_tables_with_intervals_and_writes_the_folder(here, cap
     folder = here / "results" / "more-ucr-vs-tiny"   # comparator: taken from the scenario file
     assert "mean (95% CI) over 4 replications" in out
     assert "Admissions avoided" in out and "who saves / pays" in out and "Saving: all payers" in out
+    assert "lifetime cost committed by the placements made in the period" in " ".join(out.split())
     assert f"Results written to results{os.sep}more-ucr-vs-tiny" in out
     for name in ("kpis.parquet", "daily.parquet", "summary.csv", "comparison.csv", "manifest.json", COMPLETE):
         assert (folder / name).exists(), name
