@@ -83,7 +83,8 @@ def headline(rs: ResultSet) -> list[Headline]:
                  f"bed-days saved / {horizon} days in the period: beds that could close or serve others"),
         Headline("More people with independent outcomes", "people",
                  estimate(gains["More people with independent outcomes"]),
-                 "kept home by UCR, home after acute (pathways 0 and 1), independent after reablement"),
+                 "kept home by UCR, home after acute (pathways 0 and 1), independent after reablement, "
+                 "long-term care decisions made more independent"),
     ]
     for payer in (*PAYERS, "all"):
         who = PAYER_LABELS.get(payer, "all payers")
