@@ -1,10 +1,10 @@
-"""Several scenarios run on the same replications (common random numbers), and paired differences with 95% CIs.
+"""Several scenarios run on the same replications (common random numbers), for paired comparison.
 
 Replication i of every scenario uses the streams (seed, i), so scenario A and
 scenario B meet the same people with the same luck, and A - B is computed
-replication by replication: the interval is much narrower than comparing two
-independent samples. Results depend only on (scenario, seed, replication),
-never on the number of workers.
+replication by replication (sim.validation, with sim.intervals): the interval
+is much narrower than comparing two independent samples. Results depend only
+on (scenario, seed, replication), never on the number of workers.
 
 A run can also re-price its activity under other unit costs ("pricings")
 without simulating again: costs are activity times price, and changing a
@@ -21,7 +21,6 @@ from typing import Any
 import pandas as pd
 
 from sim.costs import cost_lines
-from sim.intervals import confidence_interval
 from sim.model import Model
 from sim.scenario import Scenario, validate
 
@@ -56,13 +55,3 @@ def run(scenarios: dict[str, Scenario], replications: int, workers: int = 1,
     for (name, _, _, _), out in zip(jobs, outputs):
         rows[name].append(out)
     return {name: pd.DataFrame(r) for name, r in rows.items()}
-
-
-def interval(values) -> tuple[float, float, float]:
-    """Mean and Student-t 95% interval (low, high) across replications; NaN bounds below two values."""
-    return confidence_interval(values)
-
-
-def difference(a: pd.Series, b: pd.Series) -> tuple[float, float, float]:
-    """Paired difference a - b, replication by replication, with its 95% interval."""
-    return confidence_interval(a.to_numpy() - b.to_numpy())

@@ -37,6 +37,7 @@ from scipy import stats
 
 from sim import paired, sensitivity
 from sim.costs import PAYERS
+from sim.intervals import confidence_interval
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,23 +145,23 @@ class Runs:
         return self.tables[scenario][measure].to_numpy(dtype=float)
 
     def level(self, scenario: str, measure: str, factor: float = 1.0) -> Estimate:
-        return Estimate(*paired.interval(self.values(scenario, measure) * factor))
+        return Estimate(*confidence_interval(self.values(scenario, measure) * factor))
 
     def change(self, scenario: str, measure: str, factor: float = 1.0, base: str = "baseline") -> Estimate:
         """scenario - base, replication by replication."""
-        return Estimate(*paired.interval((self.values(scenario, measure) - self.values(base, measure)) * factor))
+        return Estimate(*confidence_interval((self.values(scenario, measure) - self.values(base, measure)) * factor))
 
     def saving(self, scenario: str, measure: str, factor: float = 1.0) -> Estimate:
         """base - scenario: positive when the scenario needs less."""
-        return Estimate(*paired.interval((self.values("baseline", measure) - self.values(scenario, measure)) * factor))
+        return Estimate(*confidence_interval((self.values("baseline", measure) - self.values(scenario, measure)) * factor))
 
     def pct_change(self, scenario: str, measure: str) -> Estimate:
         base = self.values("baseline", measure)
-        return Estimate(*paired.interval(100 * (self.values(scenario, measure) - base) / base))
+        return Estimate(*confidence_interval(100 * (self.values(scenario, measure) - base) / base))
 
     def pct_saving(self, scenario: str, measure: str) -> Estimate:
         base = self.values("baseline", measure)
-        return Estimate(*paired.interval(100 * (base - self.values(scenario, measure)) / base))
+        return Estimate(*confidence_interval(100 * (base - self.values(scenario, measure)) / base))
 
     def interaction(self, measure: str, how: str, factor: float) -> tuple[Estimate, Estimate, Estimate]:
         """Sum of single-workstream effects, the combined effect, and combined minus sum ('change' or 'saving')."""
@@ -168,8 +169,8 @@ class Runs:
         base = self.values("baseline", measure)
         singles = sign * sum(self.values(w, measure) - base for w in WORKSTREAMS)
         combined = sign * (self.values("connect", measure) - base)
-        return (Estimate(*paired.interval(singles)), Estimate(*paired.interval(combined)),
-                Estimate(*paired.interval(combined - singles)))
+        return (Estimate(*confidence_interval(singles)), Estimate(*confidence_interval(combined)),
+                Estimate(*confidence_interval(combined - singles)))
 
 
 # --- formatting ------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from scipy import stats
 
 from sim import paired, validation
 from sim.distributions import Exponential, Fixed, Lognormal
+from sim.intervals import confidence_interval
 from support import ROOT
 
 SCENARIOS = ROOT / "scenarios"
@@ -80,14 +81,14 @@ def test_first_year_share_of_a_placement():
     assert validation.first_year_share(spec) == pytest.approx(expected, rel=1e-4)
 
 
-def test_paired_interval_is_student_t():
-    mean, low, high = paired.interval([1.0, 2.0, 3.0])
+def test_validation_intervals_are_student_t():
+    mean, low, high = confidence_interval([1.0, 2.0, 3.0])
     half = stats.t.ppf(0.975, 2) * 1.0 / math.sqrt(3)
     assert (mean, low, high) == pytest.approx((2.0, 2 - half, 2 + half))
-    assert math.isnan(paired.interval([5.0])[1])
+    assert math.isnan(confidence_interval([5.0])[1])
     # Paired: a constant difference has no spread, whatever each side's spread.
     a = pd.Series([10.0, 50.0, 90.0])
-    assert paired.difference(a + 3, a) == pytest.approx((3.0, 3.0, 3.0))
+    assert confidence_interval((a + 3 - a).to_numpy()) == pytest.approx((3.0, 3.0, 3.0))
 
 
 def test_derive_turns_a_scaled_run_into_a_year_of_the_whole_system(scenarios):
