@@ -14,7 +14,6 @@ import math
 from bisect import bisect_left
 from typing import Annotated, Any, Literal, Union, get_args
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from scipy import special
 
@@ -62,10 +61,6 @@ class _Spec(BaseModel):
 
     def from_z(self, z: float) -> float:  # pragma: no cover
         raise NotImplementedError
-
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """Independent draws, for tests and for initial states."""
-        return np.array([self.from_z(z) for z in rng.standard_normal(size)])
 
     def scaled(self, factor: float) -> "_Spec":  # pragma: no cover
         raise NotImplementedError

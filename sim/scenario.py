@@ -648,7 +648,6 @@ class Scenario(Strict):
     sources: dict[str, str] = Field(default_factory=dict, description="field path -> where its value comes from")
 
     _path: Path | None = PrivateAttr(None)
-    _raw: dict | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _initial_state_fits(self):
@@ -1038,7 +1037,6 @@ def load_scenario(path: str | Path) -> Scenario:
     data, origins = _resolve(path, ())
     scenario = validate(data, path, origins)
     scenario._path = path.resolve()
-    scenario._raw = data
     return scenario
 
 

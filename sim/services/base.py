@@ -14,10 +14,6 @@ if TYPE_CHECKING:
 class Service:
     """A service that holds a person in one of its places for a while, then sends them on."""
 
-    #: where the person is while they hold a place: "bed" (counted as delayed
-    #: bed-days when they wait to move on) or "home"
-    setting = "bed"
-
     def __init__(self, model: "Model", name: str, capacity: int | None):
         self.model = model
         self.env = model.env

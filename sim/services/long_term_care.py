@@ -22,8 +22,6 @@ FUNDING = ("council", "partial", "self")
 
 
 class LongTermCare(Service):
-    setting = "home"
-
     def __init__(self, model, name, config):
         super().__init__(model, name, config.capacity)
         self.duration = Sampler(config.duration_days)
@@ -60,7 +58,7 @@ class HomeCare(LongTermCare):
 
 
 class CareHome(LongTermCare):
-    setting = "bed"
+    """A permanent residential or nursing care home place."""
 
 
 class Assessment:

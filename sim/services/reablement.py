@@ -30,8 +30,6 @@ NEXT = {
 
 
 class Reablement(Service):
-    setting = "home"
-
     def __init__(self, model, config, scenario):
         super().__init__(model, "reablement", config.capacity)
         self.los = {

@@ -20,8 +20,6 @@ HOURS = 1 / 24
 
 
 class UrgentResponse(Service):
-    setting = "home"
-
     def __init__(self, model, config):
         super().__init__(model, "urgent_response", config.capacity)
         self.config = config
