@@ -1,4 +1,4 @@
-"""The scenario: what a YAML file may say, how `extends:` works, and readable errors.
+"""The scenario schema: what a YAML file may say, section by section.
 
 A scenario is immutable once loaded. Unknown keys are errors (a typo must not
 fall back silently to a default), probabilities that should sum to one must,
@@ -8,17 +8,14 @@ and every error names the file, the field path and what is wrong.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import itertools
 import json
 import math
 import re
 from pathlib import Path
-from types import NoneType, UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -32,6 +29,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sim.distributions import Distribution, refuse_yes_no
 from sim.events import capacity_steps
+from sim.scenario.errors import ScenarioError
+from sim.scenario.messages import problems_from
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NODES = 200_000
@@ -45,25 +44,6 @@ NonNegative = Annotated[float, Field(ge=0)]
 Capacity = Annotated[int, Field(ge=0)] | None
 
 
-class ScenarioError(Exception):
-    """A scenario that cannot be used, with where and why."""
-
-    def __init__(self, file: str | Path, problems: list[tuple[str, str]]):
-        self.file = str(file)
-        self.problems = problems
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return "\n".join(
-            f"{self.file}: {_one_line(field)}: {_one_line(problem)}" if field else f"{self.file}: {_one_line(problem)}"
-            for field, problem in self.problems
-        )
-
-
-def _one_line(text: str) -> str:
-    """One line per problem, each naming the file: a parser's message or a key may hold line breaks."""
-    shown = "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in text)
-    return " ".join(shown.split())
 
 
 class Strict(BaseModel):
@@ -785,263 +765,10 @@ def _path_exists(obj: Any, parts: list[str]) -> bool:
     return True
 
 
-# --- loading -------------------------------------------------------------------------------
-
-
-class _NoDuplicatesLoader(yaml.SafeLoader):
-    """Safe loading only (no Python objects), and a repeated key is an error, not a silent overwrite."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: set = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"the key '{key}' appears twice", key_node.start_mark
-            )
-        seen.add(key)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-_NoDuplicatesLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _count_nodes(node: yaml.Node, budget: list[int]) -> None:
-    # Aliases are counted each time they are used, so a "billion laughs" file is
-    # refused before anything is built from it.
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise ValueError("too many nodes")
-    if isinstance(node, yaml.SequenceNode):
-        for child in node.value:
-            _count_nodes(child, budget)
-    elif isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            _count_nodes(key, budget)
-            _count_nodes(value, budget)
-
-
-def read_yaml(path: Path) -> dict:
-    """Parse one YAML file safely into a mapping, or raise ScenarioError."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise ScenarioError(path, [("", "file not found")]) from None
-    except OSError as exc:
-        raise ScenarioError(path, [("", f"cannot read the file ({exc.strerror})")]) from None
-    if path.is_dir():
-        raise ScenarioError(path, [("", "is a folder, not a scenario file")])
-    if size > MAX_FILE_BYTES:
-        raise ScenarioError(path, [("", f"file is {size:,} bytes; a scenario may be at most {MAX_FILE_BYTES:,}")])
-    raw = path.read_bytes()
-    if b"\x00" in raw:
-        raise ScenarioError(path, [("", "not a text file (it contains NUL bytes)")])
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(path, [("", f"not UTF-8 text (byte {exc.start})")]) from None
-    try:
-        loader = _NoDuplicatesLoader(text)
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                raise ScenarioError(path, [("", "the file is empty")])
-            try:
-                _count_nodes(node, [MAX_NODES])
-            except (ValueError, RecursionError):
-                raise ScenarioError(
-                    path, [("", f"the document expands to more than {MAX_NODES:,} values (alias bomb?)")]
-                ) from None
-            data = loader.construct_document(node)
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        if "could not determine a constructor" in problem:
-            problem = "tags that build objects are not allowed (" + problem + ")"
-        raise ScenarioError(path, [("", f"invalid YAML at {where}{problem}")]) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(path, [("", f"invalid YAML: {exc}")]) from None
-    except RecursionError:
-        raise ScenarioError(path, [("", "invalid YAML: lists or mappings are nested too deeply")]) from None
-    except ValueError as exc:
-        # PyYAML builds dates and numbers itself, e.g. 2019-13-45 fails as a date.
-        raise ScenarioError(path, [("", f"invalid YAML: a value cannot be read ({exc})")]) from None
-    if not isinstance(data, dict):
-        raise ScenarioError(path, [("", f"the top level must be a mapping of fields, not {type(data).__name__}")])
-    bad_keys = [k for k in _walk_keys(data) if not isinstance(k, str)]
-    if bad_keys:
-        raise ScenarioError(path, [("", f"every key must be text; found {bad_keys[0]!r}")])
-    return data
-
-
-def _walk_keys(data: Any):
-    if isinstance(data, dict):
-        for k, v in data.items():
-            yield k
-            yield from _walk_keys(v)
-    elif isinstance(data, list):
-        for v in data:
-            yield from _walk_keys(v)
-
-
-def _merge(base: dict, over: dict) -> dict:
-    """Child values win; mappings merge key by key; lists and scalars replace."""
-    out = dict(base)
-    for key, value in over.items():
-        previous = out.get(key)
-        # A distribution of another kind replaces the parent's whole: a lognormal's sd means nothing to 'fixed'.
-        if isinstance(value, dict) and isinstance(previous, dict) and value.get("dist", previous.get("dist")) == previous.get("dist"):
-            out[key] = _merge(previous, value)
-        else:
-            out[key] = value
-    return out
-
-
-def _leaves(data: Any, prefix: tuple = ()) -> set[tuple]:
-    if isinstance(data, dict) and data:
-        out: set[tuple] = set()
-        for k, v in data.items():
-            out |= _leaves(v, prefix + (k,))
-        return out
-    return {prefix}
-
-
-def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict[tuple, Path]]:
-    """Merged data for `path` and, for each leaf, the file that set it."""
-    path = path.resolve()
-    if path in chain:
-        cycle = " -> ".join(p.name for p in (*chain, path))
-        raise ScenarioError(chain[-1], [("extends", f"circular extends: {cycle}")])
-    data = read_yaml(path)
-    parent_name = data.get("extends")
-    if parent_name is None:
-        return data, {leaf: path for leaf in _leaves(data)}
-    if not isinstance(parent_name, str) or not parent_name.strip():
-        raise ScenarioError(path, [("extends", "must be the path of another scenario file")])
-    parent_path = (path.parent / parent_name).resolve()
-    if not parent_path.exists():
-        raise ScenarioError(path, [("extends", f"'{parent_name}' not found (looked for {parent_path})")])
-    if parent_path.is_dir():
-        raise ScenarioError(path, [("extends", f"'{parent_name}' is a folder, not a scenario file")])
-    parent, origins = _resolve(parent_path, (*chain, path))
-    merged = _merge(parent, data)
-    origins = {k: v for k, v in origins.items() if not any(k[: len(m)] == m for m in _leaves(data))}
-    origins.update({leaf: path for leaf in _leaves(data)})
-    return merged, origins
-
-
-def _format_loc(loc: tuple) -> str:
-    # Drop pydantic's union tags (e.g. 'lognormal') that are not keys of the file.
-    parts = [str(p) for p in loc if p not in {"fixed", "exponential", "lognormal", "gamma", "empirical",
-                                                 "function-after[_capacity(), int]", "int", "none"}]
-    return ".".join(parts)
-
-
-def _step(annotation: Any, part: Any) -> Any:
-    """The type found one step down a validation error's location."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _step(get_args(annotation)[0], part)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        for name, info in annotation.model_fields.items():
-            if part in (name, info.alias):
-                return info.annotation
-        return None
-    if origin in (Union, UnionType):
-        members = [m for m in get_args(annotation) if m is not NoneType]
-        for member in members:  # a distribution's 'dist' tag names the member
-            dist = getattr(member, "model_fields", {}).get("dist")
-            if dist is not None and part in get_args(dist.annotation):
-                return member
-        return _step(members[0], part) if len(members) == 1 else None
-    if origin is dict:
-        return get_args(annotation)[1]
-    if origin is list:
-        return get_args(annotation)[0]
-    return None
-
-
-def _unknown_field(loc: tuple) -> str:
-    """Name the misspelt field, the likeliest intended one, and every field allowed there."""
-    holder: Any = Scenario
-    for part in loc[:-1]:
-        holder = _step(holder, part)
-    members = [m for m in get_args(holder) if m is not NoneType] if get_origin(holder) in (Union, UnionType) else [holder]
-    if len(members) != 1 or not (isinstance(members[0], type) and issubclass(members[0], BaseModel)):
-        return f"unknown field '{loc[-1]}' (is it misspelled?)"
-    allowed = [info.alias or name for name, info in members[0].model_fields.items()]
-    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-    guess = f"did you mean '{close[0]}'? " if close else ""
-    return f"unknown field '{loc[-1]}'; {guess}allowed here: {', '.join(allowed)}"
-
-
-def _describe(error: dict) -> str:
-    kind = error["type"]
-    value = error.get("input")
-    if kind == "extra_forbidden":
-        return _unknown_field(error["loc"])
-    if kind == "missing":
-        return "required field is missing"
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"must be a mapping of fields (name: value lines), not {type(value).__name__} {_shown(value)}"
-    if kind == "union_tag_not_found":
-        return "'dist' is missing: give one of fixed, exponential, lognormal, gamma, empirical"
-    if kind == "union_tag_invalid":
-        return f"unknown distribution {error['ctx']['tag']!r}: 'dist' must be one of fixed, exponential, lognormal, gamma, empirical"
-    message = error["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
-    if isinstance(value, (dict, list)) or kind == "value_error":
-        return message
-    return f"{message} (got {_shown(value)})"
-
-
-def _shown(value: Any) -> str:
-    shown = repr(value)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
-
 
 def validate(data: dict, file: str | Path, origins: dict[tuple, Path] | None = None) -> Scenario:
+    """A Scenario from merged data, or ScenarioError with one line per problem."""
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems: list[tuple[str, str]] = []
-        seen: set[tuple[str, str]] = set()
-        for error in exc.errors():
-            field = _format_loc(error["loc"])
-            problem = _describe(error)
-            if origins:
-                origin = _origin_of(tuple(str(p) for p in error["loc"]), origins)
-                if origin is not None and Path(origin) != Path(file).resolve():
-                    problem += f" (value set in {origin.name})"
-            if (field, problem) not in seen:
-                seen.add((field, problem))
-                problems.append((field, problem))
-        raise ScenarioError(file, problems) from None
-
-
-def _origin_of(loc: tuple, origins: dict[tuple, Path]) -> Path | None:
-    for n in range(len(loc), 0, -1):
-        if loc[:n] in origins:
-            return origins[loc[:n]]
-    return None
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read, merge (`extends:`) and validate a scenario file. Raises ScenarioError."""
-    path = Path(path)
-    data, origins = _resolve(path, ())
-    scenario = validate(data, path, origins)
-    scenario._path = path.resolve()
-    return scenario
-
-
-def comparator_path(scenario: Scenario) -> Path | None:
-    if scenario.comparator is None:
-        return None
-    base = scenario.path.parent if scenario.path else Path.cwd()
-    return (base / scenario.comparator).resolve()
+        raise ScenarioError(file, problems_from(exc, Scenario, file, origins)) from None
