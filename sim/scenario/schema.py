@@ -14,11 +14,10 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -27,29 +26,15 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from sim.distributions import Distribution, refuse_yes_no
+from sim.distributions import Distribution
 from sim.events import capacity_steps
+from sim.scenario import base as _base
+from sim.scenario.base import MAX_FILE_BYTES, MAX_NODES, MAX_SWEEP_POINTS, SUM_TOLERANCE, NonNegative, Probability  # noqa: F401
 from sim.scenario.errors import ScenarioError
 from sim.scenario.messages import problems_from
 
-MAX_FILE_BYTES = 1_000_000
-MAX_NODES = 200_000
-SUM_TOLERANCE = 1e-6
-MAX_SWEEP_POINTS = 10_000
-
-Probability = Annotated[float, Field(ge=0, le=1)]
-NonNegative = Annotated[float, Field(ge=0)]
-# A capacity is a whole number of places (beds, teams, caseload slots);
-# null or "unlimited" means the service never makes anyone wait.
-Capacity = Annotated[int, Field(ge=0)] | None
-
-
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
-
-    _no_yes_no = field_validator("*", mode="before")(refuse_yes_no)
+Capacity = _base.Capacity
+Strict = _base.Strict
 
 
 def _capacity(value: Any) -> Any:
