@@ -30,14 +30,24 @@ class BadInput(Exception):
     """An option or file the run cannot use; the message says which and why."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Option errors as one line blaming the option (`error: --horizon: ...`), exit status 2, no usage dump."""
+
+    def error(self, message: str):
+        message = re.sub(r"^argument (-[^/:\s]+)(/[^:\s]+)?: ", r"\1: ", message)
+        if message.startswith(("unrecognized arguments", "the following arguments are required")):
+            message += f" (see {self.prog} --help)"
+        raise BadInput(message)
+
+
 def _positive(name: str, minimum: int = 1):
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, not '{text}'") from None
+            raise argparse.ArgumentTypeError(f"must be a whole number, not '{text}'") from None
         if value < minimum:
-            raise argparse.ArgumentTypeError(f"{name} must be at least {minimum}, not {value}")
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
         return value
     return parse
 
@@ -46,30 +56,30 @@ def _share(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--precision must be a number such as 0.05, not '{text}'") from None
+        raise argparse.ArgumentTypeError(f"must be a number such as 0.05, not '{text}'") from None
     if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"--precision is a share of the mean between 0 and 1 (0.05 = 5%), not {value}")
+        raise argparse.ArgumentTypeError(f"is a share of the mean between 0 and 1 (0.05 = 5%), not {value}")
     return value
 
 
 def _shard(text: str) -> tuple[int, int]:
     match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
     if not match:
-        raise argparse.ArgumentTypeError(f"--shard must look like i/n (e.g. 0/4), not '{text}'")
+        raise argparse.ArgumentTypeError(f"must look like i/n (e.g. 0/4), not '{text}'")
     index, count = int(match[1]), int(match[2])
     if count < 1 or index >= count:
-        raise argparse.ArgumentTypeError(f"--shard {text}: the index i runs from 0 to n-1")
+        raise argparse.ArgumentTypeError(f"{text}: the index i runs from 0 to n-1")
     return index, count
 
 
 def _dask(text: str) -> str:
     if text == "local" or re.fullmatch(r"(tcp|tls)://[\w.\-\[\]:]+:\d+", text):
         return text
-    raise argparse.ArgumentTypeError(f"--dask must be 'local' or a scheduler address like tcp://host:8786, not '{text}'")
+    raise argparse.ArgumentTypeError(f"must be 'local' or a scheduler address like tcp://host:8786, not '{text}'")
 
 
 def run_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="run_scenario.py",
         description="Run a care-pathway scenario and write its results folder. "
                     "Subcommands: 'merge DIR... --out DIR' joins shards; 'crn SCENARIO --compare OTHER' "
@@ -103,7 +113,7 @@ def run_parser() -> argparse.ArgumentParser:
 
 
 def merge_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run_scenario.py merge", description="Join shards' results folders into one.")
+    p = _Parser(prog="run_scenario.py merge", description="Join shards' results folders into one.")
     p.add_argument("folders", type=Path, nargs="+", help="results folders written with --shard")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the joined results")
     p.add_argument("--no-report", action="store_true", help="do not write the HTML report")
@@ -111,7 +121,7 @@ def merge_parser() -> argparse.ArgumentParser:
 
 
 def crn_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run_scenario.py crn",
+    p = _Parser(prog="run_scenario.py crn",
                                 description="Variance of paired differences with common random numbers "
                                             "against independent streams.")
     p.add_argument("scenario", type=Path)
@@ -126,6 +136,37 @@ def _default_out(scenario: Path, comparator: Path | None, shard: tuple[int, int]
     if shard:
         name += f"-shard-{shard[0]}-of-{shard[1]}"
     return RESULTS / name
+
+
+# Run settings the options override, and the option to blame when the value is out of range.
+OPTION_OF = {"run.seed": "--seed", "run.horizon_days": "--horizon", "run.warmup_days": "--warmup",
+             "run.replications": "--replications"}
+
+
+def _prepare(api, main, comparator, args):
+    """The run's scenarios; a value an option set that the scenario cannot take blames the option."""
+    from sim.scenario import ScenarioError
+
+    try:
+        return api.prepare(main, comparator, use_comparator=False, seed=args.seed, horizon=args.horizon,
+                           warmup=args.warmup, replications=args.replications)
+    except ScenarioError as exc:
+        given = {field: option for field, option in OPTION_OF.items()
+                 if getattr(args, option.lstrip("-")) is not None}
+        if exc.problems and all(field in given for field, _ in exc.problems):
+            raise BadInput("\n".join(f"{given[field]}: {problem}" for field, problem in exc.problems)) from None
+        raise
+
+
+def _load_compare_option(path: Path, roots):
+    """The --compare file, with a file that cannot be reached blamed on the option."""
+    from sim.scenario import load_scenario
+    from sim.scenario.errors import FileRefused
+
+    try:
+        return load_scenario(path, roots)
+    except FileRefused as exc:
+        raise BadInput(f"--compare: {exc}") from None
 
 
 def _check_kpis(text: str | None) -> tuple[str, ...] | None:
@@ -171,7 +212,8 @@ def main_run(argv: list[str], console: Console) -> int:
     from sim import api
     from sim.cli_output import ProgressBar, print_results
     from sim.experiment import run_experiment
-    from sim.scenario import comparator_path, load_scenario
+    from sim.scenario import load_scenario
+    from sim.scenario.loading import default_roots, load_comparator
     from sim.store import StoreError, check_writable
 
     if args.shard and args.precision:
@@ -179,15 +221,18 @@ def main_run(argv: list[str], console: Console) -> int:
     if args.max_replications != 50 and args.precision is None:
         raise BadInput("--max-replications only applies with --precision")
     kpis = _check_kpis(args.precision_kpis)
-    main = load_scenario(args.scenario)
+    # Files the scenario names (extends:, comparator:, --compare) are read only from these folders.
+    roots = default_roots(args.scenario)
+    main = load_scenario(args.scenario, roots)
     if main.sweep is not None:
         return run_sweep_command(args, main, console)
-    compare_path = args.compare
-    if compare_path is None and not args.no_compare and main.comparator is not None:
-        compare_path = comparator_path(main)
-    comparator = load_scenario(compare_path) if compare_path else None
-    scenarios = api.prepare(main, comparator, use_comparator=False, seed=args.seed, horizon=args.horizon,
-                            warmup=args.warmup, replications=args.replications)
+    comparator = None
+    if args.compare is not None:
+        comparator = _load_compare_option(args.compare, roots)
+    elif not args.no_compare:
+        comparator = load_comparator(main, roots)
+    compare_path = comparator.path if comparator is not None else None
+    scenarios = _prepare(api, main, comparator, args)
     out = args.out or _default_out(args.scenario, compare_path, args.shard)
     try:
         check_writable(out)
@@ -224,8 +269,7 @@ def run_sweep_command(args: argparse.Namespace, main, console: Console) -> int:
 
     if args.compare or args.precision or args.shard:
         raise BadInput("a sweep compares its points with each other: --compare, --precision and --shard do not apply")
-    scenario = api.prepare(main, use_comparator=False, seed=args.seed, horizon=args.horizon, warmup=args.warmup,
-                           replications=args.replications)["scenario"]
+    scenario = _prepare(api, main, None, args)["scenario"]
     points = points_of(scenario)  # a point that is not a valid scenario is bad input: found before anything runs
     out = args.out or _default_out(args.scenario, None, None)
     try:
@@ -235,7 +279,8 @@ def run_sweep_command(args: argparse.Namespace, main, console: Console) -> int:
     executor = _executor(args.workers, args.dask, len(points) * scenario.run.replications)
     try:
         with ProgressBar(Console(stderr=True)) as bar:
-            result = run_sweep(scenario, out, executor=executor, resume=args.resume, progress=bar)
+            result = run_sweep(scenario, out, executor=executor, resume=args.resume, progress=bar,
+                               allow_large=args.allow_large)
     except StoreError as exc:
         raise BadInput(f"--out: {exc}") from None
     finally:
@@ -265,7 +310,13 @@ def main_crn(argv: list[str], console: Console) -> int:
     from sim import api
     from sim.cli_output import crn_table
 
-    frame = api.crn(args.scenario, args.compare, replications=args.replications, workers=args.workers)
+    from sim.scenario import load_scenario
+    from sim.scenario.loading import default_roots
+
+    roots = default_roots(args.scenario)
+    main = load_scenario(args.scenario, roots)
+    frame = api.crn(main, _load_compare_option(args.compare, roots), replications=args.replications,
+                    workers=args.workers)
     console.print(crn_table(frame))
     console.print(f"{args.replications} replications each way; independent = comparator seed offset.")
     return 0

@@ -42,9 +42,14 @@ services:
 def test_extends_chain_and_relative_paths(tmp_path):
     (tmp_path / "sub").mkdir()
     write(tmp_path, "mid.yaml", f"extends: {BASELINE}\nname: mid\nrun: {{seed: 5}}\n")
-    leaf = write(tmp_path / "sub", "leaf.yaml", "extends: ../mid.yaml\nname: leaf\n")
-    scenario = load_scenario(leaf)
-    assert scenario.name == "leaf" and scenario.run.seed == 5
+    write(tmp_path / "sub", "down.yaml", "extends: ../mid.yaml\nname: down\n")
+    top = write(tmp_path, "top.yaml", "extends: sub/down.yaml\nname: top\n")
+    scenario = load_scenario(top)  # sub/down.yaml climbs back to mid.yaml, still inside top.yaml's folder
+    assert scenario.name == "top" and scenario.run.seed == 5
+    # Named directly, sub/down.yaml may not climb out of its own folder unless the caller allows it.
+    with pytest.raises(ScenarioError, match=r"extends: '../mid.yaml' is outside the folders"):
+        load_scenario(tmp_path / "sub" / "down.yaml")
+    assert load_scenario(tmp_path / "sub" / "down.yaml", roots=[tmp_path, BASELINE.parent]).run.seed == 5
 
 
 def test_circular_extends_is_named(tmp_path):

@@ -21,6 +21,14 @@ class ScenarioError(Exception):
         )
 
 
+class FileRefused(ScenarioError):
+    """The file itself cannot be read as a scenario (missing, outside the allowed folders, not a regular file).
+
+    Nothing of its content is known, so a caller may blame whatever named it
+    (the `--compare` option, a `comparator:` line) rather than the file.
+    """
+
+
 def _one_line(text: str) -> str:
     """One line per problem, each naming the file: a parser's message or a key may hold line breaks."""
     shown = "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in text)
