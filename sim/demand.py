@@ -16,8 +16,8 @@ def simulation_start(scenario: Scenario) -> dt.date:
     return scenario.run.start_date - dt.timedelta(days=scenario.run.warmup_days)
 
 
-def daily_rates(scenario: Scenario, days: int) -> np.ndarray:
-    """Expected crises on each simulated day (day 0 = `simulation_start`)."""
+def daily_rates(scenario: Scenario, days: int, per_year: float | None = None) -> np.ndarray:
+    """Expected crises on each simulated day (day 0 = `simulation_start`); `per_year` overrides the scenario's rate."""
     demand = scenario.demand
     weekday = np.asarray(demand.weekday_multipliers, float)
     month = np.asarray(demand.monthly_multipliers, float)
@@ -25,7 +25,7 @@ def daily_rates(scenario: Scenario, days: int) -> np.ndarray:
     month = month / month.mean()
     start = simulation_start(scenario)
     dates = [start + dt.timedelta(days=d) for d in range(days)]
-    base = demand.crises_per_year / 365.0
+    base = (demand.crises_per_year if per_year is None else per_year) / 365.0
     rates = np.array([base * weekday[d.weekday()] * month[d.month - 1] for d in dates])
     return rates * np.asarray(surge_factors(demand.surges, start, days))
 

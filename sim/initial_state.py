@@ -39,9 +39,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scipy import special
-
-from sim.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal, Sampler
+from sim.distributions import Sampler
+from sim.pathway.initial_state import length_biased_z
 from sim.patient import Luck, journey, replace_draw
 from sim.places import SYSTEM
 
@@ -68,45 +67,6 @@ PATHWAY_INTO = {
     "community_beds": "P2", "temporary_residential": "P2",
     "residential_care": "P3", "nursing_care": "P3",
 }
-# Normal scores are kept inside +-8 (a chance of 1e-15): a stay must be finite.
-Z_LIMIT = 8.0
-
-
-def length_biased_z(spec, u: float) -> float:
-    """The normal score of a full stay drawn from the length-biased form of `spec`, given a uniform u.
-
-    The score is what the service's sampler turns into days, so the stay
-    keeps the scenario's distribution (and a need group's multiplier).
-    """
-    u = min(max(u, 1e-300), 1.0 - 1e-16)
-    if isinstance(spec, Lognormal):
-        z = special.ndtri(u) + spec.mu_sigma[1]
-    elif isinstance(spec, (Exponential, Gamma)):
-        shape = 1.0 if isinstance(spec, Exponential) else (spec.mean_ / spec.sd) ** 2
-        x = special.gammaincinv(shape + 1.0, u)          # in units of the scale
-        z = -special.ndtri(special.gammaincc(shape, x))  # the upper tail keeps long stays precise
-    elif isinstance(spec, Empirical):
-        weights = spec.weights or [1.0] * len(spec.values)
-        biased = [w * v for w, v in zip(weights, spec.values)]
-        total = sum(biased)
-        if total == 0:
-            return 0.0
-        target, running, index = u * total, 0.0, len(biased) - 1
-        for i, b in enumerate(biased):
-            running += b
-            if target < running:
-                index = i
-                break
-        # The middle of the value's own band of probability maps back to it.
-        below = sum(weights[:index]) / sum(weights)
-        z = special.ndtri(below + weights[index] / sum(weights) / 2)
-    elif isinstance(spec, Fixed):
-        return 0.0
-    else:  # pragma: no cover - a new distribution must say how it is length-biased
-        raise TypeError(f"no length-biased form for {type(spec).__name__}")
-    return float(min(max(z, -Z_LIMIT), Z_LIMIT))
-
-
 def group_mix(scenario: "Scenario", service: str) -> list[tuple[str, float]]:
     """Need groups among the people found in a service: by how many enter it and how long they stay."""
     pathway = PATHWAY_INTO.get(service)

@@ -76,6 +76,14 @@ class Slots:
         self._note_peaks()
         return event
 
+    def occupy_at_start(self, person: object = None) -> None:
+        """Someone found holding a place when the run starts: in, even above capacity (it drains)."""
+        self._advance()
+        self.requested += 1
+        self.in_use += 1
+        self.granted += 1
+        self._note_peaks()
+
     def _has_room(self) -> bool:
         return self.in_use < self.capacity
 

@@ -108,6 +108,10 @@ class Workforce(Slots):
         self._grant(event)  # checks the room before this person's visits count
         self._plans[person.id] = (self.env.now, self.episode_days(person))
 
+    def occupy_at_start(self, person: "Person | None" = None) -> None:
+        super().occupy_at_start(person)
+        self._plans[person.id] = (person.entered_at, self.episode_days(person))
+
     def cancel(self, event: simpy.Event) -> None:
         if event.triggered:
             raise ValueError(f"{self.name}: a started episode ends with release(person), not cancel")

@@ -1,0 +1,1 @@
+"""Measuring a finished replication: costs by payer, KPIs with units, and the invariants it must keep."""

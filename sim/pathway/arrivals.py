@@ -1,0 +1,61 @@
+"""When people arrive: crises for the whole system (shared among places), and arrivals straight into a service.
+
+Crises are a Poisson process whose rate varies by weekday, month and surges
+(`sim.demand`); each crisis's place is drawn from the places' shares. A
+place's arrivals straight into a service or route (a discharge-flow model
+such as IPACS) are a Poisson process of their own, a day's mean at a time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.demand import daily_rates
+from sim.scenario.system import System
+
+
+def place_shares(scenario: System) -> dict[str, float]:
+    """Each place's share of the system's crises (by demand_share, or by its own crises a year)."""
+    places = scenario.places
+    if not places:
+        return {"system": 1.0}
+    if any(p.demand_share is not None for p in places.values()):
+        return {n: p.demand_share or 0.0 for n, p in places.items()}
+    own = {n: p.crises_per_year or 0.0 for n, p in places.items()}
+    total = sum(own.values())
+    if total == 0:  # no crises at all (arrivals only): capacity is split evenly
+        return {n: 1.0 / len(places) for n in places}
+    return {n: v / total for n, v in own.items()}
+
+
+def crises_per_year(scenario: System) -> float:
+    places = scenario.places
+    if places and not any(p.demand_share is not None for p in places.values()):
+        return sum(p.crises_per_year or 0.0 for p in places.values())
+    return scenario.demand.crises_per_year
+
+
+def crisis_rates(scenario: System, days: int) -> np.ndarray:
+    """Expected crises on each simulated day, for the whole system."""
+    return daily_rates(scenario, days, crises_per_year(scenario))
+
+
+def place_table(scenario: System) -> list[tuple[str, float]]:
+    shares = place_shares(scenario)
+    total, running, table = sum(shares.values()), 0.0, []
+    for name, share in shares.items():
+        running += share
+        table.append((name, running / total if total else 1.0))
+    return table
+
+
+def direct(scenario: System, days: int) -> list[tuple[str, str, np.ndarray]]:
+    """(place, target, expected arrivals each simulated day) for every arrival stream of the scenario."""
+    out = []
+    first_place = scenario.place_names[0]
+    for target, arrivals in scenario.arrivals.items():
+        out.append((first_place, target, np.array([arrivals.mean_on(d) for d in range(days)], float)))
+    for place, spec in scenario.places.items():
+        for target, arrivals in spec.arrivals.items():
+            out.append((place, target, np.array([arrivals.mean_on(d) for d in range(days)], float)))
+    return out

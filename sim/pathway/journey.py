@@ -1,0 +1,50 @@
+"""A person's journey, as one SimPy process: decide where next, wait for a place, stay, move on.
+
+Between services the rule is blocking: a person waits for their next place
+in the place they hold (a delayed discharge, counted by what they wait for),
+and only then lets it go.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.pathway.person import Person
+from sim.pathway.routing import is_end
+
+if TYPE_CHECKING:
+    from sim.pathway.kinds import Unit
+    from sim.pathway.model import Model
+
+
+def journey(model: "Model", person: Person, step: str, source: str, holding: "Unit | None" = None,
+            decided: bool = False):
+    """From `step` (a route, a service or an end; `decided`: already a service or an end) onwards."""
+    env, router = model.env, model.router
+    if not decided:
+        step, _ = router.follow(person, step, source)
+    while True:
+        if is_end(step):
+            if holding is not None:
+                holding.left(person)
+            model.leave(person, step)
+            return
+        unit, request = model.request_place(step, person)
+        person.asked_at = env.now
+        if not request.triggered:
+            admitted = yield from model.wait_for_place(unit, person, holding, request)
+            if admitted is None:  # no place in time (a response team): on to where such people go
+                step, _ = router.follow(person, unit.spec.give_up_to, unit.name)
+                continue
+            unit = admitted
+        if holding is not None:
+            holding.left(person)
+        unit.entered(person, env.now - person.asked_at)
+        holding = unit
+        step = yield from unit.stay(person)
+
+
+def rest_of_stay(model: "Model", person: Person, unit: "Unit"):
+    """Someone found in a service at the start: the rest of their stay, then on like anyone."""
+    step = yield from unit.stay(person)
+    yield from journey(model, person, step, unit.name, unit, decided=True)

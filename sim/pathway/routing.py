@@ -1,0 +1,90 @@
+"""Decisions as data: each route compiled to a function from a person to a table of destinations.
+
+Every route draws from its own stream, named after it (`route.<name>`), so
+adding a route or a service moves no other decision's draws. A route with a
+single destination draws nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from itertools import accumulate
+
+from sim.pathway.person import Person, choose
+from sim.scenario.routes import ENDS, Route, scaled
+
+Table = list[tuple[str, float]]  # (destination, cumulative probability)
+
+
+def _cumulative(table: dict[str, float]) -> Table:
+    names = [d for d, p in table.items() if p > 0]
+    if not names:  # every probability zero after scaling: keep the first, so the route still leads on
+        return [(next(iter(table)), 1.0)]
+    values = list(accumulate(table[d] for d in names))
+    total = values[-1]
+    return [(d, v / total) for d, v in zip(names, values)]
+
+
+def _compile(route: Route, scale: dict[str, float]) -> Callable[[Person], Table]:
+    if route.to is not None:
+        table = _cumulative(scaled(route.to, scale))
+        return lambda person: table
+    if route.by_group is not None:
+        by_group = {g: _compile(sub, scale) for g, sub in route.by_group.items()}
+        return lambda person: by_group[person.group](person)
+    if route.by_place is not None:
+        by_place = {p: _compile(sub, scale) for p, sub in route.by_place.items()}
+        return lambda person: by_place[person.place](person)
+    trait = route.by_trait
+    yes, no = _compile(route.if_true, scale), _compile(route.if_false, scale)
+    return lambda person: yes(person) if trait in person.traits else no(person)
+
+
+class Router:
+    """Takes a person from a route to a service or an end, counting each decision in the measured period."""
+
+    def __init__(self, routes: dict[str, Route], services: set[str], env, measure_from: float):
+        self.env = env
+        self.measure_from = measure_from
+        self.tables = {name: _compile(route, route.scale) for name, route in routes.items()}
+        self.hours = {name: route.hours_multiplier for name, route in routes.items() if route.hours_multiplier != 1.0}
+        self.services = services
+        self.decisions: Counter = Counter()  # (place, route, destination) -> people, in the measured period
+        self.flows: Counter = Counter()      # (from, to) -> people, in the measured period
+
+    def system_decisions(self) -> Counter:
+        out: Counter = Counter()
+        for (_, route, dest), n in self.decisions.items():
+            out[(route, dest)] += n
+        return out
+
+    def place_decisions(self, place: str) -> Counter:
+        return Counter({(route, dest): n for (p, route, dest), n in self.decisions.items() if p == place})
+
+    def follow(self, person: Person, step: str, source: str) -> tuple[str, list[str]]:
+        """The service or end that `step` leads this person to, and the routes passed on the way."""
+        passed = []
+        measuring = self.env.now >= self.measure_from
+        tables = self.tables
+        while step in tables:
+            table = tables[step](person)
+            if len(table) == 1:
+                nxt = table[0][0]
+            else:
+                nxt = choose(table, person.uniform("route." + step))
+            person.met("route." + step)
+            if step in self.hours:
+                person.hours_multiplier = self.hours[step]
+            if measuring:
+                self.decisions[(person.place, step, nxt)] += 1
+                self.flows[(source, step)] += 1
+            passed.append(step)
+            source, step = step, nxt
+        if measuring:
+            self.flows[(source, step)] += 1
+        return step, passed
+
+
+def is_end(step: str) -> bool:
+    return step in ENDS

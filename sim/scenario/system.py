@@ -1,0 +1,362 @@
+"""A whole system as data: its people, services, routes and places, checked as one graph.
+
+Besides each section's own rules, the system as a whole must hang together:
+every route leads somewhere that exists, every service can be reached and
+left, no cycle of routes traps people for ever, and every table keyed by
+need group, place or trait names ones that exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from sim.scenario.base import (
+    NAME,
+    Multiplier,
+    NonNegative,
+    Probability,
+    Strict,
+    sum_problem,
+)
+from sim.scenario.errors import ScenarioError
+from sim.scenario.messages import problems_from
+from sim.scenario.places import Arrivals, CapacityEvent, Place, ServiceState, Sharing
+from sim.scenario.routes import ENDS, Route
+from sim.scenario.schema import Funding, RunSettings, ServiceLevel, Surge, Sweep
+from sim.scenario.services import ResponseTeam, ServiceSpec
+
+SYSTEM = "system"  # the one place of a system that names none
+
+
+class Demand(Strict):
+    crises_per_year: NonNegative = Field(
+        0.0, le=10_000_000, description="crises among the population reaching any service, a year (at most 10m)"
+    )
+    enters: str = Field("crisis", description="the route or service every crisis starts at")
+    weekday_multipliers: list[Multiplier] = Field(
+        default_factory=lambda: [1.0] * 7, min_length=7, max_length=7,
+        description="Monday..Sunday, relative; rescaled to average 1",
+    )
+    monthly_multipliers: list[Multiplier] = Field(
+        default_factory=lambda: [1.0] * 12, min_length=12, max_length=12,
+        description="January..December, relative; rescaled to average 1",
+    )
+    surges: list[Surge] = Field(default_factory=list, description="periods of higher or lower demand")
+
+
+class NeedGroup(Strict):
+    share: Probability = Field(description="share of crises in this group")
+    los_multiplier: Multiplier = Field(1.0, description="multiplies every length of stay (where the service says so)")
+    traits: dict[str, Probability] = Field(
+        default_factory=dict, description="trait -> share of this group's people who have it"
+    )
+
+
+class Trait(Strict):
+    given: str | None = Field(None, pattern=NAME, description="only people with this other trait can have it")
+    also_if: list[str] = Field(default_factory=list, description="people with any of these traits have it too")
+
+
+class Measure(Strict):
+    """A KPI made from others: a sum, or a share of one sum in another."""
+
+    label: str = Field(max_length=120)
+    unit: str = Field("people", max_length=20)
+    sum: list[str] | None = Field(None, description="KPI names added up")
+    share_of: list[str] | None = Field(None, description="with `sum`: the KPIs whose total is the denominator")
+    hours: bool = Field(False, description="days turned into hours (x24)")
+    description: str = Field("", max_length=300)
+
+    @model_validator(mode="after")
+    def _given(self):
+        if not self.sum:
+            raise ValueError("sum: name at least one KPI")
+        return self
+
+
+class CostSettings(Strict):
+    price_year: str = Field("2023/24", max_length=20, description="prices are in pounds of this year")
+
+
+class System(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=5000)
+    extends: str | None = Field(None, description="a scenario file this one changes")
+    comparator: str | None = Field(None, description="the scenario file to compare against")
+    run: RunSettings = Field(default_factory=RunSettings)
+    demand: Demand = Field(default_factory=Demand)
+    need_groups: dict[str, NeedGroup] = Field(min_length=1)
+    traits: dict[str, Trait] = Field(default_factory=dict)
+    funding: Funding
+    services: dict[str, ServiceSpec] = Field(min_length=1)
+    routes: dict[str, Route] = Field(default_factory=dict)
+    places: dict[str, Place] = Field(default_factory=dict)
+    sharing: dict[str, Sharing] = Field(default_factory=dict)
+    arrivals: dict[str, Arrivals] = Field(default_factory=dict, description="arrivals straight into a service or route")
+    initial_state: dict[str, ServiceState | None] = Field(default_factory=dict)
+    capacity_events: list[CapacityEvent] = Field(default_factory=list, description="capacity changes on dates")
+    costs: CostSettings = Field(default_factory=CostSettings)
+    measures: dict[str, Measure] = Field(default_factory=dict)
+    sweep: Sweep | None = None
+    service_levels: list[ServiceLevel] = Field(default_factory=list)
+    sources: dict[str, str] = Field(default_factory=dict, description="field path -> citation")
+
+    _path: Path | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _hangs_together(self):
+        problems = system_problems(self)
+        if problems:
+            # One error per problem, each at its field, so every one is shown at once.
+            details = []
+            for text in problems:
+                field, sep, message = text.partition(": ")
+                loc = tuple(field.split(".")) if sep and " " not in field else ()
+                details.append(InitErrorDetails(
+                    type=PydanticCustomError("value_error", message if loc else text), loc=loc, input=None,
+                ))
+            raise ValidationError.from_exception_data("System", details)
+        return self
+
+    # --- reading it ---------------------------------------------------------------
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def place_names(self) -> list[str]:
+        return list(self.places) or [SYSTEM]
+
+    def active_initial_state(self) -> dict[str, ServiceState]:
+        return {k: v for k, v in self.initial_state.items() if v is not None}
+
+    @property
+    def resolved(self) -> dict:
+        return self.model_dump(mode="json", by_alias=True, exclude={"extends"})
+
+    def content_hash(self) -> str:
+        text = json.dumps(self.resolved, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def with_changes(self, changes: dict[str, Any]) -> "System":
+        """A copy with dotted-path values changed, validated again (for sweeps, sensitivity, the app)."""
+        data = self.resolved
+        for dotted, value in changes.items():
+            node = data
+            parts = dotted.split(".")
+            for part in parts[:-1]:
+                if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                    node = node[int(part)]
+                    continue
+                if not isinstance(node, dict) or part not in node:
+                    raise ScenarioError(self._path or "<scenario>", [(dotted, "no such field")])
+                node = node[part]
+            if not isinstance(node, dict) or parts[-1] not in node:
+                raise ScenarioError(self._path or "<scenario>", [(dotted, "no such field")])
+            node[parts[-1]] = value
+        new = validate_system(data, self._path or "<scenario>")
+        new._path = self._path
+        return new
+
+
+# --- the system as one graph --------------------------------------------------------
+
+
+def _route_where(where: tuple[str, ...]) -> str:
+    return "".join(f".{w}" for w in where)
+
+
+def system_problems(s: System) -> list[str]:
+    problems: list[str] = []
+    nodes = set(s.services) | set(s.routes)
+    clash = sorted(set(s.services) & set(s.routes))
+    if clash:
+        problems.append(f"routes: {', '.join(clash)} also named as a service; give routes and services different names")
+    for name in (*s.services, *s.routes, *s.places, *s.need_groups):
+        if name in ENDS or name == SYSTEM:
+            problems.append(f"'{name}' is reserved (the ends are {', '.join(ENDS)}); choose another name")
+    known = nodes | set(ENDS)
+
+    def check_target(field: str, target: str) -> None:
+        if target not in known:
+            problems.append(f"{field}: '{target}' is not a service, a route or an end ({', '.join(ENDS)})")
+
+    problem = sum_problem({g: v.share for g, v in s.need_groups.items()}, "need-group shares")
+    if problem:
+        problems.append(f"need_groups: {problem}")
+    trait_names = set(s.traits) | {t for g in s.need_groups.values() for t in g.traits}
+    for name, trait in s.traits.items():
+        for other in filter(None, [trait.given, *trait.also_if]):
+            if other not in trait_names:
+                problems.append(f"traits.{name}: '{other}' is not a trait of any need group")
+    if s.demand.crises_per_year > 0:
+        check_target("demand.enters", s.demand.enters)
+    for name, service in s.services.items():
+        check_target(f"services.{name}.then", service.then)
+        if isinstance(service, ResponseTeam):
+            check_target(f"services.{name}.give_up_to", service.give_up_to)
+            for i, t in enumerate(service.handover_to):
+                check_target(f"services.{name}.handover_to.{i}", t)
+    for name, route in s.routes.items():
+        for where, table in route.tables():
+            for dest in table:
+                check_target(f"routes.{name}{_route_where(where)}", dest)
+        _keys_exist(problems, f"routes.{name}", route, s, trait_names)
+    for target in s.arrivals:
+        check_target(f"arrivals.{target}", target)
+    if s.places:
+        problems += _place_problems(s)
+    for name in s.sharing:
+        if name not in s.services:
+            problems.append(f"sharing.{name}: not a service")
+        elif not s.places:
+            problems.append("sharing: needs places (a system of one place has nothing to share)")
+    for name, state in s.initial_state.items():
+        problems += _state_problems(f"initial_state.{name}", name, state, s)
+    for i, event in enumerate(s.capacity_events):
+        if event.service not in s.services:
+            problems.append(f"capacity_events.{i}.service: '{event.service}' is not a service")
+    for name in s.measures:
+        if name in s.services:
+            problems.append(f"measures.{name}: named like a service")
+    if not problems:
+        problems += _flow_problems(s)
+    return problems
+
+
+def _keys_exist(problems: list[str], field: str, route: Route, s: System, traits: set[str]) -> None:
+    if route.by_group is not None:
+        for g in route.by_group:
+            if g not in s.need_groups:
+                problems.append(f"{field}.by_group.{g}: not a need group ({', '.join(s.need_groups)})")
+        missing = [g for g in s.need_groups if g not in route.by_group]
+        if missing:
+            problems.append(f"{field}.by_group: no table for {', '.join(missing)}")
+    if route.by_place is not None:
+        names = s.place_names
+        for p in route.by_place:
+            if p not in names:
+                problems.append(f"{field}.by_place.{p}: not a place ({', '.join(names)})")
+        missing = [p for p in names if p not in route.by_place]
+        if missing:
+            problems.append(f"{field}.by_place: no route for {', '.join(missing)}")
+    if route.by_trait is not None and route.by_trait not in traits:
+        problems.append(f"{field}.by_trait: '{route.by_trait}' is not a trait of any need group")
+    for key in ("by_group", "by_place"):
+        for sub_name, sub in (getattr(route, key) or {}).items():
+            _keys_exist(problems, f"{field}.{key}.{sub_name}", sub, s, traits)
+    for key in ("if_true", "if_false"):
+        sub = getattr(route, key)
+        if sub is not None:
+            _keys_exist(problems, f"{field}.{key}", sub, s, traits)
+
+
+def _state_problems(field: str, name: str, state: ServiceState | None, s: System) -> list[str]:
+    if state is None:
+        return []
+    if name not in s.services:
+        return [f"{field}: '{name}' is not a service"]
+    if isinstance(s.services[name], ResponseTeam) and state.occupied:
+        return [f"{field}.occupied: responses last hours; start {name} with nobody under way"]
+    return []
+
+
+def _place_problems(s: System) -> list[str]:
+    problems = []
+    by_share = [n for n, p in s.places.items() if p.demand_share is not None]
+    if by_share and len(by_share) != len(s.places):
+        problems.append("places: give every place a demand_share, or none of them")
+    if by_share:
+        problem = sum_problem({n: s.places[n].demand_share for n in by_share}, "demand shares")
+        if problem:
+            problems.append(f"places: {problem}")
+    for pname, place in s.places.items():
+        field = f"places.{pname}"
+        if place.need_groups is not None:
+            for g in place.need_groups:
+                if g not in s.need_groups:
+                    problems.append(f"{field}.need_groups.{g}: not a need group")
+        for svc, own in place.services.items():
+            if svc not in s.services:
+                problems.append(f"{field}.services.{svc}: not a service")
+            elif "capacity" in own.model_fields_set and s.sharing.get(svc) and s.sharing[svc].mode == "pooled":
+                problems.append(f"{field}.services.{svc}.capacity: {svc} is pooled; set its capacity for the system")
+        for target in place.arrivals:
+            if target not in s.services and target not in s.routes:
+                problems.append(f"{field}.arrivals.{target}: not a service or a route")
+        for name, state in place.initial_state.items():
+            problems += _state_problems(f"{field}.initial_state.{name}", name, state, s)
+        for i, event in enumerate(place.capacity_events):
+            if event.service not in s.services:
+                problems.append(f"{field}.capacity_events.{i}.service: '{event.service}' is not a service")
+    return problems
+
+
+def _edges(s: System) -> dict[str, set[str]]:
+    """Who can go where with a chance above zero."""
+    edges: dict[str, set[str]] = {}
+    for name, service in s.services.items():
+        out = {service.then}
+        if isinstance(service, ResponseTeam):
+            out |= {service.give_up_to, *service.handover_to}
+        edges[name] = out
+    for name, route in s.routes.items():
+        edges[name] = {d for _, table in route.tables() for d, p in table.items() if p > 0}
+    return edges
+
+
+def _flow_problems(s: System) -> list[str]:
+    edges = _edges(s)
+    starts = set(s.arrivals) | {n for p in s.places.values() for n in p.arrivals}
+    starts |= {n for n, st in s.initial_state.items() if st is not None and (st.occupied or st.waiting)}
+    starts |= {n for p in s.places.values() for n, st in p.initial_state.items() if st and (st.occupied or st.waiting)}
+    if s.demand.crises_per_year > 0 or any(p.crises_per_year for p in s.places.values()):
+        starts.add(s.demand.enters)
+    problems = []
+    if not starts:
+        problems.append("nobody enters the system: give demand.crises_per_year, arrivals or an initial_state")
+        return problems
+    seen, todo = set(starts), deque(starts)
+    while todo:
+        for nxt in edges.get(todo.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    for name in s.services:
+        if name not in seen:
+            problems.append(
+                f"services.{name}: nobody can reach it (no route, arrival or initial state leads here);"
+                " remove it or route people to it"
+            )
+    # A way out: every node someone can reach must lead, in some steps, to an end.
+    leads_out = set(ENDS)
+    changed = True
+    while changed:
+        changed = False
+        for node, outs in edges.items():
+            if node not in leads_out and outs & leads_out:
+                leads_out.add(node)
+                changed = True
+    trapped = sorted(n for n in seen if n not in leads_out and n in edges)
+    if trapped:
+        problems.append(
+            f"no way out from {', '.join(trapped)}: their routes only lead back among themselves,"
+            f" never to {', '.join(ENDS)}"
+        )
+    return problems
+
+
+def validate_system(data: dict, file: str | Path, origins: dict[tuple, Path] | None = None) -> System:
+    """A System from merged data, or ScenarioError with one line per problem."""
+    try:
+        return System.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(file, problems_from(exc, System, file, origins)) from None
