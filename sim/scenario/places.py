@@ -10,14 +10,14 @@ from, and capacity events. Routes may differ by place (`by_place`).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from sim.distributions import Distribution
 from sim.scenario.base import (
     MAX_DAYS,
-    Capacity,
+    Capacity,  # noqa: F401  (re-exported for place-level schemas)
     Multiplier,
     NonNegative,
     Probability,
@@ -92,7 +92,9 @@ class CapacityEvent(Strict):
 class PlaceService(Strict):
     """What a place sets for one service; capacity left out is the place's demand share of the system's."""
 
-    capacity: Capacity = Field(None, description="this place's own capacity (visit-hours a day for visits)")
+    capacity: Annotated[float, Field(ge=0, le=10_000_000)] | None = Field(
+        None, description="this place's own capacity: whole places, or visit-hours a day for visits"
+    )
     los_multiplier: Multiplier = Field(1.0, description="multiplies stays here for this place's people")
     los_days: Distribution | None = Field(None, description="this place's own length of stay here (instead of the service's)")
 

@@ -30,7 +30,7 @@ from sim.scenario.messages import problems_from
 from sim.scenario.places import Arrivals, CapacityEvent, Place, ServiceState, Sharing
 from sim.scenario.routes import ENDS, Route
 from sim.scenario.schema import Funding, RunSettings, ServiceLevel, Surge, Sweep
-from sim.scenario.services import ResponseTeam, ServiceSpec
+from sim.scenario.services import ResponseTeam, ServiceSpec, Visits
 
 SYSTEM = "system"  # the one place of a system that names none
 
@@ -287,6 +287,9 @@ def _place_problems(s: System) -> list[str]:
         for svc, own in place.services.items():
             if svc not in s.services:
                 problems.append(f"{field}.services.{svc}: not a service")
+            elif (own.capacity is not None and not isinstance(s.services[svc], Visits)
+                  and not float(own.capacity).is_integer()):
+                problems.append(f"{field}.services.{svc}.capacity: whole places, not {own.capacity:g}")
             elif "capacity" in own.model_fields_set and s.sharing.get(svc) and s.sharing[svc].mode == "pooled":
                 problems.append(f"{field}.services.{svc}.capacity: {svc} is pooled; set its capacity for the system")
         for target in place.arrivals:
