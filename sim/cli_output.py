@@ -1,17 +1,31 @@
-"""What the command line shows: a progress bar, the summary and comparison tables, with units and 95% CIs."""
+"""What the command line shows: a progress bar, the summary and comparison tables, with units and 95% CIs.
+
+Everything is printed through `say` and `show`: text from a scenario file (its
+name, its description, a place's name in a KPI) is printed as text, never as
+Rich markup, and control characters are shown escaped (`\\x1b`) instead of
+reaching the terminal. Tables written to a file or a pipe are as wide as they
+need to be, so a log keeps one row per line.
+"""
 
 from __future__ import annotations
 
 import math
+import unicodedata
 
 import pandas as pd
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.progress import Progress as RichBar
 from rich.table import Table
+from rich.text import Text
+from scipy import stats
 
-from sim.compare import cost_shifts
+from sim import trust
+from sim.compare import SIGN_CONVENTION, cost_shifts, kpi_label, money, money_scale, no_interval
 from sim.experiment import Progress
+from sim.intervals import LEVEL
 from sim.results import ResultSet
 
 # The KPIs worth a line on screen; summary.csv has every one.
@@ -23,14 +37,61 @@ HEADLINE_KPIS = (
     "community_beds.los_mean", "care_home.permanent_admissions", "home_care.packages",
     "people.better_outcomes", "cost.nhs", "cost.council", "cost.self_funder", "cost.total",
 )
+# What the progress bar counts: each scenario's replications, so a comparison of 10 replications is 20 runs.
+PROGRESS_LABEL = "Runs"
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\a": "\\a", "\x1b": "\\x1b"}
+
+
+def terminal_text(value: object, keep: str = "") -> str:
+    """Text as it should reach a terminal: control and invisible formatting characters shown escaped.
+
+    An escape sequence in a scenario's name could recolour, move the cursor, rewrite the title or
+    hide text; a carriage return or backspace could overwrite what was printed. Right-to-left and
+    zero-width characters (Unicode category Cf) could make a name read as something else.
+    `keep` lists characters to pass as they are (an HTML page keeps a description's line breaks).
+    """
+    out = []
+    for char in str(value):
+        if unicodedata.category(char) in ("Cc", "Cf") and char not in keep:
+            code = ord(char)
+            out.append(_NAMED_ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def text(value: object, style: str | None = None) -> Text:
+    """A Rich Text of any value: never read as markup, emoji codes or highlighting, controls escaped."""
+    return Text(terminal_text(value), style=style or "")
+
+
+def say(console: Console, *parts: object, style: str | None = None) -> None:
+    """Print a line made of parts (ours or from a scenario file alike) as plain text."""
+    line = Text.assemble(*(part if isinstance(part, Text) else text(part) for part in parts), style=style or "")
+    console.print(line, markup=False, highlight=False, emoji=False, soft_wrap=not console.is_terminal)
+
+
+def show(console: Console, table: RenderableType) -> None:
+    """Print a table; to a file or a pipe at its natural width, so that no row wraps onto a second line."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    natural = Measurement.get(console, console.options.update(max_width=10_000), table).maximum
+    if natural <= console.width:
+        console.print(table)
+        return
+    wide = Console(file=console.file, width=natural, color_system=None, force_terminal=False,
+                   highlight=False, emoji=False)
+    wide.print(table)
 
 
 class ProgressBar(Progress):
-    """A rich progress bar of replications done, silent when output is not a terminal."""
+    """A rich progress bar of runs done (replications of every scenario), silent when output is not a terminal."""
 
-    def __init__(self, console: Console, label: str = "Replications"):
+    def __init__(self, console: Console, label: str = PROGRESS_LABEL):
         self._bar = RichBar(
-            TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+            TextColumn(escape(terminal_text(label))), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TimeRemainingColumn(),
             console=console, disable=not console.is_terminal, transient=True,
         )
         self._task = None
@@ -59,9 +120,7 @@ def number(value: float, unit: str, decimals: int | None = None) -> str:
     if math.isinf(value):
         return "unlimited" if value > 0 else "-unlimited"
     if unit == "GBP":
-        sign = "-" if value < 0 else ""
-        v = abs(value)
-        return f"{sign}£{v / 1e6:,.2f}m" if decimals == -6 or (decimals is None and v >= 1e6) else f"{sign}£{v:,.0f}"
+        return money(value, scale=None if decimals is None else 10.0 ** -decimals)
     if unit == "share":
         return f"{value:.1%}"
     if decimals is None:
@@ -74,28 +133,43 @@ def _decimals(value: float) -> int:
     return 0 if size >= 100 else 1 if size >= 10 else 2
 
 
-def interval(mean: float, low: float, high: float, unit: str) -> str:
-    """Mean (low to high), all three at the precision the mean calls for."""
+def interval(mean: float, low: float, high: float, unit: str, defined: int | None = None,
+             replications: int | None = None) -> str:
+    """Mean (low to high), all three at the precision the mean calls for; why there is no interval if none.
+
+    `defined` is the replications with a value, `replications` those run: a KPI missing from all but one
+    replication of ten has no interval, and that is not "one replication".
+    """
     if isinstance(low, float) and math.isnan(low):
-        return f"{number(mean, unit)} (no CI: one replication)"
+        if isinstance(mean, float) and math.isnan(mean):
+            return "n/a"
+        if replications is None:
+            return number(mean, unit)
+        return f"{number(mean, unit)} ({no_interval(defined if defined is not None else replications, replications)})"
     if low == high:
         return number(mean, unit)
     if unit == "GBP":
-        decimals = -6 if max(abs(mean), abs(low), abs(high)) >= 1e6 else 0
-    else:
-        decimals = _decimals(mean) if math.isfinite(mean) else 2
+        scale = money_scale(mean, low, high)
+        return f"{money(mean, scale=scale)} ({money(low, scale=scale)} to {money(high, scale=scale)})"
+    decimals = _decimals(mean) if math.isfinite(mean) else 2
     return f"{number(mean, unit, decimals)} ({number(low, unit, decimals)} to {number(high, unit, decimals)})"
+
+
+def _replications(rs: ResultSet, role: str) -> int:
+    return int(rs.kpis.loc[rs.kpis["role"] == role, "replication"].nunique())
 
 
 def summary_table(rs: ResultSet, kpis: tuple[str, ...] = HEADLINE_KPIS) -> Table:
     summary = rs.summary
     roles = [r for r in rs.roles if r in set(summary["role"])]
-    n = int(summary["replications"].max()) if len(summary) else 0
-    table = Table(title=f"Key results: mean (95% CI) over {n} replications", title_justify="left")
+    n = _replications(rs, roles[0]) if roles else 0
+    count = (f"{n} replications of each scenario ({n * len(roles)} runs)" if len(roles) > 1
+             else f"{n} replication" + ("s" if n != 1 else ""))
+    table = Table(title=text(f"Key results: mean (95% CI) over {count}"), title_justify="left")
     table.add_column("KPI")
     table.add_column("unit")
     for role in roles:
-        table.add_column(f"{role}: {rs.scenarios[role].name}", justify="right")
+        table.add_column(text(f"{role}: {rs.scenarios[role].name}"), justify="right")
     indexed = summary.set_index(["role", "kpi"])
     for kpi in kpis:
         if (roles[0], kpi) not in indexed.index:
@@ -104,8 +178,9 @@ def summary_table(rs: ResultSet, kpis: tuple[str, ...] = HEADLINE_KPIS) -> Table
         cells = []
         for role in roles:
             row = indexed.loc[(role, kpi)]
-            cells.append(interval(row["mean"], row["ci_low"], row["ci_high"], row["unit"]))
-        table.add_row(first["label"], _unit(first["unit"]), *cells)
+            cells.append(text(interval(row["mean"], row["ci_low"], row["ci_high"], row["unit"],
+                                       int(row["replications"]), _replications(rs, role))))
+        table.add_row(text(kpi_label(kpi, first["label"])), text(_unit(first["unit"])), *cells)
     return table
 
 
@@ -127,39 +202,95 @@ def comparison_table(rs: ResultSet) -> Table:
     comparison = rs.comparison
     s, c = rs.scenarios["scenario"].name, rs.scenarios["comparator"].name
     days = rs.scenarios["scenario"].run.horizon_days
+    n = _replications(rs, "scenario")
     table = Table(
-        title=f"{s} against {c}, over the {days} days measured: paired difference, mean (95% CI); "
-              "positive = better for the scenario",
+        title=text(f"{s} against {c}, over the {days} days measured: paired difference, mean (95% CI); "
+                   f"{SIGN_CONVENTION}"),
         title_justify="left",
     )
     for name, justify in (("measure", "left"), ("unit", "left"), ("difference", "right"), ("who saves / pays", "left")):
         table.add_column(name, justify=justify)
     for _, row in comparison.iterrows():
-        table.add_row(row["measure"], _unit(row["unit"]), interval(row["mean"], row["ci_low"], row["ci_high"], row["unit"]),
-                      row["who"])
+        table.add_row(text(row["measure"]), text(_unit(row["unit"])),
+                      text(interval(row["mean"], row["ci_low"], row["ci_high"], row["unit"],
+                                    int(row["replications"]), n)),
+                      text(row["who"]))
     return table
 
 
 def print_results(console: Console, rs: ResultSet) -> None:
-    console.print(summary_table(rs))
+    show(console, summary_table(rs))
+    warnings = trust.of_results(rs)
     if "comparator" in rs.scenarios:
-        console.print(comparison_table(rs))
-        for sentence in cost_shifts(rs.comparison):
-            console.print(sentence)
-        console.print(COST_BASIS_NOTE, markup=False, highlight=False)
+        reason = trust.not_valid_reason(warnings)
+        if reason:
+            # Two runs without a steady state: their difference would read as a gain or a saving, and is neither.
+            say(console, reason, style="bold red")
+        else:
+            show(console, comparison_table(rs))
+            for sentence in cost_shifts(rs.comparison):
+                say(console, sentence)
+            say(console, COST_BASIS_NOTE)
     result = rs.manifest.get("precision_result")
     if result is not None:
         target = rs.manifest["precision"]["target"]
         if result["achieved"]:
-            console.print(f"Precision of ±{target:.0%} reached at {result['achieved_at']} replications "
-                          f"(kept for the look-ahead; {result['replications_used']} used).")
+            say(console, f"Precision of ±{target:.0%} reached at {result['achieved_at']} replications "
+                         f"(kept for the look-ahead; {result['replications_used']} used).")
         else:
-            console.print(f"[yellow]Precision of ±{target:.0%} not reached within "
-                          f"{result['replications_used']} replications; widen the cap (--max-replications).[/]")
-    # Scenario text (service and KPI names are ours, but a message may quote user input): never markup.
-    for warning in rs.manifest.get("warnings", []):
-        console.print(f"warning: {warning['message']}", style="yellow", markup=False,
-                      highlight=False)
+            say(console, f"Precision of ±{target:.0%} not reached within {result['replications_used']} "
+                         "replications; widen the cap (--max-replications).", style="yellow")
+    for warning in warnings:
+        say(console, f"warning: {warning.message}" + (" (comparator)" if warning.role == "comparator" else ""),
+            style="yellow")
+
+
+def _half_width(variance: float, replications: int) -> float:
+    """Half-width of the 95% CI of a mean paired difference with this variance over the replications."""
+    if replications < 2 or not math.isfinite(variance):
+        return math.nan
+    return float(stats.t.ppf(0.5 + LEVEL / 2, replications - 1) * math.sqrt(variance / replications))
+
+
+def _plus_minus(value: float, unit: str) -> str:
+    if math.isnan(value):
+        return "n/a"
+    if unit == "share":
+        return f"±{value * 100:.2f} pp"
+    if unit == "GBP":
+        return f"±{money(value)}"
+    return f"±{value:,.{_decimals(value)}f} {unit}"
+
+
+def narrower(variance_crn: float, variance_independent: float) -> str:
+    """How much common random numbers narrow a 95% CI, in words: the ratio of half-widths is that of the sds."""
+    if not (math.isfinite(variance_crn) and math.isfinite(variance_independent)):
+        return "n/a"
+    if variance_independent == 0:
+        return "no spread either way" if variance_crn == 0 else "wider"
+    change = 1 - math.sqrt(variance_crn / variance_independent)
+    if change >= 0:
+        return f"interval {change:.0%} narrower"
+    return f"interval {-change:.0%} wider"
+
+
+def crn_intervals(frame: pd.DataFrame, replications: int) -> Table:
+    table = Table(title=text(f"Common random numbers: 95% CI of the paired difference over {replications} "
+                             "replications, with CRN and with independent streams"), title_justify="left")
+    for name in ("KPI", "with CRN", "independent", "effect"):
+        table.add_column(name, justify="left" if name in ("KPI", "effect") else "right")
+    for _, row in frame.iterrows():
+        table.add_row(text(kpi_label(row["kpi"], row["label"])),
+                      text(_plus_minus(_half_width(row["variance_crn"], replications), row["unit"])),
+                      text(_plus_minus(_half_width(row["variance_independent"], replications), row["unit"])),
+                      text(narrower(row["variance_crn"], row["variance_independent"])))
+    return table
+
+
+def print_crn(console: Console, frame: pd.DataFrame, replications: int, seconds: float) -> None:
+    show(console, crn_intervals(frame, replications))
+    say(console, f"{replications} replications of each scenario, twice: with the same random numbers (CRN) and "
+                 f"with the comparator's seed moved (independent); {4 * replications} runs in {seconds:,.0f} s.")
 
 
 def crn_table(frame: pd.DataFrame) -> Table:

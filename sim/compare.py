@@ -41,6 +41,55 @@ SAVING_KIND = {
 # Fees for placements outside a person's own place (sim/places.py) are cash paid to another provider.
 SAVING_KIND.update({f"{service}_out_of_area": CASH_RELEASING for service in SERVICE_LABELS})
 PAYER_NAMES = {"nhs": "NHS", "council": "council", "self_funder": "self-funders", "all": "all payers"}
+# Said once wherever differences are shown (cards, tables, figures, the command line), so a sign means one thing.
+SIGN_CONVENTION = ("positive = better for the scenario: a saving, or fewer admissions, bed-days and placements, "
+                   "or more people home and independent")
+# The KPIs' own labels spell payers as identifiers ("Cost to self funder"); people read them as elsewhere.
+PAYER_KPI_LABELS = {f"cost.{payer}": f"Cost to {'the ' if payer != 'self_funder' else ''}{PAYER_NAMES[payer]}"
+                    for payer in PAYERS}
+
+
+def kpi_label(kpi: str, label: str) -> str:
+    """A KPI's label as shown, with payers named as everywhere else (NHS, council, self-funders)."""
+    return PAYER_KPI_LABELS.get(kpi, label)
+
+
+def money(value: float, signed: bool = False, scale: float | None = None) -> str:
+    """Pounds as people read them: £7.0m, £26.8k, £346; `scale` (1e6, 1e3 or 1) sets the unit for a group.
+
+    The one money format of the command line, the report and the app, tables and sentences alike.
+    """
+    if value is None or math.isnan(value):
+        return "n/a"
+    if math.isinf(value):
+        return "unlimited" if value > 0 else "-unlimited"
+    size = abs(value)
+    if scale is None:
+        scale = 1e6 if size >= 1e6 else 1e3 if size >= 1e3 else 1.0
+    sign = "-" if value < 0 else "+" if signed and value > 0 else ""
+    if scale == 1.0:
+        return f"{sign}£{size:,.0f}"
+    # One decimal in the scale's own range, two below it, so that £0.35m in a £m interval is not "£0.3m".
+    digits = 1 if size >= scale else 2
+    return f"{sign}£{size / scale:,.{digits}f}{'m' if scale == 1e6 else 'k'}"
+
+
+def money_scale(*values: float) -> float:
+    """The unit (1e6, 1e3 or 1) a group of amounts shares: that of the largest."""
+    finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
+    size = max(finite, default=0.0)
+    return 1e6 if size >= 1e6 else 1e3 if size >= 1e3 else 1.0
+
+
+def no_interval(defined: int, replications: int) -> str:
+    """Why a mean has no 95% CI: one replication only when there was one."""
+    if replications == 1:
+        return "no CI: one replication"
+    if defined == 0:
+        return "not defined in any replication"
+    if defined == 1:
+        return f"no CI: defined in 1 of {replications} replications"
+    return "no CI: some replications are unlimited"
 
 # (measure, unit, KPIs added together, sign): sign +1 when more in the scenario is the gain,
 # -1 when less in the scenario is the gain (something avoided or saved).
@@ -139,13 +188,13 @@ def _verbs(payer: str) -> tuple[str, str]:
     return ("save", "pay") if payer in ("self_funder", "all") else ("saves", "pays")
 
 
-def _verdict(row: dict, payer: str) -> str:
+def _verdict(row: dict, payer: str, replications: int) -> str:
     who = PAYER_NAMES[payer]
     saves, pays = _verbs(payer)
     low, high = row["ci_low"], row["ci_high"]
     if math.isnan(low):
         verdict = saves if row["mean"] > 0 else f"{pays} more" if row["mean"] < 0 else "no change"
-        return f"{who}: {verdict} (one replication, no CI)"
+        return f"{who}: {verdict} ({no_interval(row['replications'], replications)})"
     if low > 0:
         return f"{who} {saves}"
     if high < 0:
@@ -157,6 +206,7 @@ def comparison(rs: ResultSet) -> pd.DataFrame:
     """Headline table: outcomes gained and money saved (positive = better), each with a 95% CI."""
     rows = []
     units = {m: u for m, u, _, _ in OUTCOMES}
+    replications = len(_paired(rs)[0])
     for measure, gains in outcome_gains(rs).items():
         r = interval_row(gains)
         rows.append({"measure": measure, "unit": units[measure], "kind": "outcome", "payer": "",
@@ -167,7 +217,7 @@ def comparison(rs: ResultSet) -> pd.DataFrame:
         label = "Saving" if kind == "all" else f"Saving, {kind}"
         rows.append({"measure": f"{label}: {PAYER_NAMES[payer]}", "unit": "GBP", "kind": kind, "payer": payer,
                      "mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                     "replications": r["replications"], "who": _verdict(r, payer)})
+                     "replications": r["replications"], "who": _verdict(r, payer, replications)})
     return pd.DataFrame(rows)
 
 
@@ -178,7 +228,7 @@ def cost_shifts(table: pd.DataFrame) -> list[str]:
     payers = totals[totals["ci_high"] < 0]
     return [
         f"Costs move from {PAYER_NAMES[s.payer]} to {PAYER_NAMES[p.payer]}: {PAYER_NAMES[s.payer]} "
-        f"{_verbs(s.payer)[0]} £{s['mean']:,.0f} while {PAYER_NAMES[p.payer]} {_verbs(p.payer)[1]} "
-        f"£{-p['mean']:,.0f} more"
+        f"{_verbs(s.payer)[0]} {money(s['mean'])} while {PAYER_NAMES[p.payer]} {_verbs(p.payer)[1]} "
+        f"{money(-p['mean'])} more"
         for _, s in savers.iterrows() for _, p in payers.iterrows()
     ]

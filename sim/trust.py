@@ -12,6 +12,10 @@ Three things make a simulation's numbers mislead even when the model is right:
 
 `assess(resultset)` runs every check and returns a list of TrustWarning; an
 empty list means none of these problems was found, not that the model is valid.
+`of_results(resultset)` gives the warnings a finished run recorded in its
+manifest, and `comparison_not_valid` those that make a scenario's differences
+from its comparator meaningless: the command line, the report and the app show
+no gain or saving when there are any.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.compare import money
 from sim.intervals import LEVEL, confidence_interval, relative
 from sim.kpis import SERVICE_LABELS, describe
 from sim.results import ResultSet
@@ -40,12 +45,20 @@ END_SHARE = 0.1
 
 @dataclass(frozen=True)
 class TrustWarning:
-    kind: str      # "overloaded", "replications", "warm-up", "undefined"
+    kind: str      # "overloaded", "replications", "warm-up", "undefined" (and "resume", from sim.experiment)
     subject: str   # the service or KPI it is about, with the role when a run has several
     message: str
+    role: str = "scenario"  # the run it is about: "scenario" or "comparator"
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrustWarning":
+        """A warning as a manifest keeps it; manifests written before `role` was kept name it in the subject."""
+        subject = str(data.get("subject", ""))
+        role = data.get("role") or ("comparator" if subject.endswith(" (comparator)") else "scenario")
+        return cls(str(data.get("kind", "")), subject, str(data.get("message", "")), str(role))
 
     def __str__(self) -> str:
         return f"{self.subject}: {self.message}"
@@ -67,13 +80,43 @@ def assess(results: ResultSet, precision: float | None = None, kpis: Sequence[st
     return found
 
 
+def of_results(results: ResultSet) -> list[TrustWarning]:
+    """The warnings a finished run recorded in its manifest; assessed afresh for results that never had one."""
+    manifest = results.manifest or {}
+    if "warnings" in manifest:
+        return [TrustWarning.from_dict(w) for w in manifest["warnings"]]
+    return assess(results)
+
+
+def comparison_not_valid(warnings: Sequence[TrustWarning]) -> list[TrustWarning]:
+    """Warnings that make differences between the scenario and its comparator meaningless.
+
+    A queue that grows all run in either run means no steady state: its admissions, bed-days, delays
+    and costs depend on how long the run was, so their difference is no gain or saving.
+    """
+    return [w for w in warnings if w.kind == "overloaded"]
+
+
+def not_valid_reason(warnings: Sequence[TrustWarning]) -> str:
+    """Why a comparison is not valid, in a sentence or two for the headline; empty when it is."""
+    problems = comparison_not_valid(warnings)
+    if not problems:
+        return ""
+    where = "; ".join(f"in the {w.role}, {w.message.split(';')[0]}" for w in problems)
+    return (f"This comparison is not valid: {where}. Without a steady state, differences in admissions, "
+            "bed-days, delays and costs depend on how long the run is, so none is shown as a gain or a saving. "
+            "Add capacity or reduce demand until every queue levels off, then compare again.")
+
+
 def _subject(name: str, role: str, roles: int) -> str:
     return name if role == "scenario" or roles <= 1 else f"{name} ({role})"
 
 
 def _quantity(value: float, unit: str) -> str:
+    if unit == "GBP":
+        return money(value)
     number = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
-    return f"£{number}" if unit == "GBP" else f"{number} {unit}"
+    return f"{number} {unit}"
 
 
 def _label(service: str) -> str:
@@ -116,7 +159,7 @@ def growing_queues(daily: pd.DataFrame, role: str = "scenario") -> list[TrustWar
                 "overloaded", _subject(service, role, roles),
                 f"{_label(service)}: the queue grows through the whole run, from {start:.0f} to {end:.0f} "
                 f"people (+{slope:.2f} a day); demand is above capacity, so waits, delays and their costs "
-                "grow with the run length and are not steady-state figures",
+                "grow with the run length and are not steady-state figures", role,
             ))
     return found
 
@@ -137,7 +180,7 @@ def too_few_replications(
         if len(values) < 2:
             found.append(TrustWarning(
                 "replications", _subject(name, role, roles),
-                f"{label}: one replication gives no confidence interval; run at least 3",
+                f"{label}: one replication gives no confidence interval; run at least 3", role,
             ))
             continue
         mean, low, high = confidence_interval(values)
@@ -148,7 +191,7 @@ def too_few_replications(
             found.append(TrustWarning(
                 "replications", _subject(name, role, roles),
                 f"{label}: the 95% CI is ±{achieved:.1%} of the mean ({_quantity(mean, unit)}) with "
-                f"{len(values)} replications, wider than the ±{precision:.0%} asked; {advice}",
+                f"{len(values)} replications, wider than the ±{precision:.0%} asked; {advice}", role,
             ))
     return found
 
@@ -164,6 +207,7 @@ def undefined_kpis(kpis: pd.DataFrame, role: str = "scenario") -> list[TrustWarn
     return [TrustWarning(
         "undefined", _subject("KPIs", role, roles),
         f"not defined in some replications (nobody to measure), so their means and CIs use the others only: {listed}",
+        role,
     )]
 
 
@@ -189,5 +233,5 @@ def short_warm_up(daily: pd.DataFrame, role: str = "scenario", seasonal: bool = 
         f"MSER-5 on the daily census suggests a warm-up of {suggestion.days} days "
         f"({_label(worst.service)} {worst.measure}), longer than the {used} used: the first measured "
         "days still carry the empty start; set run.warmup_days (see python -m sim.warmup"
-        + (", which flattens the seasons that can also look like a start-up" if seasonal else "") + ")",
+        + (", which flattens the seasons that can also look like a start-up" if seasonal else "") + ")", role,
     )]

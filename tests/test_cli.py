@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
+import math
 import os
 import signal
 import subprocess
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from experiment_helpers import assert_same_tables, write_scenarios
+from rich.console import Console
 
 import sim.report as report
 from sim import api
@@ -194,3 +197,98 @@ def test_crn_command_prints_the_variance_reduction(here, capsys):
     out = capsys.readouterr().out
     assert "variance with CRN" in out and "Acute beds: admissions" in out
 
+
+
+# --- what reaches the terminal ------------------------------------------------------------
+
+HOSTILE_NAME = r"[red]x[/red] [link=http://e.vil]y[/link] \e[31mz\r\a\u202e"
+
+
+def _hostile(here: Path) -> Path:
+    (here / "hostile.yaml").write_text(f'extends: tiny.yaml\nname: "{HOSTILE_NAME}"\ncomparator: tiny.yaml\n'
+                                       "run: {replications: 2}\nreferral: {multiplier: 1.7}\n")
+    return here / "hostile.yaml"
+
+
+def test_scenario_text_reaches_the_terminal_as_text(here, capsys):
+    assert run_scenario.main([str(_hostile(here)), "--workers", "1", "--no-report", "--out", "h"]) == 0
+    out = capsys.readouterr().out
+    # Markup is printed, not obeyed; every control character is shown escaped and none is sent.
+    assert "[red]x[/red] [link=http://e.vil]y[/link] \\x1b[31mz\\r\\a\\u202e" in out
+    assert not any(c in out for c in "\x1b\r\x07\u202e\b")
+    # A terminal that renders colour and links gets the same text: no hyperlink escape, no red.
+    from sim.cli_output import print_results
+    buffer = io.StringIO()
+    print_results(Console(file=buffer, force_terminal=True, color_system="truecolor", width=300), load(here / "h"))
+    shown = buffer.getvalue()
+    assert "\x1b]8;" not in shown and "http://e.vil" in shown
+    assert "\x1b[31mz" not in shown and "\\x1b[31mz" in shown
+
+
+def test_terminal_text_escapes_every_control_and_format_character():
+    from sim.cli_output import terminal_text
+    assert terminal_text("a\x1b[2Jb\rc\bd\x07e\x00f\x9bg\u200bh\tI\n") == (
+        "a\\x1b[2Jb\\rc\\bd\\ae\\x00f\\x9bg\\u200bh\\tI\\n")
+    assert terminal_text("Crise • £7.0m – ±5% 🙂") == "Crise • £7.0m – ±5% 🙂"  # printable text is untouched
+
+
+def test_tables_written_to_a_file_keep_one_row_per_line(here, capsys, monkeypatch):
+    monkeypatch.delenv("COLUMNS")  # a pipe or file: Rich would otherwise wrap at 80 characters
+    assert run_scenario.main(["more-ucr.yaml", "--workers", "1", "--no-report", "-r", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line for line in lines if line.startswith("│")]
+    assert len(rows) > 30
+    # Every row has all its cells on its one line: KPI, unit and one cell per scenario, or the comparison's four.
+    assert {line.count("│") for line in rows} == {5}
+    assert any(line.startswith("│ People with more independent outcomes ") for line in rows)
+    saving = next(line for line in rows if line.startswith("│ Saving: all payers "))
+    assert "£" in saving and ("save" in saving or "pay" in saving or "no clear change" in saving)
+    assert max(len(line) for line in rows) > 80
+
+
+def test_the_heading_counts_what_the_progress_bar_counts(here):
+    from sim.cli_output import ProgressBar, summary_table
+    from sim.experiment import Plan, run_experiment
+    from sim.scenario import load_scenario
+
+    scenarios = {"scenario": load_scenario(here / "more-ucr.yaml"), "comparator": load_scenario(here / "tiny.yaml")}
+    console = Console(file=io.StringIO(), force_terminal=True, width=200)
+    with ProgressBar(console) as bar:
+        rs = run_experiment(scenarios, Plan(replications=2), executor=None, progress=bar)
+        task = bar._bar.tasks[0]
+        assert (task.completed, task.total) == (4, 4)
+    assert str(bar._bar.columns[0].text_format) == "Runs"
+    assert summary_table(rs).title.plain == "Key results: mean (95% CI) over 2 replications of each scenario (4 runs)"
+
+
+def test_no_interval_is_blamed_on_one_replication_only_when_there_was_one():
+    from sim.cli_output import interval
+    assert interval(5.0, math.nan, math.nan, "days", 1, 1) == "5.00 (no CI: one replication)"
+    assert interval(5.0, math.nan, math.nan, "days", 1, 4) == "5.00 (no CI: defined in 1 of 4 replications)"
+    assert interval(math.nan, math.nan, math.nan, "days", 0, 4) == "n/a"
+    assert interval(2_500_000, 2_400_000, 2_600_000, "GBP") == "£2.5m (£2.4m to £2.6m)"
+    assert interval(2_500_000, -350_000, 5_300_000, "GBP") == "£2.5m (-£0.35m to £5.3m)"
+
+
+def test_a_gridlocked_comparison_is_not_shown_as_a_gain(here, capsys):
+    # Acute beds cut to a third of what the tiny system needs: the ED queue grows all run in both.
+    (here / "gridlock.yaml").write_text('extends: tiny.yaml\nname: "Gridlock, more UCR"\n'
+                                        "run: {replications: 2, horizon_days: 120}\n"
+                                        "services: {acute: {beds: 25}, urgent_response: {capacity: 4}}\n"
+                                        "referral: {multiplier: 1.7}\n")
+    (here / "gridlock-base.yaml").write_text('extends: tiny.yaml\nname: "Gridlock"\n'
+                                             "services: {acute: {beds: 25}}\n")
+    assert run_scenario.main(["gridlock.yaml", "--compare", "gridlock-base.yaml", "--workers", "1",
+                              "--out", "g"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "This comparison is not valid: in the scenario, Acute beds: the queue grows through the whole run" in out
+    assert "in the comparator, Acute beds: the queue grows" in out
+    for gain in ("Admissions avoided │", "who saves / pays", "Saving: all payers", "Costs move from"):
+        assert gain not in out
+    assert "warning: Acute beds: the queue grows through the whole run" in out
+    # The report says the same at its top, and styles nothing as a gain.
+    html = (here / "g" / "report.html").read_text(encoding="utf-8")
+    head = html[html.index("<main>"): html.index('<section id="flows">')]
+    assert "This comparison is not valid" in head and "the queue grows through the whole run" in head
+    assert 'class="value good"' not in html and 'class="value bad"' not in html
+    assert "Admissions avoided" not in head and "Net saving" not in head

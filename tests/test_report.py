@@ -91,14 +91,18 @@ def test_estimate_extreme_cases():
 
 
 def test_numbers_carry_units():
-    assert number(1_234_567, "GBP") == "£1.23m"
+    assert number(1_234_567, "GBP") == "£1.2m"
+    assert number(7_000_000, "GBP") == "£7.0m"
     assert number(-26_800, "GBP", signed=True) == "-£26.8k"
     assert number(58_800, "GBP", signed=True) == "+£58.8k"
     assert number(0.123, "share") == "12.3%"
     assert number(0.05, "share", signed=True) == "+5.0 pp"
     assert number(26.33, "people", signed=True) == "+26.3 people"
     assert number(math.inf, "places") == "unlimited"
-    assert interval(Estimate(1.0, math.nan, math.nan, 1), "days") == "no interval (one replication)"
+    assert interval(Estimate(1.0, math.nan, math.nan, 1), "days") == "no CI: one replication"
+    assert interval(Estimate(1.0, math.nan, math.nan, 1), "days", replications=5) == (
+        "no CI: defined in 1 of 5 replications")
+    assert interval(Estimate(2.5e6, 0.35e6, 5.3e6, 3), "GBP") == "£0.35m to £5.3m"  # one unit for the interval
     assert interval(Estimate(2.0, 1.5, 2.5, 3), "days") == "1.50 days to 2.50 days"
 
 
@@ -117,7 +121,7 @@ def test_headline_is_paired_differences_of_the_replications(rs, scenarios):
     # Beds released is bed-days saved spread over the days of the period.
     assert beds.mean == pytest.approx(bed_days.mean / horizon)
     assert beds.low == pytest.approx(bed_days.low / horizon)
-    payers = sum(items[f"Net saving to {label}"].mean for label in ("NHS", "Council", "Self-funders"))
+    payers = sum(items[f"Net saving to {label}"].mean for label in ("NHS", "council", "self-funders"))
     assert items["Net saving, all payers"].mean == pytest.approx(payers)
     assert all(e.n == REPS for e in items.values())
     # The same numbers as the command line's comparison table.
@@ -221,7 +225,7 @@ def test_report_is_self_contained_and_complete(written, rs):
     for section in ("headline", "flows", "over-time", "stays", "money", "comparison", "model", "downloads"):
         assert f'<section id="{section}">' in text
     assert f"sha256 {rs.scenarios['scenario'].content_hash()}" in text
-    assert "Run: git commit" in text and "abc123" in text
+    assert "git commit abc123" in text
     assert not list(written.rglob("*.tmp"))
 
 
@@ -231,7 +235,7 @@ def test_headline_cards_show_intervals_and_units(written):
     assert head.count('class="card"') == 8
     assert head.count("95% CI") == 8
     for label in ("Admissions avoided", "Acute bed-days saved", "Acute beds released", "Net saving to NHS",
-                  "Net saving to Council", "Net saving to Self-funders"):
+                  "Net saving to council", "Net saving to self-funders"):
         assert label in head
     assert "Mid and South Essex, before Connect" in head  # the comparator is named
 
@@ -267,7 +271,7 @@ def test_report_without_comparator_and_one_replication(runs, scenarios, tmp_path
     alone = from_replications({"scenario": runs["scenario"][:1]}, {"scenario": scenarios["scenario"]})
     path = write_report(alone, tmp_path)
     text = path.read_text(encoding="utf-8")
-    assert "No comparator" in text and "no interval (one replication)" in text
+    assert "No comparator" in text and "no CI: one replication" in text
     assert not (tmp_path / FIGURES_DIR / "cost_waterfall.json").exists()
     headline = pd.read_csv(tmp_path / TABLES_DIR / "headline.csv")
     assert headline["measure"].iloc[0] == "Acute admissions"
@@ -295,7 +299,11 @@ def test_parameters_mark_what_differs_and_where_it_came_from(rs):
     assert set(params.index[params["differs"]]) == {"name", "referral.multiplier", "services.urgent_response.capacity"}
     assert params.loc["services.urgent_response.capacity", "scenario"] == "4"
     assert params.loc["services.urgent_response.capacity", "comparator"] == "2"
-    assert params.loc["services.home_care.capacity", "scenario"] == "unlimited / none"
+    assert params.loc["services.home_care.capacity", "scenario"] == "unlimited"
+    # No row for what neither run uses (places, a sweep), nor the placeholder that used to stand for it.
+    assert not (params[["scenario", "comparator"]] == "unlimited / none").any().any()
+    unused = params[(params["scenario"] == "not used") & (params["comparator"] == "not used")]
+    assert unused.empty, list(unused.index)
     sources = rs.scenarios["scenario"].sources
     assert params.loc["costs.acute.gbp", "source"] == sources["costs.acute"]
     assert not any(p.startswith("sources.") for p in params.index)
@@ -309,7 +317,9 @@ def test_stress_sections_come_from_the_scenario(rs):
     assert rows["Replications"].startswith(f"{REPS} run")
     assert rows["Capacity: Urgent community response"] == "4 responses at once"
     assert rows["Scenario hash"] == f"sha256 {s.content_hash()}"
-    assert rows["Run: git commit"] == "abc123"
+    assert rows["Code version"] == "git commit abc123"
+    # The manifest's facts in words, not its keys dumped one by one.
+    assert not [term for term in rows if term.startswith("Run: ")]
 
 
 # --- data dictionary ----------------------------------------------------------------------------
@@ -348,3 +358,134 @@ def test_export_without_a_browser_fails_clearly(written, monkeypatch, capsys):
 def test_export_of_a_folder_without_a_report_fails_clearly(tmp_path, capsys):
     assert export.main([str(tmp_path)]) == 2
     assert "write the report first" in capsys.readouterr().err
+
+
+# --- warnings, signs and what the page says of itself ------------------------------------------
+
+
+def test_every_warning_is_at_the_top_and_beside_the_figures_it_concerns(runs, scenarios, tmp_path):
+    warnings_ = [
+        {"kind": "replications", "subject": "acute.admissions", "role": "scenario",
+         "message": "Acute beds: admissions: the 95% CI is ±9.9% of the mean"},
+        {"kind": "warm-up", "subject": "warm-up", "role": "scenario", "message": "MSER-5 suggests a warm-up of 45 days"},
+        {"kind": "resume", "subject": "results folder", "message": "3 replications were reused from other code"},
+    ]
+    rs = from_replications(runs, scenarios, {"warnings": warnings_})
+    text = write_report(rs, tmp_path).read_text(encoding="utf-8")
+    top = text[text.index('<section id="warnings">'): text.index('<section id="headline">')]
+    for w in warnings_:
+        assert page.esc(w["message"]) in top
+    over_time = text[text.index('<section id="over-time">'): text.index('<section id="stays">')]
+    assert "MSER-5 suggests a warm-up of 45 days" in over_time and "±9.9%" not in over_time
+    comparison = text[text.index('<section id="comparison">'): text.index('<section id="model">')]
+    assert "the 95% CI is ±9.9% of the mean" in comparison and "reused from other code" in comparison
+    # No overloaded service: the comparison stands, with its gains coloured.
+    assert "This comparison is not valid" not in text and "Admissions avoided" in text
+
+
+def test_an_overloaded_run_shows_no_gain_anywhere_in_the_report(runs, scenarios, tmp_path):
+    overloaded = {"kind": "overloaded", "subject": "acute (comparator)",
+                  "message": "Acute beds: the queue grows through the whole run, from 5 to 95 people (+0.50 a day); "
+                             "demand is above capacity"}
+    rs = from_replications(runs, scenarios, {"warnings": [overloaded]})
+    text = write_report(rs, tmp_path).read_text(encoding="utf-8")
+    head = text[text.index("<main>"): text.index('<section id="flows">')]
+    assert head.count("This comparison is not valid: in the comparator, Acute beds: the queue grows") == 2
+    for gain in ("Admissions avoided", "Net saving", "bed-days saved", "saves", 'class="value good"',
+                 'class="value bad"'):
+        assert gain not in head, gain
+    assert "Acute admissions (scenario)" in head and "Acute admissions (comparator)" in head
+    assert not (tmp_path / FIGURES_DIR / "cost_waterfall.json").exists()
+    assert '<tr class="clear">' not in text
+    headline = pd.read_csv(tmp_path / TABLES_DIR / "headline.csv")
+    assert not headline["measure"].str.contains("avoided|saving|saved", case=False).any()
+
+
+def test_one_sign_convention_said_once_and_kept_by_cards_tables_and_figures(rs, written):
+    text = (written / REPORT_NAME).read_text(encoding="utf-8")
+    assert text.count(page.esc(compare.SIGN_CONVENTION)) == 1
+    changes = tables.cost_changes(rs).set_index("service")
+    # A service the scenario spends less on is a positive saving in the money table, as on the cards.
+    cheaper = changes["change_gbp_mean"].idxmin()
+    assert changes.loc[cheaper, "change_gbp_mean"] < 0
+    row = {"unit": "GBP", **changes.loc[cheaper].to_dict()}
+    shown, _ = page.estimate_cell("change_gbp", True, REPS, -1.0)(pd.Series(row))
+    assert shown == compare.money(-changes.loc[cheaper, "change_gbp_mean"], signed=True) and shown.startswith("+£")
+    money = text[text.index('<section id="money">'): text.index('<section id="comparison">')]
+    assert "Saving to NHS" in money and "negative is a saving" not in money
+    # The table of every KPI says the direction in words, so no sign can contradict a card.
+    admissions = tables.comparison(rs).set_index("kpi").loc["acute.admissions"]
+    words, ci = page.change_cell("difference", REPS)(pd.Series({"unit": "people", **admissions.to_dict()}))
+    fewer = -admissions["difference_mean"]
+    assert words == (f"{fewer:,.{0 if fewer >= 100 else 1 if fewer >= 10 else 2}f} fewer" if fewer > 0
+                     else words) and ci.startswith("95% CI ")
+    spec = json.loads((written / FIGURES_DIR / "cost_waterfall.json").read_text())
+    labels = spec["data"][0]["text"]
+    assert all(t.endswith((" less", " more")) for t in labels[1:-1]) and labels[0].startswith("£")
+    # Payers are named alike everywhere.
+    assert set(tables.costs_by_service(rs)["payer_label"]) <= {"NHS", "council", "self-funders"}
+
+
+def test_the_stays_table_says_it_is_a_sample(written):
+    text = (written / REPORT_NAME).read_text(encoding="utf-8")
+    stays = text[text.index('<section id="stays">'): text.index('<section id="money">')]
+    assert "Stays in the sample" in stays and "Stays recorded" not in stays
+    assert f"up to {tables.stays_sample_size():,} per service and replication" in stays
+
+
+def test_sankey_labels_in_a_column_are_a_line_apart(rs, runs, scenarios):
+    from sim.report import figures
+
+    def gaps(fig):
+        for trace in fig.data:
+            columns: dict[float, list[float]] = {}
+            for x, y in zip(trace.node.x, trace.node.y):
+                columns.setdefault(x, []).append(y)
+            for ys in columns.values():
+                ys.sort()
+                yield from ((b - a) * figures.SANKEY_PLOT_PX for a, b in zip(ys, ys[1:]))
+
+    assert min(gaps(figures.sankey(rs))) >= figures.SANKEY_LABEL_PX - 1e-6
+    # Thin nodes beside a thick one (few deaths and readmissions beside many going home) are spread too.
+    flows = pd.DataFrame({"source": ["P0"] * 4, "target": ["home", "died", "readmitted", "nursing_care"],
+                          "people": [1000.0, 1.0, 1.0, 1.0]})
+    _, y = figures._node_positions(["P0", "home", "died", "readmitted", "nursing_care"], flows)
+    last = sorted(y[1:])
+    assert min(b - a for a, b in zip(last, last[1:])) * figures.SANKEY_PLOT_PX >= figures.SANKEY_LABEL_PX - 1e-6
+    assert max(y) <= 0.999
+
+
+def test_a_run_where_nobody_moves_still_gets_a_report_without_numpy_warnings(scenarios, tmp_path):
+    import warnings
+
+    empty = scenarios["comparator"].with_changes({"demand.crises_per_year": 0, "run.horizon_days": 30,
+                                                   "run.warmup_days": 0})
+    rs = from_replications({"scenario": [run_replication(empty, 0)]}, {"scenario": empty})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a bare numpy or pandas RuntimeWarning is a failure
+        text = write_report(rs, tmp_path).read_text(encoding="utf-8")
+    assert "nobody moved in the measured period" in (tmp_path / FIGURES_DIR / "flows_sankey.json").read_text()
+    assert "No stay ended in the measured period" in text
+
+
+def test_one_replication_report_has_no_numpy_warnings_and_says_why_there_is_no_interval(runs, scenarios, tmp_path):
+    import warnings
+
+    one = from_replications({role: r[:1] for role, r in runs.items()}, scenarios)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text = write_report(one, tmp_path).read_text(encoding="utf-8")
+    assert "no CI: one replication" in text
+    # With three replications the same words would be false.
+    three = (tmp_path.parent / "three")
+    assert "one replication" not in write_report(
+        from_replications(runs, scenarios, {"warnings": []}), three).read_text(encoding="utf-8")
+
+
+def test_markup_and_control_characters_in_names_are_shown_as_text(runs, scenarios, tmp_path):
+    name = "[red]x[/red] [link=http://e.vil]y[/link] \x1b[31mz\x07"
+    rs = from_replications(runs, {"scenario": scenarios["scenario"].with_changes({"name": name}),
+                                  "comparator": scenarios["comparator"]}, {"warnings": []})
+    text = write_report(rs, tmp_path).read_text(encoding="utf-8")
+    assert "\x1b" not in text and "\x07" not in text
+    assert "[red]x[/red] [link=http://e.vil]y[/link] \\x1b[31mz\\a" in text

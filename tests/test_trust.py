@@ -130,3 +130,33 @@ def test_a_warm_up_shorter_than_mser5_suggests_is_flagged():
 
 def test_a_long_enough_warm_up_is_not_flagged():
     assert short_warm_up(_filling_ward(150)) == []
+
+
+# --- what a finished run's warnings mean for its comparison ---------------------------------------
+
+
+def test_only_an_overloaded_run_makes_a_comparison_not_valid_and_the_reason_names_it():
+    from sim.trust import TrustWarning, comparison_not_valid, not_valid_reason
+
+    imprecise = TrustWarning("replications", "cost.total", "Total cost: the 95% CI is ±9% of the mean")
+    assert comparison_not_valid([imprecise]) == [] and not_valid_reason([imprecise]) == ""
+    # Read back from a manifest written before warnings kept their role: the subject names it.
+    jammed = TrustWarning.from_dict({"kind": "overloaded", "subject": "acute (comparator)",
+                                     "message": "Acute beds: the queue grows through the whole run, from 5 to 95 "
+                                                "people (+0.50 a day); demand is above capacity"})
+    assert jammed.role == "comparator"
+    reason = not_valid_reason([imprecise, jammed])
+    assert reason.startswith("This comparison is not valid: in the comparator, Acute beds: the queue grows through "
+                             "the whole run, from 5 to 95 people (+0.50 a day). ")
+    assert "demand is above capacity" not in reason  # the first clause says what; the rest says why, once
+
+
+def test_warnings_keep_their_role_through_the_manifest():
+    from sim.trust import TrustWarning
+
+    daily = pd.concat([_daily(lambda d: 0.5 * d), _daily(lambda d: 0.5 * d).assign(role="comparator")])
+    found = growing_queues(daily, "comparator")
+    assert [(w.subject, w.role) for w in found] == [("acute (comparator)", "comparator")]
+    assert [TrustWarning.from_dict(w.as_dict()) for w in found] == found
+    money = too_few_replications(_kpis({"cost.total": [1e6, 3e6, 5e6]}))
+    assert "(£3.0m)" in money[0].message  # money as everywhere else

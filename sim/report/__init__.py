@@ -18,6 +18,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pandas as pd
 
+from sim import trust
+from sim.compare import SIGN_CONVENTION, kpi_label
 from sim.costs import PAYERS
 from sim.report import describe, figures, page, tables
 from sim.report.formatting import number
@@ -29,6 +31,14 @@ TABLES_DIR = "report_tables"
 FIGURES_DIR = "report_figures"
 
 __all__ = ["write_report", "REPORT_NAME", "TABLES_DIR", "FIGURES_DIR"]
+
+# Which warnings (sim.trust kinds) are repeated beside which section's figures; all are also at the top.
+BESIDE = {
+    "over-time": ("overloaded", "warm-up"),
+    "stays": ("overloaded",),
+    "money": ("overloaded",),
+    "comparison": ("replications", "undefined", "resume"),
+}
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -50,7 +60,11 @@ class _Report:
 
     def __init__(self, rs: ResultSet):
         self.rs = rs
+        self.warnings = trust.of_results(rs)
         self.compared = tables.has_comparator(rs)
+        # A comparison the simulator does not trust is shown as two runs side by side, never as gains.
+        self.valid = tables.comparison_valid(rs, self.warnings)
+        self.replications = int(rs.kpis.loc[rs.kpis["role"] == "scenario", "replication"].nunique())
         self.figures: dict[str, go.Figure] = {}
         self.tables: dict[str, pd.DataFrame] = {}
         self.sections: list[str] = []
@@ -68,19 +82,35 @@ class _Report:
         self.tables[name] = frame
         return frame
 
+    def beside(self, anchor: str) -> str:
+        """The warnings about this section's figures, repeated beside them."""
+        kinds = BESIDE.get(anchor, ())
+        return page.warnings_box([w for w in self.warnings if w.kind in kinds], "The simulator warns about these figures")
+
+    def warnings_section(self) -> None:
+        if not self.warnings:
+            return
+        parts = [page.not_valid(trust.not_valid_reason(self.warnings))] if self.compared and not self.valid else []
+        parts.append(page.warnings_box(self.warnings, "Results the simulator cannot fully stand behind"))
+        self.section("warnings", "Warnings", *parts)
+
     # --- sections ----------------------------------------------------------------
 
     def headline(self) -> None:
         rs = self.rs
         s = rs.scenarios["scenario"]
-        items = tables.headline(rs)
+        items = tables.headline(rs, self.warnings)
         self.keep("headline", tables.headline_table(items))
-        n = rs.kpis.loc[rs.kpis["role"] == "scenario", "replication"].nunique()
+        n = self.replications
         period = f"{s.run.horizon_days} days from {s.run.start_date.isoformat()}"
-        if self.compared:
+        gains = self.compared and self.valid
+        parts = []
+        if gains:
             intro = (f"“{s.name}” compared with “{rs.scenarios['comparator'].name}” over {period}; "
-                     f"mean of {n} paired replications. Positive numbers are improvements on the comparator.")
-            guide = ("Each card is the scenario's difference from the comparator, summed over the measured period. "
+                     f"mean of {n} paired replications.")
+            guide = (f"Throughout this report, {page.esc(SIGN_CONVENTION)}. Tables of every measure say which way "
+                     "each difference goes in words (“120 fewer”). "
+                     "Each card is the scenario's difference from the comparator, summed over the measured period. "
                      "The 95% confidence interval shows the simulation's uncertainty: <b>blue</b> when the whole "
                      "interval is an improvement, <b>red</b> when it is wholly worse, black when it includes no "
                      "change. "
@@ -88,17 +118,24 @@ class _Report:
                      "who pay for their own care. Cash-releasing savings are costs no longer paid (fewer long-term "
                      "placements, packages and reablement episodes); capacity freed is bed-days and attendances "
                      "in services paid for anyway, which become cash only if capacity is closed.")
+        elif self.compared:
+            intro = (f"“{s.name}” and “{rs.scenarios['comparator'].name}” over {period}; "
+                     f"mean of {n} replications each.")
+            guide = ("The comparison is not valid (see above), so the cards show each run's own totals for the "
+                     "measured period with their 95% confidence intervals, not differences.")
+            parts.append(page.not_valid(trust.not_valid_reason(self.warnings)))
         else:
             intro = f"“{s.name}” over {period}; mean of {n} replications. No comparator was run."
             guide = "Each card is the scenario's total for the measured period with its 95% confidence interval."
         activity = [h for h in items if h.unit != "GBP"]
         money = [h for h in items if h.unit == "GBP"]
-        money_title = "Net saving by payer" if self.compared else "Cost by payer"
-        self.section("headline", "Headline", f"<p>{page.esc(intro)}</p>", page.how_to_read(guide),
-                     "<h3>People and beds</h3>", page.headline_cards(activity, self.compared),
+        money_title = "Net saving by payer" if gains else "Cost by payer"
+        self.section("headline", "Headline", f"<p>{page.esc(intro)}</p>", *parts, page.how_to_read(guide),
+                     "<h3>People and beds</h3>", page.headline_cards(activity, gains, n),
                      f"<h3>{money_title} (£, {page.esc(s.costs.price_year)} prices)</h3>",
-                     page.headline_cards(money, self.compared),
-                     *(f"<p class=\"shift\">{page.esc(sentence)}.</p>" for sentence in tables.cost_shifts(rs)))
+                     page.headline_cards(money, gains, n),
+                     *(f"<p class=\"shift\">{page.esc(sentence)}.</p>"
+                       for sentence in tables.cost_shifts(rs, self.warnings)))
 
     def flows(self) -> None:
         for role in self.rs.roles:
@@ -117,7 +154,7 @@ class _Report:
                  "holds 90% of replications. Dashed lines are capacity (none for unlimited services). The grey area "
                  "left of day 0 is the warm-up, simulated from empty and left out of every result. A queue that "
                  "grows without levelling off means demand exceeds capacity.")
-        self.section("over-time", "Over time", page.how_to_read(guide),
+        self.section("over-time", "Over time", self.beside("over-time"), page.how_to_read(guide),
                      self.figure("occupancy", figures.over_time(self.rs, "occupancy")),
                      self.figure("queues", figures.over_time(self.rs, "queue")))
 
@@ -125,19 +162,27 @@ class _Report:
         rs = self.rs
         summary = self.keep("stays_summary", tables.stays_summary(rs))
         delays = self.keep("delays_by_reason", tables.delays_by_reason(rs))
+        sample = tables.stays_sample_size()
         guide = ("Boxes span the middle half of completed stays, the line inside is the median and the dashed line "
                  "the mean; whiskers reach 1.5 times the box width. Only stays that ended in the measured period are "
-                 "counted, so long stays (care homes) are under-represented in a short run. Delays are days people "
+                 "counted, so long stays (care homes) are under-represented in a short run. The stays are a sample: "
+                 f"every stay up to {sample:,} per service and replication, beyond that {sample:,} evenly spaced "
+                 "through the sorted stays, which keeps the shape of the distribution; the counts below are of the "
+                 "sample, not of people (admissions are in the comparison table). Delays are days people "
                  "spent in a bed (or on a caseload) although ready to move on, by what they were waiting for.")
-        parts = [page.how_to_read(guide), self.figure("stays", figures.stays(rs, summary))]
-        parts.append(page.table(summary, [
-            ("Service", "", lambda r: r["service_label"]), ("Run", "", lambda r: rs.scenarios[r["role"]].name),
-            ("Stays recorded", "num", lambda r: f"{r['stays_recorded']:,}"),
-            ("Mean", "num", lambda r: number(r["mean_days"], "days")),
-            ("10th centile", "num", lambda r: number(r["p10_days"], "days")),
-            ("Median", "num", lambda r: number(r["median_days"], "days")),
-            ("90th centile", "num", lambda r: number(r["p90_days"], "days")),
-        ]))
+        parts = [self.beside("stays"), page.how_to_read(guide)]
+        if summary.empty:
+            parts.append("<p>No stay ended in the measured period.</p>")
+        else:
+            parts.append(self.figure("stays", figures.stays(rs, summary)))
+            parts.append(page.table(summary, [
+                ("Service", "", lambda r: r["service_label"]), ("Run", "", lambda r: rs.scenarios[r["role"]].name),
+                ("Stays in the sample", "num", lambda r: f"{r['stays_recorded']:,}"),
+                ("Mean", "num", lambda r: number(r["mean_days"], "days")),
+                ("10th centile", "num", lambda r: number(r["p10_days"], "days")),
+                ("Median", "num", lambda r: number(r["median_days"], "days")),
+                ("90th centile", "num", lambda r: number(r["p90_days"], "days")),
+            ]))
         if delays.empty:
             parts.append("<p>No delayed days were recorded in this run.</p>")
         else:
@@ -150,9 +195,15 @@ class _Report:
         guide = ("Costs are for the measured period at the scenario's prices. Short-term services are costed on "
                  "their activity in the period; long-term care on the whole cost its new placements commit. "
                  "Means-tested care is split between the council and self-funders.")
-        parts = [page.how_to_read(guide), self.figure("costs", figures.costs(rs, by_service))]
+        parts = [self.beside("money"), page.how_to_read(guide)]
+        if not by_service.empty:
+            parts.append(self.figure("costs", figures.costs(rs, by_service)))
         if self.compared:
             changes = self.keep("cost_changes", tables.cost_changes(rs))
+        if self.compared and not self.valid:
+            parts.append("<p>No savings or waterfall: the comparison is not valid (see the warnings at the top), "
+                         "so a lower cost in one run would not be a saving.</p>")
+        elif self.compared:
             totals = {role: estimate(tables.kpi_wide(rs, role)["cost.total"]) for role in ("comparator", "scenario")}
             parts.append(page.how_to_read(
                 "The waterfall starts from the comparator's total cost, adds each service's change (paired mean over "
@@ -161,13 +212,13 @@ class _Report:
             parts.append(self.figure("cost_waterfall", figures.waterfall(rs, changes, totals["comparator"],
                                                                          totals["scenario"])))
             parts.append(page.how_to_read(
-                "Change in cost by service and by who pays, scenario − comparator: negative is a saving to that "
-                "payer, positive a cost that moves to them."))
+                "Saving by service and by who pays, comparator − scenario: positive is a saving to that payer, "
+                "negative a cost that moves to them."))
             parts.append(page.table(changes.sort_values("change_gbp_mean"), [
                 ("Service", "", lambda r: r["service_label"]),
-                ("All payers", "num", page.estimate_cell("change_gbp", signed=True)),
-                *((tables.PAYER_LABELS[p], "num", page.estimate_cell(f"change_{p}_gbp", signed=True))
-                  for p in PAYERS),
+                ("Saving, all payers", "num", page.estimate_cell("change_gbp", True, self.replications, -1.0)),
+                *((f"Saving to {tables.PAYER_LABELS[p]}", "num",
+                   page.estimate_cell(f"change_{p}_gbp", True, self.replications, -1.0)) for p in PAYERS),
             ]))
         self.section("money", "Money", *parts)
 
@@ -176,21 +227,26 @@ class _Report:
         full = self.keep("comparison", tables.comparison(rs, key_only=False))
         key = tables.comparison(rs, key_only=True)
         roles = [r for r in ("comparator", "scenario") if r in rs.scenarios]
-        columns = [("Measure", "", lambda r: r["label"]), ("Unit", "", lambda r: r["unit"])]
-        columns += [(rs.scenarios[role].name, "num", page.estimate_cell(role)) for role in roles]
+        columns = [("Measure", "", lambda r: kpi_label(r["kpi"], r["label"])), ("Unit", "", lambda r: r["unit"])]
+        columns += [(rs.scenarios[role].name, "num", page.estimate_cell(role, replications=self.replications))
+                    for role in roles]
         if self.compared:
-            columns.append(("Difference, scenario − comparator", "num", page.estimate_cell("difference", True)))
+            columns.append(("Difference in the scenario", "num", page.change_cell("difference", self.replications)))
 
             def clear(row: pd.Series) -> str:
                 lo, hi = row["difference_ci95_low"], row["difference_ci95_high"]
-                return "clear" if lo > 0 or hi < 0 else ""
+                return "clear" if self.valid and (lo > 0 or hi < 0) else ""
             guide = ("Means over replications with 95% confidence intervals. The difference is paired replication by "
-                     "replication; <b>bold</b> rows are those whose interval excludes zero. Shares are percentages and "
-                     "their differences percentage points (pp).")
+                     "replication and says which way it goes in words (“120 fewer”, “£1.2m less”), since for some "
+                     "measures more is better and for others less. "
+                     + ("<b>Bold</b> rows are those whose interval excludes no change. " if self.valid else
+                        "The comparison is not valid (see the warnings at the top): no difference is a gain. ")
+                     + "Shares are percentages and their differences percentage points (pp).")
         else:
             clear = None
             guide = "Means over replications with 95% confidence intervals."
-        self.section("comparison", "Scenario comparison", page.how_to_read(guide), page.table(key, columns, clear),
+        self.section("comparison", "Scenario comparison", self.beside("comparison"), page.how_to_read(guide),
+                     page.table(key, columns, clear),
                      f"<details><summary>All {len(full)} measures</summary>"
                      f"{page.table(full, columns, clear)}</details>")
 
@@ -233,7 +289,7 @@ def write_report(resultset: ResultSet, folder: str | Path) -> Path:
     """Write the HTML report, its CSV tables and figure specs into `folder`; return the report's path."""
     folder = Path(folder)
     report = _Report(resultset)
-    for build in (report.headline, report.flows, report.over_time, report.stays_and_delays, report.money,
+    for build in (report.warnings_section, report.headline, report.flows, report.over_time, report.stays_and_delays, report.money,
                   report.comparison, report.model_description, report.downloads):
         build()
     for name, frame in report.tables.items():

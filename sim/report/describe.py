@@ -51,10 +51,19 @@ def source_of(path: str, sources: dict[str, str]) -> str:
     return ""
 
 
-def _shown(value: object) -> str:
+# Fields whose null means "no limit"; any other null means the field is not used.
+_UNLIMITED_WHEN_NULL = ("capacity", "beds", "max_", "limit")
+
+
+def _shown(value: object, path: str = "") -> str:
     if value is None:
-        return "unlimited / none"
-    if isinstance(value, (list, dict)):
+        leaf = path.rsplit(".", 1)[-1]
+        return "unlimited" if any(word in leaf for word in _UNLIMITED_WHEN_NULL) else "not used"
+    if isinstance(value, dict) and not value:
+        return "none"
+    if isinstance(value, list):
+        return ", ".join(_shown(v) for v in value) if value else "none"
+    if isinstance(value, dict):
         return json.dumps(value)
     return str(value)
 
@@ -71,13 +80,23 @@ def parameters(rs: ResultSet) -> pd.DataFrame:
     other = _parameter_values(comparator) if comparator else {}
     rows = []
     for path in sorted(set(params) | set(other)):
-        row = {"parameter": path, "scenario": _shown(params.get(path))}
+        if _unset(params.get(path)) and _unset(other.get(path)) and not _is_limit(path):
+            continue  # a section neither run uses (no places, no sweep): nothing to describe
+        row = {"parameter": path, "scenario": _shown(params.get(path), path)}
         if comparator is not None:
-            row["comparator"] = _shown(other.get(path))
+            row["comparator"] = _shown(other.get(path), path)
             row["differs"] = params.get(path) != other.get(path)
         row["source"] = source_of(path, scenario.sources) or (source_of(path, comparator.sources) if comparator else "")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _unset(value: object) -> bool:
+    return value is None or value == {} or value == []
+
+
+def _is_limit(path: str) -> bool:
+    return any(word in path.rsplit(".", 1)[-1] for word in _UNLIMITED_WHEN_NULL)
 
 
 def _capacity(value: int | None) -> str:
@@ -120,16 +139,22 @@ def _logic(s: Scenario) -> list[tuple[str, str]]:
 
 
 def _manifest_rows(manifest: dict) -> list[tuple[str, str]]:
-    """Scalar facts of the run's manifest (commit, times, versions); whole scenarios are described elsewhere."""
-    scalar = (str, int, float, bool, type(None))
+    """The facts of the run a reader needs to reproduce it (code version, when, how it ran), in words."""
     rows = []
-    for key, value in sorted(manifest.items()):
-        if isinstance(value, scalar):
-            rows.append((f"Run: {key}", _shown(value)))
-        elif isinstance(value, list) and all(isinstance(v, scalar) for v in value):
-            rows.append((f"Run: {key}", " ".join(str(v) for v in value)))
-        elif isinstance(value, dict) and all(isinstance(v, scalar) for v in value.values()):
-            rows += [(f"Run: {key} {sub}", _shown(v)) for sub, v in sorted(value.items())]
+    git = manifest.get("git") or {}
+    if git.get("commit"):
+        rows.append(("Code version", f"git commit {git['commit']}" + (" with uncommitted changes" if git.get("dirty")
+                                                                       else "")))
+    if manifest.get("started_utc") and manifest.get("finished_utc"):
+        rows.append(("Run", f"started {manifest['started_utc']}, finished {manifest['finished_utc']} (UTC)"))
+    executor = manifest.get("executor") or {}
+    if executor.get("backend"):
+        workers = executor.get("workers")
+        rows.append(("Ran on", f"{executor['backend']}" + (f", {workers} workers" if workers else "")))
+    if manifest.get("command"):
+        rows.append(("Command", " ".join(str(part) for part in manifest["command"])))
+    if manifest.get("resumed_replications"):
+        rows.append(("Resumed", f"{manifest['resumed_replications']} replications reused from an interrupted run"))
     return rows
 
 

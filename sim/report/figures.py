@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from sim.kpis import SERVICE_LABELS
 from sim.report import tables
-from sim.report.formatting import interval, number
+from sim.report.formatting import change_words, interval, number
 from sim.report.intervals import Estimate
 from sim.results import ResultSet
 
@@ -60,6 +60,7 @@ COLUMN_X = (0.001, 0.14, 0.27, 0.40, 0.54, 0.69, 0.84, 0.999)
 BOTTOM_COLUMNS = {1, 5, 6}
 SANKEY_PLOT_PX = 520   # height of the drawing area (figure height less margins)
 SANKEY_PAD_PX = 14     # gap between nodes of a column
+SANKEY_LABEL_PX = 15   # a node label's line height at the diagram's 11px font: neighbours' centres stay this far apart
 
 
 def role_name(rs: ResultSet, role: str, limit: int = 48) -> str:
@@ -98,22 +99,38 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 def _node_positions(names: list[str], flows: pd.DataFrame) -> tuple[list[float], list[float]]:
     """x and y (centre) of each node: fixed columns, nodes stacked in pathway order.
 
-    Heights follow plotly's own scale (the fullest column fills the height), so the stacks do not overlap.
+    Heights follow plotly's own scale (the fullest column fills the height), so the stacks do not overlap;
+    the gap above a node is widened where two thin nodes would put their labels (drawn at their centres)
+    closer than a line of text.
     """
     size = {n: max(flows.loc[flows["source"] == n, "people"].sum(), flows.loc[flows["target"] == n, "people"].sum())
             for n in names}
     column = {n: NODE_COLUMNS.get(n, len(COLUMN_X) - 1) for n in names}
-    pad = SANKEY_PAD_PX / SANKEY_PLOT_PX
+    pad, label = SANKEY_PAD_PX / SANKEY_PLOT_PX, SANKEY_LABEL_PX / SANKEY_PLOT_PX
     members = {c: [n for n in names if column[n] == c] for c in set(column.values())}
-    scale = min((1 - pad * (len(m) - 1)) / sum(size[n] for n in m) for m in members.values())
+
+    def gaps(nodes: list[str], scale: float) -> list[float]:
+        return [max(pad, label - (size[a] + size[b]) * scale / 2) for a, b in zip(nodes, nodes[1:])]
+
+    def fits(scale: float) -> bool:
+        # A margin of 0.002 keeps the end nodes' centres inside plotly's (0.001, 0.999), so none is moved.
+        return all(sum(size[n] for n in m) * scale + sum(gaps(m, scale)) <= 0.998 for m in members.values())
+
+    # The largest scale at which every column fits: the widened gaps shrink as the scale grows, so bisect.
+    low, high = 0.0, 1 / max(max(size[n] for n in m) for m in members.values())
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    scale = low
     y: dict[str, float] = {}
     for c, nodes in members.items():
-        top = 0.0
+        between = gaps(nodes, scale)
+        top = 0.001
         if c in BOTTOM_COLUMNS:
-            top = 1 - sum(size[n] * scale for n in nodes) - pad * (len(nodes) - 1)
-        for n in nodes:
+            top = 0.999 - sum(size[n] * scale for n in nodes) - sum(between)
+        for i, n in enumerate(nodes):
             y[n] = top + size[n] * scale / 2
-            top += size[n] * scale + pad
+            top += size[n] * scale + (between[i] if i < len(between) else 0)
     return [COLUMN_X[column[n]] for n in names], [min(max(y[n], 0.001), 0.999) for n in names]
 
 
@@ -144,7 +161,13 @@ def sankey(rs: ResultSet) -> go.Figure:
     fig = go.Figure()
     for i, role in enumerate(roles):
         domain = (i * width + (0.02 if i else 0), (i + 1) * width - (0.02 if i < len(roles) - 1 else 0))
-        fig.add_trace(_sankey_trace(tables.mean_flows(rs, role), domain))
+        flows = tables.mean_flows(rs, role)
+        flows = flows[flows["people"] > 0]
+        if flows.empty:  # nobody moved in the measured period (no demand, or a very short run)
+            fig.add_annotation(text="nobody moved in the measured period", x=sum(domain) / 2, y=0.5,
+                               xref="paper", yref="paper", showarrow=False)
+        else:
+            fig.add_trace(_sankey_trace(flows, domain))
         fig.add_annotation(text=f"<b>{role_name(rs, role, 56)}</b>", x=domain[0], xanchor="left", y=1.04,
                            xref="paper", yref="paper", showarrow=False,
                            font=dict(size=14, color=ROLE_COLOURS.get(role, "#222")))
@@ -283,6 +306,12 @@ def costs(rs: ResultSet, table: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def _change_interval(e: Estimate) -> str:
+    if math.isnan(e.low):
+        return interval(e, "GBP")
+    return f"{change_words(e.low, 'GBP')} to {change_words(e.high, 'GBP')}"
+
+
 def waterfall(rs: ResultSet, changes: pd.DataFrame, comparator_total: Estimate, scenario_total: Estimate) -> go.Figure:
     """From the comparator's total cost to the scenario's, service by service (paired mean changes)."""
     changes = changes[changes["change_gbp_mean"].abs() > 0].sort_values("change_gbp_mean")
@@ -294,8 +323,10 @@ def waterfall(rs: ResultSet, changes: pd.DataFrame, comparator_total: Estimate, 
                  scenario_total]
     fig = go.Figure(go.Waterfall(
         x=x, y=y, measure=["absolute", *["relative"] * len(changes), "total"],
-        text=[number(v, "GBP", signed=0 < i < len(y) - 1) for i, v in enumerate(y)], textposition="outside",
-        customdata=[interval(e, "GBP", signed=0 < i < len(y) - 1) for i, e in enumerate(estimates)],
+        # The changes in words ("£1.2m less"), the totals as amounts: no sign to read either way.
+        text=[change_words(v, "GBP") if 0 < i < len(y) - 1 else number(v, "GBP") for i, v in enumerate(y)],
+        textposition="outside",
+        customdata=[_change_interval(e) if 0 < i < len(y) - 1 else interval(e, "GBP") for i, e in enumerate(estimates)],
         hovertemplate="%{x}: %{text} (95% CI %{customdata})<extra></extra>",
         increasing=dict(marker=dict(color=OKABE_ITO["vermillion"])),
         decreasing=dict(marker=dict(color=OKABE_ITO["blue"])),

@@ -16,14 +16,16 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
+from sim.cli_output import terminal_text
 from sim.report.describe import Section
-from sim.report.formatting import interval, number
+from sim.report.formatting import change_words, interval, number
 from sim.report.intervals import Estimate
 from sim.report.tables import Headline
 
 
 def esc(value: object) -> str:
-    return escape(str(value), quote=True)
+    """Text as HTML: tags escaped, and control characters (an escape sequence in a name) shown, not hidden."""
+    return escape(terminal_text(value, keep="\n\t"), quote=True)
 
 
 STYLE = """
@@ -52,6 +54,10 @@ h3 { font-size:1.08rem; margin:22px 0 6px; }
 .card .value.good { color:var(--good); } .card .value.bad { color:var(--bad); }
 .card .value .unit { font-size:1rem; font-weight:500; color:var(--muted); }
 .sub { font-size:.8rem; color:var(--muted); }
+.warn { margin:14px 0; padding:10px 14px; border-left:4px solid var(--orange); background:#fff8e6; }
+.warn ul { margin:6px 0 0; padding-left:20px; } .warn li { margin:2px 0; }
+.invalid { margin:14px 0; padding:12px 16px; border:2px solid var(--bad); border-radius:8px; background:#fff1eb;
+           font-weight:600; }
 p.shift { margin:10px 0 0; padding:8px 12px; border-left:4px solid var(--orange); background:#fff8e6; }
 .card .ci { font-size:.9rem; color:var(--ink); } .card .note { font-size:.82rem; color:var(--muted); margin-top:6px; }
 .figure { width:100%; border:1px solid var(--line); border-radius:8px; padding:6px; margin:10px 0 18px;
@@ -117,7 +123,8 @@ def table(frame: pd.DataFrame, columns: Sequence[tuple[str, str, Cell]],
     return f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
-def headline_cards(items: list[Headline], compared: bool) -> str:
+def headline_cards(items: list[Headline], compared: bool, replications: int | None = None) -> str:
+    """Cards of headline numbers; `compared`: they are gains over a (valid) comparison, signed and coloured."""
     cards = []
     for h in items:
         e = h.estimate
@@ -128,20 +135,73 @@ def headline_cards(items: list[Headline], compared: bool) -> str:
         cards.append(
             f'<div class="card"><div class="label">{esc(h.label)}</div>'
             f'<div class="value{tone}">{esc(number(e.mean, h.unit, signed=compared, with_unit=False))}{unit}</div>'
-            f'<div class="ci">95% CI {esc(interval(e, h.unit, signed=compared))}</div>'
+            f'<div class="ci">95% CI {esc(interval(e, h.unit, signed=compared, replications=replications))}</div>'
             f'<div class="note">{esc(h.explanation)}</div></div>'
         )
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
-def estimate_cell(prefix: str, signed: bool = False) -> Cell:
-    """Mean over the 95% CI, units left to the table's unit column."""
+def estimate_cell(prefix: str, signed: bool = False, replications: int | None = None, sign: float = 1.0) -> Cell:
+    """Mean over the 95% CI, units left to the table's unit column; `sign` -1 turns a change into a saving.
+
+    `replications` is how many were run: a missing interval is put down to one replication only then.
+    """
     def cell(row: pd.Series) -> tuple[str, str]:
-        low = row[f"{prefix}_ci95_low"]
-        # The table keeps no replication count; a missing interval means only one replication was run.
-        e = Estimate(row[f"{prefix}_mean"], low, row[f"{prefix}_ci95_high"], 1 if math.isnan(low) else 2)
-        return number(e.mean, row["unit"], signed, with_unit=False), f"95% CI {interval(e, row['unit'], signed, False)}"
+        mean, low, high = (sign * row[f"{prefix}_{part}"] for part in ("mean", "ci95_low", "ci95_high"))
+        unit = row["unit"]
+        shown = number(mean, unit, signed, with_unit=False)
+        if math.isnan(low):
+            return shown, "95% CI " + _missing(mean, replications)
+        e = Estimate(mean, min(low, high), max(low, high), replications or 2)
+        return shown, f"95% CI {interval(e, unit, signed, False)}"
     return cell
+
+
+def _missing(mean: float, replications: int | None) -> str:
+    if math.isnan(mean):
+        return "n/a"
+    return "n/a: one replication" if replications == 1 else "n/a: too few replications with a value"
+
+
+def change_cell(prefix: str, replications: int | None = None) -> Cell:
+    """A difference (scenario - comparator) in words that carry its direction, with its 95% CI likewise."""
+    def cell(row: pd.Series) -> tuple[str, str]:
+        mean, low, high = (row[f"{prefix}_{part}"] for part in ("mean", "ci95_low", "ci95_high"))
+        unit = row["unit"]
+        if math.isnan(low):
+            return change_words(mean, unit), "95% CI " + _missing(mean, replications)
+        if low == high:
+            return change_words(mean, unit), "95% CI: the same in every replication"
+        return change_words(mean, unit), f"95% CI {change_words(low, unit)} to {change_words(high, unit)}"
+    return cell
+
+
+def change_cell(prefix: str, replications: int | None = None) -> Cell:
+    """A difference (scenario - comparator) in words that carry its direction, with its 95% CI likewise."""
+    def cell(row: pd.Series) -> tuple[str, str]:
+        mean, low, high = (row[f"{prefix}_{part}"] for part in ("mean", "ci95_low", "ci95_high"))
+        unit = row["unit"]
+        if math.isnan(low):
+            e = Estimate(mean, low, high, 1)
+            return change_words(mean, unit), f"95% CI {interval(e, unit, replications=replications)}"
+        if low == high:
+            return change_words(mean, unit), "95% CI the same"
+        return change_words(mean, unit), f"95% CI {change_words(low, unit)} to {change_words(high, unit)}"
+    return cell
+
+
+def warnings_box(warnings: Sequence, heading: str) -> str:
+    """The simulator's warnings (sim.trust), each naming the run it is about; empty when there are none."""
+    if not warnings:
+        return ""
+    items = "".join(f"<li>{esc(w.message)}{' (comparator)' if w.role == 'comparator' else ''}</li>" for w in warnings)
+    return f'<div class="warn" role="note"><b>{esc(heading)}</b><ul>{items}</ul></div>'
+
+
+def not_valid(reason: str) -> str:
+    """Where the headline's gains would be, when the comparison cannot be trusted (sim.trust.not_valid_reason)."""
+    return f'<div class="invalid" role="alert">{esc(reason)}</div>'
+
 
 
 def stress(sections: list[Section]) -> str:

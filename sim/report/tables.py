@@ -13,14 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim import compare
+from sim import compare, trust
 from sim.costs import PAYERS
 from sim.kpis import SERVICE_LABELS, describe
-from sim.report.formatting import number
 from sim.report.intervals import Estimate, estimate
 from sim.results import ResultSet
 
-PAYER_LABELS = {"nhs": "NHS", "council": "Council", "self_funder": "Self-funders"}
+# The same words as the command line's: NHS, council, self-funders.
+PAYER_LABELS = {payer: compare.PAYER_NAMES[payer] for payer in PAYERS}
 COST_SERVICE_LABELS = {"ed_attendance": "ED attendances", **SERVICE_LABELS}
 
 # The comparison table leads with what a programme board and an evaluator look at first.
@@ -64,13 +64,23 @@ class Headline:
     explanation: str
 
 
-def headline(rs: ResultSet) -> list[Headline]:
+def comparison_valid(rs: ResultSet, warnings: list[trust.TrustWarning] | None = None) -> bool:
+    """Whether the scenario's differences from its comparator mean anything (sim.trust.comparison_not_valid)."""
+    return has_comparator(rs) and not trust.comparison_not_valid(trust.of_results(rs) if warnings is None else warnings)
+
+
+def headline(rs: ResultSet, warnings: list[trust.TrustWarning] | None = None) -> list[Headline]:
     """The few numbers a board asks for; with a comparator, each is a gain over it (positive = better).
 
     The gains and savings are sim.compare's, so the report and the command line show the same numbers.
+    When the comparison is not valid (a queue grows all run), each run's own totals instead, so that
+    nothing reads as a gain or a saving.
     """
     if not has_comparator(rs):
         return _levels(rs)
+    if not comparison_valid(rs, warnings):
+        return [Headline(f"{h.label} ({role})", h.unit, h.estimate, h.explanation)
+                for role in ("scenario", "comparator") for h in _levels(rs, role)]
     gains = compare.outcome_gains(rs)
     saved = compare.savings(rs)
     horizon = rs.scenarios["scenario"].run.horizon_days
@@ -87,8 +97,8 @@ def headline(rs: ResultSet) -> list[Headline]:
                  "long-term care decisions made more independent"),
     ]
     for payer in (*PAYERS, "all"):
-        who = PAYER_LABELS.get(payer, "all payers")
-        split = [f"{kind} {number(estimate(saved[(kind, payer)]).mean, 'GBP', signed=True)}"
+        who = compare.PAYER_NAMES[payer]
+        split = [f"{kind} {compare.money(estimate(saved[(kind, payer)]).mean, signed=True)}"
                  for kind in (compare.CASH_RELEASING, compare.CAPACITY_FREED) if (kind, payer) in saved]
         items.append(Headline(
             f"Net saving to {who}" if payer != "all" else "Net saving, all payers", "GBP",
@@ -98,9 +108,9 @@ def headline(rs: ResultSet) -> list[Headline]:
     return items
 
 
-def _levels(rs: ResultSet) -> list[Headline]:
-    """Without a comparator: the scenario's own totals for the period."""
-    w = kpi_wide(rs, "scenario")
+def _levels(rs: ResultSet, role: str = "scenario") -> list[Headline]:
+    """Without a comparator (or a valid comparison): a run's own totals for the period."""
+    w = kpi_wide(rs, role)
     horizon = rs.scenarios["scenario"].run.horizon_days
     items = [
         Headline("Acute admissions", "people", estimate(w["acute.admissions"]),
@@ -118,9 +128,9 @@ def _levels(rs: ResultSet) -> list[Headline]:
     return items
 
 
-def cost_shifts(rs: ResultSet) -> list[str]:
-    """Sentences naming costs that move from one payer to another (clear in the 95% CIs)."""
-    return compare.cost_shifts(compare.comparison(rs)) if has_comparator(rs) else []
+def cost_shifts(rs: ResultSet, warnings: list[trust.TrustWarning] | None = None) -> list[str]:
+    """Sentences naming costs that move from one payer to another (clear in the 95% CIs), if the comparison is valid."""
+    return compare.cost_shifts(compare.comparison(rs)) if comparison_valid(rs, warnings) else []
 
 
 def headline_table(items: list[Headline]) -> pd.DataFrame:
@@ -222,8 +232,25 @@ def daily_bands(rs: ResultSet, measure: str) -> pd.DataFrame:
     return out.reset_index()
 
 
+STAYS_COLUMNS = ["role", "service", "service_label", "stays_recorded", "mean_days", "p10_days", "p25_days",
+                 "median_days", "p75_days", "p90_days", "whisker_low_days", "whisker_high_days"]
+
+
+def stays_sample_size() -> int:
+    """The most stays a results folder keeps per service and replication (an evenly spaced sample beyond it)."""
+    import inspect
+
+    from sim.results import replication_tables
+
+    return int(inspect.signature(replication_tables).parameters["max_stays"].default)
+
+
 def stays_summary(rs: ResultSet) -> pd.DataFrame:
-    """Completed lengths of stay (days) by role and service: count and centiles, pooled over replications."""
+    """Completed lengths of stay (days) by role and service: count and centiles, pooled over replications.
+
+    The stays are those the results keep: all of them up to `stays_sample_size()` per service and
+    replication, an evenly spaced sample of the sorted stays beyond, so counts are of the sample.
+    """
     rows = []
     order = {s: i for i, s in enumerate(SERVICE_LABELS)}
     by_service = sorted(rs.stays.groupby(["role", "service"]), key=lambda g: (order.get(g[0][1], len(order)), g[0][0]))
@@ -237,4 +264,4 @@ def stays_summary(rs: ResultSet) -> pd.DataFrame:
                      "stays_recorded": len(s), "mean_days": float(np.mean(s)), "p10_days": float(p10),
                      "p25_days": float(q1), "median_days": float(median), "p75_days": float(q3),
                      "p90_days": float(p90), "whisker_low_days": float(low), "whisker_high_days": float(high)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=STAYS_COLUMNS)
