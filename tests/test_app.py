@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 import shutil
 import time
 from pathlib import Path
@@ -73,7 +74,8 @@ def _app() -> AppTest:
 
 
 def _errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    """Error messages as read on the page: the app escapes markdown in them, so that none is obeyed."""
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in at.error]
 
 
 def _wait(key: str) -> runs.Run:
@@ -130,7 +132,8 @@ def test_unit_cost_levers_say_per_what_and_who_pays():
     costs = {lever.path: lever for lever in next(g for g in levers.groups(base) if g.title.startswith("Unit costs")).levers}
     assert costs["costs.acute.gbp"].unit == "£ per day"
     assert costs["costs.temporary_residential.gbp"].unit == "£ per week"
-    assert "council" in costs["costs.temporary_residential.gbp"].help
+    assert costs["costs.temporary_residential.gbp"].help == "Paid by the council"
+    assert costs["costs.acute.gbp"].help == "Paid by the NHS"
     assert levers.shown(base, costs["costs.acute.gbp"]) == 346
 
 
@@ -253,9 +256,9 @@ def test_a_run_shows_headline_numbers_that_match_the_python_api(small_library):
     comparison = at.dataframe[1].value
     assert list(comparison.columns) == ["Measure", "Unit", "Comparator: Small system",
                                         "Scenario: Small system with more urgent response",
-                                        "Difference, scenario − comparator"]
+                                        "Difference in the scenario"]
     crises = comparison.set_index("Measure").iloc[0]
-    assert crises.name == "Crises" and crises["Difference, scenario − comparator"] == "0.00 (0.00 to 0.00)"  # same arrivals (CRN)
+    assert crises.name == "Crises" and crises["Difference in the scenario"] == "no change"  # same arrivals (CRN)
     assert {"download_results", "download_report", "download_yaml"} <= {b.key for b in at.get("download_button")}
 
     # The same settings again: the finished run is reused, not run again.
@@ -314,3 +317,70 @@ def test_every_scenario_of_the_library_opens_with_its_levers():
     assert "sweeps 15 variants" in notes["stress/community-beds-sweep.yaml"]
     assert "has 3 places" in notes["places/mse-places.yaml"]
     assert notes["connect.yaml"] == ""
+
+
+# --- what the page shows of scenario text, warnings and progress ------------------------------------
+
+
+GRIDLOCK = """extends: small-baseline.yaml
+name: "[Gridlock](http://e.vil) **now** \\e[31m"
+comparator: small-baseline.yaml
+services: {acute: {beds: 5}}
+run: {horizon_days: 90}
+"""
+
+
+def test_a_gridlocked_upload_shows_its_name_as_text_and_no_gain(small_library):
+    # Five acute beds for about two admissions a day: the queue grows all run in both.
+    (small_library / "small-baseline.yaml").write_text(SMALL.replace("acute: {beds: 55}", "acute: {beds: 5}"))
+    at = _app()
+    at.radio(key="source").set_value("My own YAML file").run()
+    at.file_uploader(key="upload").upload("gridlock.yaml", GRIDLOCK.encode()).run()
+    assert not at.exception and _errors(at) == []
+    title = [m.value for m in at.markdown if "Gridlock" in m.value][0]
+    # Escaped for markdown (no link, no bold) and the escape character shown, not sent.
+    assert title.startswith("**\\[Gridlock\\]\\(http\\:") and "\\*\\*now\\*\\*" in title
+    assert "\x1b" not in title and "x1b" in title
+    at.number_input(key="workers").set_value(1).run()
+    at.button(key="run").click().run()
+    run = _wait(at.session_state["run_key"])
+    assert run.state == "done", run.error
+    at.run()
+    assert not at.exception
+    errors = _errors(at)
+    assert len(errors) == 1 and errors[0].startswith("This comparison is not valid: in the scenario, Acute beds: "
+                                                     "the queue grows through the whole run")
+    labels = [m.label for m in at.metric]
+    assert "Acute admissions (scenario)" in labels and "Acute admissions (comparator)" in labels
+    assert not [label for label in labels if "avoided" in label or "saving" in label.lower()]
+    warnings_ = [w.value for w in at.warning]
+    assert any("the queue grows through the whole run" in w for w in warnings_)
+
+
+def test_the_progress_counts_runs_as_replications_of_each_scenario_with_time_left(small_library, monkeypatch):
+    import threading
+
+    release = threading.Event()
+
+    def slow(scenarios, plan, progress, **kwargs):
+        progress.begin(4, 0)
+        progress.advance()
+        release.wait(30)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(runs, "run_experiment", slow)
+    at = _app()
+    at.selectbox(key="library_name").set_value("small-connect.yaml").run()
+    at.button(key="run").click().run()
+    try:
+        deadline = time.monotonic() + 10
+        while runs.find(at.session_state["run_key"]).done < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        at.run()
+        shown = [p.proto.text for p in at.get("progress")]
+        assert len(shown) == 1
+        assert shown[0].startswith("Running: 1 of 4 runs (2 replications of each of 2 scenarios); about ")
+        assert shown[0].endswith(" left")
+    finally:
+        release.set()
+        _wait(at.session_state["run_key"])

@@ -20,6 +20,9 @@ Kind = Literal["count", "capacity", "number", "share", "mean_days", "money"]
 # The highest unit cost a lever offers, by what it is per: several times today's dearest (a scenario's own
 # higher value still shows; the lever's range then stretches to it).
 COST_CEILING = {"attendance": 5_000, "response": 5_000, "day": 5_000, "week": 20_000, "hour": 250, "episode": 50_000}
+# Who pays, in the words the report and the command line use (NHS, council, self-funders).
+PAID_BY = {"nhs": "the NHS", "council": "the council",
+           "means_tested": "the council and self-funders, as the means test splits it"}
 DIGITS = 10  # rounding of shares and balances, so 1 - 0.82 is stored as 0.18, not 0.18000000000000005
 
 
@@ -125,7 +128,7 @@ def _cost_levers(scenario: Scenario) -> tuple[Lever, ...]:
             continue
         cost = getattr(scenario.costs, name)
         levers.append(Lever(f"costs.{name}.gbp", labels.get(name, name.replace("_", " ")), f"£ per {cost.per}",
-                            "money", 0, COST_CEILING[cost.per], 1, f"Paid by {cost.payer.replace('_', '-')}"))
+                            "money", 0, COST_CEILING[cost.per], 1, f"Paid by {PAID_BY.get(cost.payer, cost.payer.replace('_', ' '))}"))
     return tuple(levers)
 
 

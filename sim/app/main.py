@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.components.v1 import html as page_script
 
-from sim import api
+from sim import api, trust
 from sim.app import levers, runs
 from sim.app.library import LIBRARY, command_path, edited_yaml, library, load_upload
-from sim.report import tables
-from sim.report.formatting import interval, number
+from sim.cli_output import terminal_text
+from sim.compare import SIGN_CONVENTION, kpi_label
+from sim.report import BESIDE, tables
+from sim.report.formatting import change_words, interval, number
 from sim.report.intervals import Estimate
 from sim.scenario import Scenario, ScenarioError, comparator_path, load_scenario
 
@@ -28,11 +32,15 @@ AS_LOADED = "The scenario as loaded, before my edits"
 NONE = "None: run the scenario alone"
 UNITS = {"GBP": "£", "share": "%"}
 MARKDOWN = re.compile(r"[\\`*_{}\[\]()#+\-.!|<>~$:]")
+# The report's figures and the sections whose warnings (sim.report.BESIDE) are shown beside them.
+FIGURE_SECTIONS = {"occupancy": "over-time", "queues": "over-time", "stays": "stays", "delays": "stays",
+                   "costs": "money", "cost_waterfall": "money"}
+RESULTS_ANCHOR = "results"
 
 
-def text(value: str) -> str:
-    """Text from a scenario file shown as itself, never as markdown, links, colours or maths."""
-    return MARKDOWN.sub(lambda m: "\\" + m.group(0), value)
+def text(value: object) -> str:
+    """Text from a scenario file shown as itself, never as markdown, links, colours or maths; controls shown."""
+    return MARKDOWN.sub(lambda m: "\\" + m.group(0), terminal_text(value, keep="\n"))
 
 
 @st.cache_resource(max_entries=32)
@@ -56,7 +64,7 @@ def choose_scenario(source_box, file_box) -> tuple[Scenario, str, Scenario | Non
         try:
             loaded = load_upload(upload.name, upload.getvalue())
         except ScenarioError as exc:
-            st.error(f"error: {exc}")
+            st.error(text(f"error: {exc}"))
             return None
         return loaded.scenario, loaded.scenario.path.name, loaded.comparator  # the name made safe for files
     files = library()
@@ -68,7 +76,7 @@ def choose_scenario(source_box, file_box) -> tuple[Scenario, str, Scenario | Non
         other = comparator_path(scenario)
         comparator = library_scenario(other) if other is not None else None
     except ScenarioError as exc:
-        st.error(f"error: {exc}")
+        st.error(text(f"error: {exc}"))
         return None
     return scenario, command_path(files[name]), comparator
 
@@ -130,37 +138,67 @@ def _plain(value: object) -> str:
     return "unlimited" if value is None else f"{value:,g}"
 
 
+def _remaining(run: runs.Run) -> str:
+    """Time left, from the pace so far: unknown until the first replication is done."""
+    started = st.session_state.setdefault("run_started", {}).get(run.key)
+    if started is None or run.done == 0 or not run.total:
+        return "time left: estimated once the first replication finishes"
+    elapsed = time.monotonic() - started
+    left = elapsed / run.done * (run.total - run.done)
+    return f"about {left / 60:.0f} min left" if left >= 90 else f"about {max(left, 1):.0f} s left"
+
+
 @st.fragment(run_every=0.5)
 def watch(key: str) -> None:
     """Progress of a running run; the whole page is drawn again once it has finished."""
     run = runs.find(key)
     if run is None or run.state != "running":
         st.rerun()
-    st.progress(run.fraction, text=f"Running: {run.done} of {run.total or '?'} replications")
+    roles = len(run.scenarios)
+    count = (f"{run.done} of {run.total or '?'} runs ({run.total // roles if run.total else '?'} replications of "
+             f"each of {roles} scenarios)" if roles > 1 else f"{run.done} of {run.total or '?'} replications")
+    st.progress(run.fraction, text=f"Running: {count}; {_remaining(run)}")
 
 
-def headline(rs) -> None:
-    items = tables.headline(rs)
+def warnings_beside(warnings: list[trust.TrustWarning], section: str) -> None:
+    """The simulator's warnings about one section's figures, above them (the report does the same)."""
+    for w in warnings:
+        if w.kind in BESIDE.get(section, ()):
+            st.warning(text(w.message + (" (comparator)" if w.role == "comparator" else "")))
+
+
+def headline(rs, warnings: list[trust.TrustWarning]) -> None:
+    items = tables.headline(rs, warnings)
     compared = tables.has_comparator(rs)
+    gains = compared and tables.comparison_valid(rs, warnings)
     s = rs.scenarios["scenario"]
     n = rs.kpis.loc[rs.kpis["role"] == "scenario", "replication"].nunique()
-    what = (f"“{text(s.name)}” against “{text(rs.scenarios['comparator'].name)}”: gains over the comparator "
-            f"(positive = better), over the {s.run.horizon_days} days measured; mean of {n} paired replications"
-            if compared else f"“{text(s.name)}” over the {s.run.horizon_days} days measured; mean of {n} replications")
+    if gains:
+        what = (f"“{text(s.name)}” against “{text(rs.scenarios['comparator'].name)}”: gains over the comparator "
+                f"({SIGN_CONVENTION}), over the {s.run.horizon_days} days measured; mean of {n} paired replications")
+    elif compared:
+        what = (f"“{text(s.name)}” and “{text(rs.scenarios['comparator'].name)}”, each run's own totals over the "
+                f"{s.run.horizon_days} days measured (the comparison is not valid); mean of {n} replications each")
+    else:
+        what = f"“{text(s.name)}” over the {s.run.horizon_days} days measured; mean of {n} replications"
     st.subheader("Headline")
+    if compared and not gains:
+        st.error(text(trust.not_valid_reason(warnings)))
     st.caption(what + ", with 95% confidence intervals. Savings are by payer: a saving to one can be a cost "
                "moved to another.")
     for title, group in (("People and beds", [h for h in items if h.unit != "GBP"]),
-                         ((f"Net saving by payer" if compared else "Cost by payer") + f" ({s.costs.price_year} prices)",
+                         (("Net saving by payer" if gains else "Cost by payer") + f" ({s.costs.price_year} prices)",
                           [h for h in items if h.unit == "GBP"])):
         st.markdown(f"**{title}**")
-        for column, item in zip(st.columns(len(group)), group):
-            unit = "" if item.unit == "GBP" else f"{item.unit} · "
-            column.metric(item.label, number(item.estimate.mean, item.unit, signed=compared, with_unit=False),
-                          help=item.explanation)
-            column.caption(f"{unit}95% CI: {interval(item.estimate, item.unit, signed=compared, with_unit=False)}")
-    for sentence in tables.cost_shifts(rs):
-        st.write(f"{sentence}.")
+        for start in range(0, len(group), 4):  # four cards a row: each run's totals make eight
+            for column, item in zip(st.columns(4), group[start:start + 4]):
+                unit = "" if item.unit == "GBP" else f"{item.unit} · "
+                column.metric(item.label, number(item.estimate.mean, item.unit, signed=gains, with_unit=False),
+                              help=item.explanation)
+                column.caption(f"{unit}95% CI: "
+                               f"{interval(item.estimate, item.unit, signed=gains, with_unit=False, replications=n)}")
+    for sentence in tables.cost_shifts(rs, warnings):
+        st.write(text(f"{sentence}."))
     with st.expander("Headline numbers as a table"):
         st.dataframe(tables.headline_table(items), hide_index=True, key="headline_table")
 
@@ -171,31 +209,59 @@ def comparison_table(rs) -> pd.DataFrame:
     n = rs.kpis.loc[rs.kpis["role"] == "scenario", "replication"].nunique()
     shown = pd.DataFrame({"Measure": table["label"], "Unit": table["unit"].map(lambda u: UNITS.get(u, u))})
 
-    def cells(prefix: str, signed: bool) -> list[str]:
+    shown["Measure"] = [kpi_label(k, label) for k, label in zip(table["kpi"], table["label"])]
+
+    def cells(prefix: str) -> list[str]:
         out = []
         for _, r in table.iterrows():
             e = Estimate(r[f"{prefix}_mean"], r[f"{prefix}_ci95_low"], r[f"{prefix}_ci95_high"], n)
-            out.append(f"{number(e.mean, r['unit'], signed, with_unit=False)} "
-                       f"({interval(e, r['unit'], signed, with_unit=False)})")
+            out.append(f"{number(e.mean, r['unit'], with_unit=False)} "
+                       f"({interval(e, r['unit'], with_unit=False, replications=n)})")
+        return out
+
+    def changes() -> list[str]:
+        # In words ("120 fewer"), as in the report: for some measures more is better, for others less.
+        out = []
+        for _, r in table.iterrows():
+            mean, low, high = (r[f"difference_{part}"] for part in ("mean", "ci95_low", "ci95_high"))
+            if pd.isna(low) or low == high:
+                out.append(change_words(mean, r["unit"]))
+            else:
+                out.append(f"{change_words(mean, r['unit'])} ({change_words(low, r['unit'])} to "
+                           f"{change_words(high, r['unit'])})")
         return out
 
     for role in ("comparator", "scenario"):
         if role in rs.scenarios:  # the role in the heading: both may have the same name
-            shown[f"{role.capitalize()}: {rs.scenarios[role].name}"] = cells(role, False)
+            shown[f"{role.capitalize()}: {terminal_text(rs.scenarios[role].name)}"] = cells(role)
     if tables.has_comparator(rs):
-        shown["Difference, scenario − comparator"] = cells("difference", True)
+        shown["Difference in the scenario"] = changes()
     return shown
 
 
 def results(run: runs.Run, stem: str) -> None:
     rs = run.resultset
-    headline(rs)
+    warnings = trust.of_results(rs)
+    st.markdown(f'<div id="{RESULTS_ANCHOR}"></div>', unsafe_allow_html=True)  # our own anchor, no user text
+    if st.session_state.get("scrolled_to") != run.key:
+        # Once per run: the results are below the levers, out of sight on most screens.
+        st.session_state["scrolled_to"] = run.key
+        page_script(f"<script>window.parent.document.getElementById('{RESULTS_ANCHOR}')"
+                    "?.scrollIntoView({behavior: 'smooth'});</script>", height=0)
+    if warnings:
+        with st.expander(f"The simulator's warnings about this run ({len(warnings)})",
+                         expanded=not tables.comparison_valid(rs, warnings)):
+            for w in warnings:
+                st.warning(text(w.message + (" (comparator)" if w.role == "comparator" else "")))
+    headline(rs, warnings)
     st.subheader("Figures from the report")
     for name, figure in run.figures().items():
+        warnings_beside(warnings, FIGURE_SECTIONS.get(name, ""))
         st.plotly_chart(figure, key=f"figure-{name}", theme=None)  # the report's own look, colours and all
     st.subheader("Scenario comparison")
-    st.caption("Means over replications (95% CI in brackets); the difference is paired replication by replication. "
-               "Shares in %, their differences in percentage points.")
+    warnings_beside(warnings, "comparison")
+    st.caption("Means over replications (95% CI in brackets); the difference is paired replication by replication "
+               "and says which way it goes in words. Shares in %, their differences in percentage points.")
     st.dataframe(comparison_table(rs), hide_index=True, key="comparison_table")
     left, right = st.columns(2)
     left.download_button("Download the results (zip: tables, manifest, report)", run.results_zip,
@@ -225,7 +291,7 @@ def main() -> None:
     try:
         edited = loaded.with_changes(changes) if changes else loaded
     except ScenarioError as exc:
-        st.error(f"error: {exc}")
+        st.error(text(f"error: {exc}"))
         return
     stem = Path(origin).stem
     file_name = f"{stem}-edited.yaml"
@@ -244,7 +310,9 @@ def main() -> None:
     st.caption(f"Same results from the command line: `{reproduce}`")
     scenarios = api.prepare(edited, comparator, use_comparator=False)
     if started:
-        st.session_state["run_key"] = runs.start(scenarios, int(workers)).key
+        run = runs.start(scenarios, int(workers))
+        st.session_state["run_key"] = run.key
+        st.session_state.setdefault("run_started", {}).setdefault(run.key, time.monotonic())
     run = runs.find(st.session_state.get("run_key"))
     if run is None:
         return
@@ -253,7 +321,7 @@ def main() -> None:
     if run.state == "running":
         watch(run.key)
     elif run.state == "failed":
-        st.error(f"error: {run.error}")
+        st.error(text(f"error: {run.error}"))
     else:
         results(run, stem)
 
