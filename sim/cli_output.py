@@ -10,6 +10,7 @@ need to be, so a log keeps one row per line.
 from __future__ import annotations
 
 import math
+import time
 import unicodedata
 
 import pandas as pd
@@ -285,6 +286,13 @@ def crn_intervals(frame: pd.DataFrame, replications: int) -> Table:
                       text(_plus_minus(_half_width(row["variance_independent"], replications), row["unit"])),
                       text(narrower(row["variance_crn"], row["variance_independent"])))
     return table
+
+
+def timed(function, *args, **kwargs):
+    """What `function` returns, and the seconds it took (wall clock), for output that says its run time."""
+    started = time.monotonic()
+    result = function(*args, **kwargs)
+    return result, time.monotonic() - started
 
 
 def print_crn(console: Console, frame: pd.DataFrame, replications: int, seconds: float) -> None:
