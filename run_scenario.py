@@ -308,17 +308,16 @@ def main_merge(argv: list[str], console: Console) -> int:
 def main_crn(argv: list[str], console: Console) -> int:
     args = crn_parser().parse_args(argv)
     from sim import api
-    from sim.cli_output import crn_table
+    from sim.cli_output import print_crn, timed
 
     from sim.scenario import load_scenario
     from sim.scenario.loading import default_roots
 
     roots = default_roots(args.scenario)
     main = load_scenario(args.scenario, roots)
-    frame = api.crn(main, _load_compare_option(args.compare, roots), replications=args.replications,
-                    workers=args.workers)
-    console.print(crn_table(frame))
-    console.print(f"{args.replications} replications each way; independent = comparator seed offset.")
+    frame, seconds = timed(api.crn, main, _load_compare_option(args.compare, roots), replications=args.replications,
+                           workers=args.workers)
+    print_crn(console, frame, args.replications, seconds)
     return 0
 
 

@@ -192,10 +192,25 @@ def test_a_killed_run_resumes_to_identical_results(here, reliability_tally):
     reliability_tally["kills survived"] += 1
 
 
-def test_crn_command_prints_the_variance_reduction(here, capsys):
+def test_crn_command_says_how_much_narrower_intervals_are_in_the_kpis_units_and_its_run_time(here, capsys):
+    import re
+
     assert run_scenario.main(["crn", "more-ucr.yaml", "--compare", "tiny.yaml", "-r", "3", "--workers", "1"]) == 0
     out = capsys.readouterr().out
-    assert "variance with CRN" in out and "Acute beds: admissions" in out
+    admissions = next(line for line in out.splitlines() if line.startswith("│ Acute beds: admissions "))
+    # Half-widths in people, and the effect as a narrower interval, not a variance ratio.
+    assert re.search(r"│ +±[\d,.]+ people │ +±[\d,.]+ people │ interval \d+% narrower", admissions), admissions
+    cost = next(line for line in out.splitlines() if line.startswith("│ Total cost "))
+    assert cost.count("±£") == 2
+    assert re.search(r"3 replications of each scenario, twice: .*; 12 runs in \d+ s\.", " ".join(out.split()))
+    assert "variance" not in out
+
+
+def test_narrower_is_one_minus_the_ratio_of_standard_deviations():
+    from sim.cli_output import narrower
+    assert narrower(1.0, 7.0) == "interval 62% narrower"   # 1 - sqrt(1/7) = 0.622
+    assert narrower(4.0, 1.0) == "interval 100% wider"
+    assert narrower(0.0, 0.0) == "no spread either way"
 
 
 
