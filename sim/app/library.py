@@ -3,6 +3,8 @@
 An upload is checked by `sim.scenario.load_scenario`, exactly as the command
 line checks a file, in a temporary copy of the scenarios folder so that
 `extends: baseline.yaml` and `comparator: baseline.yaml` find their files.
+That copy is the only folder an upload may read from: it can extend and
+compare with the library's scenarios and nothing else on the server.
 Error messages name the uploaded file, not the temporary copy.
 """
 
@@ -11,13 +13,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from sim.scenario import MAX_FILE_BYTES, Scenario, ScenarioError, comparator_path, load_scenario
+from sim.scenario import MAX_FILE_BYTES, Scenario, ScenarioError, load_scenario
+from sim.scenario.loading import load_comparator
 
 ROOT = Path(__file__).resolve().parents[2]
 # A team can point the app at its own folder of scenarios.
@@ -56,26 +60,42 @@ def load_upload(name: str, data: bytes, folder: Path | None = None) -> Upload:
         raise ScenarioError(shown, [("", f"file is {len(data):,} bytes; a scenario may be at most {MAX_FILE_BYTES:,}")])
     with tempfile.TemporaryDirectory(prefix="care-pathway-upload-") as tmp:
         work = Path(tmp) / "scenarios"
-        shutil.copytree(folder, work)
+        shutil.copytree(folder, work, ignore=_not_scenarios)
         path = work / shown
         path.write_bytes(data)
+        roots = (work,)
         try:
-            scenario = load_scenario(path)
-            other = comparator_path(scenario)
-            comparator = load_scenario(other) if other is not None else None
+            scenario = load_scenario(path, roots)
+            comparator = load_comparator(scenario, roots)
         except ScenarioError as exc:
             raise _named(exc, work, path, shown) from None
     # The temporary copy is gone: later messages name the files as the planner knows them.
     scenario._path = Path(shown)
     if comparator is not None:
-        comparator._path = folder / other.relative_to(work.resolve())
+        comparator._path = folder / comparator.path.relative_to(work.resolve())
     return Upload(scenario, comparator)
+
+
+def _not_scenarios(folder: str, names: list[str]) -> list[str]:
+    """What the upload's copy of the library leaves out: anything but folders and YAML files (no pipes, devices)."""
+    def kept(name: str) -> bool:
+        try:
+            mode = os.stat(os.path.join(folder, name)).st_mode
+        except OSError:
+            return False
+        return stat.S_ISDIR(mode) or (stat.S_ISREG(mode) and name.endswith((".yaml", ".yml")))
+    return [name for name in names if not kept(name)]
 
 
 def _named(exc: ScenarioError, work: Path, path: Path, shown: str) -> ScenarioError:
     prefix = str(work.resolve()) + "/"
     file = shown if Path(exc.file).resolve() == path.resolve() else exc.file.replace(prefix, "")
-    return ScenarioError(file, [(field, problem.replace(prefix, "")) for field, problem in exc.problems])
+    return ScenarioError(file, [(field, _OUTSIDE.sub(OUTSIDE_LIBRARY, problem.replace(prefix, "")))
+                                for field, problem in exc.problems])
+
+
+_OUTSIDE = re.compile(r"is outside the folders scenarios may be read from.*$")
+OUTSIDE_LIBRARY = "is not a scenario of the library: an upload may name only those, by name (e.g. extends: baseline.yaml)"
 
 
 def edited_yaml(scenario: Scenario, origin: str, changes: dict[str, object], reproduce: str) -> str:

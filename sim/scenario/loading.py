@@ -329,11 +329,14 @@ def _parent(path: Path, name: Any, roots: Roots) -> Path:
 
 def _resolve(path: Path, chain: tuple[Path, ...], roots: Roots) -> tuple[dict, dict[tuple, Path]]:
     """Merged data for `path` and, for each leaf, the file that set it."""
-    path = path.resolve()
+    named, path = path, path.resolve()
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise ScenarioError(chain[-1], [("extends", f"circular extends: {cycle}")])
-    data = read_yaml(path)
+    try:
+        data = read_yaml(path)
+    except FileRefused as exc:  # the file as the user named it, not where its symlinks lead
+        raise FileRefused(named, exc.problems) from None
     parent_name = data.get("extends")
     if parent_name is None:
         return data, {leaf: path for leaf in _leaves(data)}
