@@ -300,12 +300,3 @@ def print_crn(console: Console, frame: pd.DataFrame, replications: int, seconds:
     say(console, f"{replications} replications of each scenario, twice: with the same random numbers (CRN) and "
                  f"with the comparator's seed moved (independent); {4 * replications} runs in {seconds:,.0f} s.")
 
-
-def crn_table(frame: pd.DataFrame) -> Table:
-    table = Table(title="Common random numbers: variance of the paired difference", title_justify="left")
-    for name in ("KPI", "unit", "variance with CRN", "variance, independent", "reduction (x)"):
-        table.add_column(name, justify="left" if name in ("KPI", "unit") else "right")
-    for _, row in frame.iterrows():
-        table.add_row(row["label"], _unit(row["unit"]), f"{row['variance_crn']:,.4g}",
-                      f"{row['variance_independent']:,.4g}", f"{row['ratio']:,.1f}")
-    return table

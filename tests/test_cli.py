@@ -307,3 +307,15 @@ def test_a_gridlocked_comparison_is_not_shown_as_a_gain(here, capsys):
     assert "This comparison is not valid" in head and "the queue grows through the whole run" in head
     assert 'class="value good"' not in html and 'class="value bad"' not in html
     assert "Admissions avoided" not in head and "Net saving" not in head
+
+
+def test_one_replication_prints_no_numpy_warning_and_blames_the_count_only_then(here, capsys):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a bare numpy or pandas RuntimeWarning fails the run
+        assert run_scenario.main(["more-ucr.yaml", "-r", "1", "--workers", "1", "--no-report", "--out", "one"]) == 0
+    out = capsys.readouterr().out
+    assert "(no CI: one replication)" in out and "one replication, no CI" not in out
+    assert run_scenario.main(["more-ucr.yaml", "-r", "3", "--workers", "1", "--no-report", "--out", "three"]) == 0
+    assert "one replication" not in capsys.readouterr().out
