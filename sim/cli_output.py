@@ -135,22 +135,24 @@ def _decimals(value: float) -> int:
 
 
 def interval(mean: float, low: float, high: float, unit: str, defined: int | None = None,
-             replications: int | None = None) -> str:
+             replications: int | None = None, scale: float | None = None) -> str:
     """Mean (low to high), all three at the precision the mean calls for; why there is no interval if none.
 
     `defined` is the replications with a value, `replications` those run: a KPI missing from all but one
-    replication of ten has no interval, and that is not "one replication".
+    replication of ten has no interval, and that is not "one replication". `scale` puts money in the unit
+    its table uses (£m), so a column of amounts reads alike.
     """
     if isinstance(low, float) and math.isnan(low):
         if isinstance(mean, float) and math.isnan(mean):
             return "n/a"
+        shown = money(mean, scale=scale) if unit == "GBP" else number(mean, unit)
         if replications is None:
-            return number(mean, unit)
-        return f"{number(mean, unit)} ({no_interval(defined if defined is not None else replications, replications)})"
+            return shown
+        return f"{shown} ({no_interval(defined if defined is not None else replications, replications)})"
     if low == high:
-        return number(mean, unit)
+        return money(mean, scale=scale) if unit == "GBP" else number(mean, unit)
     if unit == "GBP":
-        scale = money_scale(mean, low, high)
+        scale = scale or money_scale(mean, low, high)
         return f"{money(mean, scale=scale)} ({money(low, scale=scale)} to {money(high, scale=scale)})"
     decimals = _decimals(mean) if math.isfinite(mean) else 2
     return f"{number(mean, unit, decimals)} ({number(low, unit, decimals)} to {number(high, unit, decimals)})"
@@ -172,6 +174,7 @@ def summary_table(rs: ResultSet, kpis: tuple[str, ...] = HEADLINE_KPIS) -> Table
     for role in roles:
         table.add_column(text(f"{role}: {rs.scenarios[role].name}"), justify="right")
     indexed = summary.set_index(["role", "kpi"])
+    scale = _money_scale(summary[summary["kpi"].isin(kpis)])
     for kpi in kpis:
         if (roles[0], kpi) not in indexed.index:
             continue
@@ -180,9 +183,15 @@ def summary_table(rs: ResultSet, kpis: tuple[str, ...] = HEADLINE_KPIS) -> Table
         for role in roles:
             row = indexed.loc[(role, kpi)]
             cells.append(text(interval(row["mean"], row["ci_low"], row["ci_high"], row["unit"],
-                                       int(row["replications"]), _replications(rs, role))))
+                                       int(row["replications"]), _replications(rs, role), scale)))
         table.add_row(text(kpi_label(kpi, first["label"])), text(_unit(first["unit"])), *cells)
     return table
+
+
+def _money_scale(rows: pd.DataFrame) -> float:
+    """One unit (£m, £k or £) for every amount of a table: that of its largest mean."""
+    money_rows = rows[rows["unit"] == "GBP"]
+    return money_scale(*money_rows["mean"].tolist())
 
 
 def _unit(unit: str) -> str:
@@ -211,10 +220,11 @@ def comparison_table(rs: ResultSet) -> Table:
     )
     for name, justify in (("measure", "left"), ("unit", "left"), ("difference", "right"), ("who saves / pays", "left")):
         table.add_column(name, justify=justify)
+    scale = _money_scale(comparison)
     for _, row in comparison.iterrows():
         table.add_row(text(row["measure"]), text(_unit(row["unit"])),
                       text(interval(row["mean"], row["ci_low"], row["ci_high"], row["unit"],
-                                    int(row["replications"]), n)),
+                                    int(row["replications"]), n, scale)),
                       text(row["who"]))
     return table
 

@@ -283,6 +283,8 @@ def test_no_interval_is_blamed_on_one_replication_only_when_there_was_one():
     assert interval(math.nan, math.nan, math.nan, "days", 0, 4) == "n/a"
     assert interval(2_500_000, 2_400_000, 2_600_000, "GBP") == "£2.5m (£2.4m to £2.6m)"
     assert interval(2_500_000, -350_000, 5_300_000, "GBP") == "£2.5m (-£0.35m to £5.3m)"
+    # A table's amounts share its unit: £0.89m beside £95.4m, not £890.4k.
+    assert interval(890_400, 818_300, 962_600, "GBP", scale=1e6) == "£0.89m (£0.82m to £0.96m)"
 
 
 def test_a_gridlocked_comparison_is_not_shown_as_a_gain(here, capsys):

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 import pandas as pd
 
 from sim import trust
-from sim.compare import SIGN_CONVENTION, kpi_label
+from sim.compare import SIGN_CONVENTION, kpi_label, money_scale
 from sim.costs import PAYERS
 from sim.report import describe, figures, page, tables
 from sim.report.formatting import number
@@ -214,11 +214,12 @@ class _Report:
             parts.append(page.how_to_read(
                 "Saving by service and by who pays, comparator − scenario: positive is a saving to that payer, "
                 "negative a cost that moves to them."))
+            scale = money_scale(*changes["change_gbp_mean"])  # one unit (£m) for the whole table
             parts.append(page.table(changes.sort_values("change_gbp_mean"), [
                 ("Service", "", lambda r: r["service_label"]),
-                ("Saving, all payers", "num", page.estimate_cell("change_gbp", True, self.replications, -1.0)),
+                ("Saving, all payers", "num", page.estimate_cell("change_gbp", True, self.replications, -1.0, scale)),
                 *((f"Saving to {tables.PAYER_LABELS[p]}", "num",
-                   page.estimate_cell(f"change_{p}_gbp", True, self.replications, -1.0)) for p in PAYERS),
+                   page.estimate_cell(f"change_{p}_gbp", True, self.replications, -1.0, scale)) for p in PAYERS),
             ]))
         self.section("money", "Money", *parts)
 

@@ -37,7 +37,7 @@ def number(value: float, unit: str, signed: bool = False, with_unit: bool = True
 
 
 def interval(e: Estimate, unit: str, signed: bool = False, with_unit: bool = True,
-             replications: int | None = None) -> str:
+             replications: int | None = None, scale: float | None = None) -> str:
     """'low to high' of a 95% CI, or why there is none.
 
     `replications` is how many were run (default: those with a value): a measure defined in one
@@ -47,7 +47,8 @@ def interval(e: Estimate, unit: str, signed: bool = False, with_unit: bool = Tru
         if e.n == 0 or math.isnan(e.mean):
             return "n/a"
         return no_interval(e.n, replications or e.n)
-    scale = money_scale(e.low, e.high) if unit == "GBP" else None
+    if unit == "GBP":
+        scale = scale or money_scale(e.low, e.high)
     return f"{number(e.low, unit, signed, with_unit, scale)} to {number(e.high, unit, signed, with_unit, scale)}"
 
 

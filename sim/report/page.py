@@ -141,19 +141,21 @@ def headline_cards(items: list[Headline], compared: bool, replications: int | No
     return f'<div class="cards">{"".join(cards)}</div>'
 
 
-def estimate_cell(prefix: str, signed: bool = False, replications: int | None = None, sign: float = 1.0) -> Cell:
+def estimate_cell(prefix: str, signed: bool = False, replications: int | None = None, sign: float = 1.0,
+                  scale: float | None = None) -> Cell:
     """Mean over the 95% CI, units left to the table's unit column; `sign` -1 turns a change into a saving.
 
     `replications` is how many were run: a missing interval is put down to one replication only then.
+    `scale` puts every amount of a money column in one unit (£m).
     """
     def cell(row: pd.Series) -> tuple[str, str]:
         mean, low, high = (sign * row[f"{prefix}_{part}"] for part in ("mean", "ci95_low", "ci95_high"))
         unit = row["unit"]
-        shown = number(mean, unit, signed, with_unit=False)
+        shown = number(mean, unit, signed, with_unit=False, scale=scale)
         if math.isnan(low):
             return shown, "95% CI " + _missing(mean, replications)
         e = Estimate(mean, min(low, high), max(low, high), replications or 2)
-        return shown, f"95% CI {interval(e, unit, signed, False)}"
+        return shown, f"95% CI {interval(e, unit, signed, False, scale=scale)}"
     return cell
 
 
