@@ -34,9 +34,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.costs import PAYERS, PER_DAYS
+from sim.measure.costs import PAYERS, PER_DAYS
 from sim.intervals import confidence_interval
-from sim.scenario import Scenario, ServiceLevel
+from sim.scenario import Scenario
+from sim.scenario.study import ServiceLevel
 from sim.store import atomic_write_csv
 
 if TYPE_CHECKING:

@@ -20,26 +20,24 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.costs import PAYERS
+from sim.measure.costs import COMMITTED, PAYERS
 from sim.intervals import interval_row
-from sim.kpis import SERVICE_LABELS, describe
+from sim.measure.kpis import describe
 from sim.results import ResultSet
 
 CASH_RELEASING = "cash-releasing"
 CAPACITY_FREED = "capacity freed"
-SAVING_KIND = {
-    "home_care": CASH_RELEASING,
-    "residential_care": CASH_RELEASING,
-    "nursing_care": CASH_RELEASING,
-    "reablement": CASH_RELEASING,
-    "acute": CAPACITY_FREED,
-    "community_beds": CAPACITY_FREED,
-    "temporary_residential": CAPACITY_FREED,
-    "ed_attendance": CAPACITY_FREED,
-    "urgent_response": CAPACITY_FREED,
-}
-# Fees for placements outside a person's own place (sim/places.py) are cash paid to another provider.
-SAVING_KIND.update({f"{service}_out_of_area": CASH_RELEASING for service in SERVICE_LABELS})
+# Whether a cost avoided is cash (a placement, a package, an episode or an out-of-area fee not bought)
+# or capacity (bed-days, response-days and attendances: cash only if the capacity itself is cut).
+CASH_UNITS = ("episodes started", "placements out of area", "visit-hours")
+
+
+def saving_kind(line: pd.Series) -> str:
+    if line["basis"] == COMMITTED or any(line["activity_unit"].startswith(u) for u in CASH_UNITS):
+        return CASH_RELEASING
+    return CAPACITY_FREED
+
+
 PAYER_NAMES = {"nhs": "NHS", "council": "council", "self_funder": "self-funders", "all": "all payers"}
 # Said once wherever differences are shown (cards, tables, figures, the command line), so a sign means one thing.
 SIGN_CONVENTION = ("positive = better for the scenario: a saving, or fewer admissions, bed-days and placements, "
@@ -149,10 +147,8 @@ def outcome_gains(rs: ResultSet) -> dict[str, np.ndarray]:
 
 def cost_matrix(rs: ResultSet, role: str) -> pd.DataFrame:
     """Cost per replication (rows) by (kind, payer) (columns), GBP, zeros included."""
-    costs = rs.costs[rs.costs["role"] == role].assign(kind=lambda d: d["service"].map(SAVING_KIND))
-    unknown = sorted(set(costs.loc[costs["kind"].isna(), "service"]))
-    if unknown:
-        raise ValueError(f"no saving kind for cost lines of {unknown}; add them to sim.compare.SAVING_KIND")
+    costs = rs.costs[rs.costs["role"] == role]
+    costs = costs.assign(kind=costs.apply(saving_kind, axis=1) if len(costs) else [])
     table = costs.pivot_table(index="replication", columns=["kind", "payer"], values="cost_gbp",
                               aggfunc="sum", fill_value=0.0)
     columns = pd.MultiIndex.from_product([[CASH_RELEASING, CAPACITY_FREED], list(PAYERS)])

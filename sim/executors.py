@@ -19,10 +19,10 @@ from functools import lru_cache
 
 import pandas as pd
 
-from sim.model import run_replication
+from sim.measure.collect import run_replication
 from sim.results import replication_tables
 from sim.scenario import Scenario, validate
-from sim.streams import stable_hash
+from sim.random.streams import stable_hash
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from sim.executors import Executor, Task, make_executor, scenario_json
 from sim.intervals import confidence_interval, relative
-from sim.kpis import describe
+from sim.measure.kpis import describe
 from sim.results import ROLES, ResultSet
 from sim.scenario import Scenario
 from sim.store import TABLES, Store, StoreError, assemble, check_writable, load, normalise, scenario_entry

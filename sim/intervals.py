@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.kpis import describe
+from sim.measure.kpis import describe
 from sim.results import ROLES
 
 LEVEL = 0.95

@@ -29,8 +29,8 @@ import pandas as pd
 import simpy
 
 from sim.costs import CostLine, cost_lines
-from sim.demand import daily_rates
-from sim.services.slots import Slots
+from sim.pathway.demand import daily_rates
+from sim.pathway.slots import Slots
 
 if TYPE_CHECKING:
     from sim.model import Model, ServiceSet

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.result import ReplicationResult
+from sim.measure.collect import ReplicationResult
 from sim.scenario import Scenario
 
 ROLES = ("scenario", "comparator")

@@ -22,7 +22,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim.breaking_points import lines, service_of
-from sim.kpis import describe
+from sim.measure.kpis import describe
 from sim.scenario import Scenario
 from sim.store import atomic_write_csv, atomic_write_text
 

@@ -30,7 +30,8 @@ from scipy import stats
 
 from sim.compare import money
 from sim.intervals import LEVEL, confidence_interval, relative
-from sim.kpis import SERVICE_LABELS, describe
+from sim.measure.kpis import describe
+from sim.scenario import labels
 from sim.results import ResultSet
 
 #: KPIs whose precision is checked unless the run asked for others (as run_scenario.py --precision does).
@@ -120,7 +121,7 @@ def _quantity(value: float, unit: str) -> str:
 
 
 def _label(service: str) -> str:
-    return SERVICE_LABELS.get(service, service)
+    return labels.service(service)
 
 
 def growing_queues(daily: pd.DataFrame, role: str = "scenario") -> list[TrustWarning]:
@@ -225,7 +226,7 @@ def short_warm_up(daily: pd.DataFrame, role: str = "scenario", seasonal: bool = 
     if suggestion.days <= used:
         return []
     worst = max(
-        (s for s in suggestion.series if s.service in warmup.SHORT_TERM and s.truncation.status == warmup.SETTLED),
+        (s for s in suggestion.series if warmup.short_term(s.service) and s.truncation.status == warmup.SETTLED),
         key=lambda s: s.truncation.days,
     )
     return [TrustWarning(

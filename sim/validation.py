@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from sim import paired, sensitivity
-from sim.costs import PAYERS
+from sim.measure.costs import PAYERS
 from sim.intervals import confidence_interval
 from sim.scenario import Scenario, ScenarioError, load_scenario
 

@@ -42,9 +42,9 @@ from rich.console import Console
 from rich.table import Table
 from scipy import stats
 
-from sim.demand import simulation_start
-from sim.initial_state import LONG_TERM
-from sim.model import ServiceSet, run_replication
+from sim.pathway.demand import simulation_start
+from sim.measure.collect import run_replication
+from sim.scenario import labels
 from sim.report import write_atomic
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -54,7 +54,11 @@ DRIFT_FROM = 0.9
 MEASURES = ("occupancy", "queue")
 # Services whose stays last days or weeks: their census settles within a run.
 # Long-term care stays last years; see docs/warm-up.md for why no warm-up is needed for them.
-SHORT_TERM = tuple(name for name in ServiceSet.NAMES if name not in LONG_TERM)
+
+
+def short_term(service: str) -> bool:
+    return not labels.long_term(service)
+
 
 SETTLED = "settled"
 DRIFTING = "still drifting"
@@ -164,7 +168,7 @@ def suggest(daily: pd.DataFrame, role: str = "scenario", batch: int = BATCH_DAYS
             per_rep = _per_replication(daily, service, measure, batch)
             after = _mean_after(daily, service, measure, first_day + cut.days)
             series.append(SeriesSuggestion(service, measure, cut, per_rep, *after))
-    short = [s for s in series if s.service in SHORT_TERM and s.truncation.status in (SETTLED, DRIFTING)]
+    short = [s for s in series if short_term(s.service) and s.truncation.status in (SETTLED, DRIFTING)]
     days = max((s.truncation.days for s in short if s.truncation.status == SETTLED), default=0)
     drifting = [f"{s.service} {s.measure}" for s in short if s.truncation.status == DRIFTING]
     return Suggestion(series, days, drifting, first_day)
@@ -228,8 +232,8 @@ def welch_figure(daily: pd.DataFrame, suggestion: Suggestion, window: int, title
     """One panel per informative short-term series: the mean census, its Welch average and the cuts."""
     mean = mean_census(daily)
     informative = {(s.service, s.measure): s.truncation for s in suggestion.series
-                   if s.service in SHORT_TERM and s.truncation.status in (SETTLED, DRIFTING)}
-    panels = [(svc, m) for svc in SHORT_TERM for m in MEASURES if (svc, m) in informative]
+                   if short_term(s.service) and s.truncation.status in (SETTLED, DRIFTING)}
+    panels = [(svc, m) for svc in dict.fromkeys(svc for svc, _ in informative) for m in MEASURES if (svc, m) in informative]
     if not panels:
         raise ValueError("no short-term series has a level to settle to: nothing to plot")
     fig = make_subplots(
@@ -266,7 +270,7 @@ def suggestion_table(suggestion: Suggestion) -> pd.DataFrame:
             "status": s.truncation.status, "replications_min_days": s.per_replication[0],
             "replications_max_days": s.per_replication[1], "mean_after_people": s.mean_after,
             "ci95_low_people": s.ci_after[0], "ci95_high_people": s.ci_after[1],
-            "short_term": s.service in SHORT_TERM,
+            "short_term": short_term(s.service),
         })
     return pd.DataFrame(rows)
 
@@ -354,13 +358,12 @@ def _rich_table(suggestion: Suggestion, start: str) -> Table:
     table = Table(title=f"MSER-5 warm-up by service, days from {start} start")
     for column in ("service", "measure", "warm-up, days", "status", "single reps, days", "mean after, people (95% CI)"):
         table.add_column(column, justify="left" if column in ("service", "measure", "status") else "right")
-    order = {name: i for i, name in enumerate(SHORT_TERM + LONG_TERM)}
-    for s in sorted(suggestion.series, key=lambda s: (order.get(s.service, len(order)), s.measure)):
+    for s in sorted(suggestion.series, key=lambda s: (labels.long_term(s.service), s.measure)):
         if s.truncation.status == CONSTANT:
             continue
         low, high = s.ci_after
         ci = f"{s.mean_after:,.1f} ({low:,.1f} to {high:,.1f})" if not math.isnan(low) else f"{s.mean_after:,.1f}"
-        status = s.truncation.status if s.service in SHORT_TERM else "long-term: not used"
+        status = s.truncation.status if short_term(s.service) else "long-term: not used"
         table.add_row(s.service, s.measure, str(s.truncation.days), status,
                       f"{s.per_replication[0]}-{s.per_replication[1]}", ci)
     return table

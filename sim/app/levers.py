@@ -12,14 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sim.distributions import Distribution
-from sim.kpis import SERVICE_LABELS
+from sim.random.distributions import Distribution
+from sim.scenario import labels
 from sim.scenario import Scenario
 
 Kind = Literal["count", "capacity", "number", "share", "mean_days", "money"]
 # The highest unit cost a lever offers, by what it is per: several times today's dearest (a scenario's own
 # higher value still shows; the lever's range then stretches to it).
-COST_CEILING = {"attendance": 5_000, "response": 5_000, "day": 5_000, "week": 20_000, "hour": 250, "episode": 50_000}
+COST_CEILING = {"arrival": 5_000, "response": 5_000, "day": 5_000, "week": 20_000, "hour": 250, "visit_hour": 250,
+                "episode": 50_000}
 # Who pays, in the words the report and the command line use (NHS, council, self-funders).
 PAID_BY = {"nhs": "the NHS", "council": "the council",
            "means_tested": "the council and self-funders, as the means test splits it"}
@@ -45,51 +46,30 @@ class Group:
     levers: tuple[Lever, ...]
 
 
-def _get(data: dict, path: str) -> Any:
+def _step(node: Any, part: str) -> Any:
+    if isinstance(node, list):
+        return node[int(part)]
+    if isinstance(node, dict):
+        return node[part]
+    return getattr(node, part)
+
+
+def _get(data: Any, path: str) -> Any:
     for part in path.split("."):
-        data = data[part]
+        data = _step(data, part)
     return data
 
 
 def _distribution(scenario: Scenario, path: str) -> Distribution:
-    node: Any = scenario
-    for part in path.split("."):
-        node = getattr(node, part)
-    return node
+    return _get(scenario, path)
 
 
 def groups(scenario: Scenario) -> list[Group]:
-    """The levers for this scenario, grouped as the page shows them."""
+    """The levers for this scenario, grouped as the page shows them: all made from its own services and routes."""
     return [
-        Group("Demand and urgent community response (UCR)", (
-            Lever("demand.crises_per_year", "Crises a year, people 65+", "crises/year", "number", 0, 500_000, 500,
-                  "Crises reaching 111, 999, the GP or ED that need more than advice"),
-            Lever("referral.multiplier", "UCR referral multiplier", "x", "number", 0, 3, 0.05,
-                  "Scales both referral shares (awareness of UCR); 1.7 = Connect's +70%"),
-            Lever("referral.ucr_share_suitable", "UCR-suitable crises referred to UCR", "%", "share", 0, 100, 1),
-            Lever("services.urgent_response.capacity", "UCR capacity", "responses at once", "capacity", 0, 2000, 1,
-                  "Empty = unlimited"),
-            Lever("services.urgent_response.success_probability", "Suitable referrals kept at home", "%", "share",
-                  0, 100, 1),
-        )),
-        Group("Beds", (
-            Lever("services.acute.beds", "Acute beds (65+)", "beds", "capacity", 0, 20_000, 10, "Empty = unlimited"),
-            Lever("services.community_beds.beds", "Community hospital beds", "beds", "capacity", 0, 5000, 1,
-                  "Empty = unlimited"),
-            Lever("services.temporary_residential.beds", "Temporary residential beds", "beds", "capacity", 0, 5000, 1,
-                  "Empty = unlimited"),
-            Lever("services.acute.los_days", "Acute length of stay until fit to leave, mean", "days", "mean_days",
-                  0.5, 60, 0.5, "The whole distribution is scaled, keeping its shape"),
-            Lever("services.community_beds.los_days", "Community hospital length of stay, mean", "days", "mean_days",
-                  1, 180, 1, "The whole distribution is scaled, keeping its shape"),
-        )),
-        Group("Reablement", (
-            Lever("services.reablement.capacity", "Reablement caseload", "people at once", "capacity", 0, 10_000, 5,
-                  "Empty = unlimited (or set by a workforce in the YAML)"),
-            Lever("services.reablement.los_days", "Reablement length of stay, mean", "days", "mean_days", 1, 90, 0.5,
-                  "The whole distribution is scaled, keeping its shape"),
-        )),
-        Group("Pathway splits", _pathway_levers(scenario)),
+        Group("Demand", _demand_levers(scenario)),
+        Group("Capacity and lengths of stay", _service_levers(scenario)),
+        Group("Where people go next", _route_levers(scenario)),
         Group(f"Unit costs ({scenario.costs.price_year} prices)", _cost_levers(scenario)),
         Group("Run settings", (
             Lever("run.replications", "Replications", "runs", "count", 1, 1000, 1,
@@ -102,33 +82,65 @@ def groups(scenario: Scenario) -> list[Group]:
     ]
 
 
-def _pathway_levers(scenario: Scenario) -> tuple[Lever, ...]:
-    levers = [
-        Lever("discharge.pathway_1.reablement", "Pathway 1: to reablement", "%", "share", 0, 100, 1,
-              "The rest get a home care package", balance="discharge.pathway_1.home_care"),
-        Lever("discharge.pathway_2.community_beds", "Pathway 2: to a community hospital bed", "%", "share", 0, 100, 1,
-              "The rest go to a temporary residential bed", balance="discharge.pathway_2.temporary_residential"),
-        Lever("discharge.care_home.residential_care", "Care home moves: to residential care", "%", "share", 0, 100, 1,
-              "The rest go to nursing care", balance="discharge.care_home.nursing_care"),
-    ]
-    for group in scenario.need_groups:
-        base = f"need_groups.{group}.discharge_pathway"
-        for pathway, what in (("P1", "home with support"), ("P2", "short-term bed"), ("P3", "care home")):
-            levers.append(Lever(f"{base}.{pathway}", f"{group.capitalize()} frailty: {pathway}, {what}", "%",
-                                "share", 0, 100, 0.1, "P0 (home, no new support) takes the rest",
-                                balance=f"{base}.P0"))
+def _demand_levers(scenario: Scenario) -> tuple[Lever, ...]:
+    levers = [Lever("demand.crises_per_year", "Crises a year", "crises/year", "number", 0, 500_000, 500,
+                    "Crises reaching 111, 999, the GP or ED that need more than advice")]
+    for route_name, route in scenario.routes.items():
+        for dest in sorted(route.destinations()):
+            spec = scenario.services.get(dest)
+            if spec is not None and spec.kind == "response_team":
+                levers.append(Lever(f"routes.{route_name}.scale.{dest}", f"Referrals to {labels.service(dest).lower()}",
+                                    "x", "number", 0, 3, 0.05,
+                                    "Multiplies the share referred (capped at 100%); 1.7 = a 70% rise"))
+    return tuple(levers)
+
+
+def _service_levers(scenario: Scenario) -> tuple[Lever, ...]:
+    levers = []
+    for name, spec in scenario.services.items():
+        label = labels.service(name)
+        if spec.kind == "visits":
+            levers.append(Lever(f"services.{name}.workforce.visit_hours_per_day", f"{label}: staff visit-hours a day",
+                                "hours/day", "number", 0, 100_000, 10))
+        elif spec.kind != "unlimited":
+            levers.append(Lever(f"services.{name}.capacity", f"{label}: capacity",
+                                "places" if spec.kind != "response_team" else "responses at once", "capacity",
+                                0, 20_000, 1, "Empty = unlimited"))
+        stay = "duration_days" if spec.kind in ("long_term", "response_team") else "los_days"
+        levers.append(Lever(f"services.{name}.{stay}", f"{label}: length of stay, mean", "days", "mean_days",
+                            0.1, 5000, 0.5, "The whole distribution is scaled, keeping its shape"))
+    return tuple(levers)
+
+
+def _table_levers(path: str, title: str, table: dict[str, float]) -> list[Lever]:
+    names = list(table)
+    if len(names) < 2:
+        return []
+    last = names[-1]
+    return [Lever(f"{path}.{dest}", f"{title}: to {dest.replace('_', ' ')}", "%", "share", 0, 100, 0.1,
+                  f"{last.replace('_', ' ')} takes up the change", balance=f"{path}.{last}") for dest in names[:-1]]
+
+
+def _route_levers(scenario: Scenario) -> tuple[Lever, ...]:
+    levers: list[Lever] = []
+    for name, route in scenario.routes.items():
+        title = route.label or name.replace("_", " ")
+        if route.to is not None:
+            levers += _table_levers(f"routes.{name}.to", title, route.to)
+        for group, sub in (route.by_group or {}).items():
+            if sub.to is not None:
+                levers += _table_levers(f"routes.{name}.by_group.{group}.to", f"{title} ({group})", sub.to)
     return tuple(levers)
 
 
 def _cost_levers(scenario: Scenario) -> tuple[Lever, ...]:
-    labels = {"ed_attendance": "ED attendance", **SERVICE_LABELS}
     levers = []
-    for name in type(scenario.costs).model_fields:
-        if name == "price_year":
-            continue
-        cost = getattr(scenario.costs, name)
-        levers.append(Lever(f"costs.{name}.gbp", labels.get(name, name.replace("_", " ")), f"£ per {cost.per}",
-                            "money", 0, COST_CEILING[cost.per], 1, f"Paid by {PAID_BY.get(cost.payer, cost.payer.replace('_', ' '))}"))
+    for name, spec in scenario.services.items():
+        for i, cost in enumerate(spec.costs):
+            levers.append(Lever(f"services.{name}.costs.{i}.gbp", labels.cost_line(cost.name or name),
+                                f"£ per {cost.per.replace('_', ' ')}", "money", 0,
+                                COST_CEILING.get(cost.per, 50_000), 1,
+                                f"Paid by {PAID_BY.get(cost.payer, cost.payer.replace('_', ' '))}"))
     return tuple(levers)
 
 
@@ -136,6 +148,8 @@ def shown(scenario: Scenario, lever: Lever) -> float | int | None:
     """The value a lever shows for a scenario, in the lever's unit."""
     if lever.kind == "mean_days":
         return _distribution(scenario, lever.path).mean()
+    if lever.path.split(".")[2:3] == ["scale"]:
+        return _get(scenario.resolved, lever.path.rsplit(".", 1)[0]).get(lever.path.rsplit(".", 1)[1], 1.0)
     value = _get(scenario.resolved, lever.path)
     if lever.kind == "share":
         return round(value * 100, DIGITS)

@@ -26,7 +26,7 @@ import plotly.io as pio
 from sim import api
 from sim.executors import make_executor
 from sim.experiment import Progress, run_experiment
-from sim.invariants import InvariantError
+from sim.measure.invariants import InvariantError
 from sim.report import FIGURES_DIR, write_report
 from sim.results import ResultSet
 from sim.scenario import Scenario

@@ -12,7 +12,7 @@ from sim.measure import invariants
 from sim.measure.costs import CostLine, cost_lines, unit_cost_lines
 from sim.measure.kpis import compute
 from sim.pathway.model import Model
-from sim.scenario.system import System
+from sim.scenario.schema import Scenario
 
 
 @dataclass
@@ -84,7 +84,7 @@ def collect(model: Model) -> ReplicationResult:
     )
 
 
-def run_replication(scenario: System, replication: int = 0, seed: int | None = None) -> ReplicationResult:
+def run_replication(scenario: Scenario, replication: int = 0, seed: int | None = None) -> ReplicationResult:
     """Run one replication of a scenario, check its invariants, and return its results."""
     model = Model(scenario, replication, seed).run()
     result = collect(model)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.services.slots import Slots
+from sim.pathway.slots import Slots
 
 if TYPE_CHECKING:
     from sim.measure.collect import ReplicationResult

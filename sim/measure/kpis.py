@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.measure.costs import PAYERS, CostLine
+from sim.scenario import labels
 from sim.pathway.kinds import LongTermUnit, ResponseUnit, Unit, VisitsUnit
 
 if TYPE_CHECKING:
     from sim.pathway.model import Model
-    from sim.scenario.system import System
+    from sim.scenario.schema import Scenario
 
 # measure -> (label, unit, description)
 SERVICE_MEASURES = {
@@ -68,17 +69,19 @@ for _payer in PAYERS:
     KPIS[f"cost.{_payer}"] = (f"Cost to {_payer.replace('_', ' ')}", "GBP", "")
 
 
-def label_of(scenario: "System | None", service: str) -> str:
+def label_of(scenario: "Scenario | None", service: str) -> str:
     if scenario is not None and service in scenario.services and scenario.services[service].label:
         return scenario.services[service].label
-    return service.replace("_", " ").capitalize()
+    return labels.service(service)
 
 
-def describe(name: str, scenario: "System | None" = None) -> tuple[str, str, str]:
+def describe(name: str, scenario: "Scenario | None" = None) -> tuple[str, str, str]:
     """Label, unit and description of a KPI name."""
     if scenario is not None and name in scenario.measures:
         m = scenario.measures[name]
         return m.label, m.unit, m.description
+    if name in labels.MEASURES:
+        return labels.MEASURES[name]
     if name in KPIS:
         return KPIS[name]
     if name.startswith("place."):
@@ -90,7 +93,7 @@ def describe(name: str, scenario: "System | None" = None) -> tuple[str, str, str
         return (f"{route.replace('_', ' ')} → {dest.replace('_', ' ')}", "people", "decisions in the period")
     if name.startswith("cost.") and name.count(".") == 2:
         _, service, payer = name.split(".")
-        return (f"Cost of {label_of(scenario, service).lower()} to {payer.replace('_', ' ')}", "GBP", "")
+        return (f"Cost of {labels.cost_line(service).lower()} to {payer.replace('_', ' ')}", "GBP", "")
     service, _, measure = name.partition(".")
     if measure.startswith("delayed_bed_days."):
         reason = measure.split(".", 1)[1]
@@ -187,7 +190,7 @@ def _cost_kpis(lines: list[CostLine]) -> dict[str, float]:
     return out
 
 
-def _route_kpis(scenario: "System", decisions: dict, prefix: str = "") -> dict[str, float]:
+def _route_kpis(scenario: "Scenario", decisions: dict, prefix: str = "") -> dict[str, float]:
     k = {}
     for route_name, route in scenario.routes.items():
         for dest in sorted(route.destinations()):
@@ -195,7 +198,7 @@ def _route_kpis(scenario: "System", decisions: dict, prefix: str = "") -> dict[s
     return k
 
 
-def apply_measures(scenario: "System", k: dict[str, float], prefix: str = "") -> None:
+def apply_measures(scenario: "Scenario", k: dict[str, float], prefix: str = "") -> None:
     """The scenario's own measures, in the order written (a measure may use earlier ones)."""
     for name, m in scenario.measures.items():
         top = sum(k.get(prefix + term, 0.0) for term in m.sum)

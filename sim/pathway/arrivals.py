@@ -1,7 +1,7 @@
 """When people arrive: crises for the whole system (shared among places), and arrivals straight into a service.
 
 Crises are a Poisson process whose rate varies by weekday, month and surges
-(`sim.demand`); each crisis's place is drawn from the places' shares. A
+(`sim.pathway.demand`); each crisis's place is drawn from the places' shares. A
 place's arrivals straight into a service or route (a discharge-flow model
 such as IPACS) are a Poisson process of their own, a day's mean at a time.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.demand import daily_rates
-from sim.scenario.system import System
+from sim.pathway.demand import daily_rates
+from sim.scenario.schema import Scenario
 
 
-def place_shares(scenario: System) -> dict[str, float]:
+def place_shares(scenario: Scenario) -> dict[str, float]:
     """Each place's share of the system's crises (by demand_share, or by its own crises a year)."""
     places = scenario.places
     if not places:
@@ -28,19 +28,19 @@ def place_shares(scenario: System) -> dict[str, float]:
     return {n: v / total for n, v in own.items()}
 
 
-def crises_per_year(scenario: System) -> float:
+def crises_per_year(scenario: Scenario) -> float:
     places = scenario.places
     if places and not any(p.demand_share is not None for p in places.values()):
         return sum(p.crises_per_year or 0.0 for p in places.values())
     return scenario.demand.crises_per_year
 
 
-def crisis_rates(scenario: System, days: int) -> np.ndarray:
+def crisis_rates(scenario: Scenario, days: int) -> np.ndarray:
     """Expected crises on each simulated day, for the whole system."""
     return daily_rates(scenario, days, crises_per_year(scenario))
 
 
-def place_table(scenario: System) -> list[tuple[str, float]]:
+def place_table(scenario: Scenario) -> list[tuple[str, float]]:
     shares = place_shares(scenario)
     total, running, table = sum(shares.values()), 0.0, []
     for name, share in shares.items():
@@ -49,7 +49,7 @@ def place_table(scenario: System) -> list[tuple[str, float]]:
     return table
 
 
-def direct(scenario: System, days: int) -> list[tuple[str, str, np.ndarray]]:
+def direct(scenario: Scenario, days: int) -> list[tuple[str, str, np.ndarray]]:
     """(place, target, expected arrivals each simulated day) for every arrival stream of the scenario."""
     out = []
     first_place = scenario.place_names[0]

@@ -12,18 +12,18 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from sim.demand import simulation_start
-from sim.events import capacity_steps
+from sim.pathway.demand import simulation_start
+from sim.pathway.calendar import capacity_steps
 from sim.pathway.arrivals import place_shares
 from sim.scenario.places import CapacityChange, CapacityEvent
 from sim.scenario.services import capacity_of
-from sim.scenario.system import System
+from sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
     from sim.pathway.model import Model
 
 
-def system_capacity(scenario: System, service: str) -> float | None:
+def system_capacity(scenario: Scenario, service: str) -> float | None:
     return capacity_of(scenario.services[service])[0]
 
 
@@ -39,7 +39,7 @@ def apportion(total: float, shares: dict[str, float], integral: bool) -> dict[st
     return out
 
 
-def place_capacity(scenario: System, service: str, place: str) -> float | None:
+def place_capacity(scenario: Scenario, service: str, place: str) -> float | None:
     """The capacity of a service's unit in one place (None = unlimited)."""
     base, integral = capacity_of(scenario.services[service])
     spec = scenario.places.get(place)
@@ -56,14 +56,14 @@ def place_capacity(scenario: System, service: str, place: str) -> float | None:
     return apportion(remaining, rest, integral)[place]
 
 
-def los_multiplier(scenario: System, service: str, place: str) -> float:
+def los_multiplier(scenario: Scenario, service: str, place: str) -> float:
     spec = scenario.places.get(place)
     if spec is None or service not in spec.services:
         return 1.0
     return spec.services[service].los_multiplier
 
 
-def _share_of(scenario: System, service: str, place: str) -> float:
+def _share_of(scenario: Scenario, service: str, place: str) -> float:
     base = system_capacity(scenario, service)
     own = place_capacity(scenario, service, place)
     if base and own is not None and base != math.inf:
@@ -82,7 +82,7 @@ def _for_unit(event: CapacityEvent, share: float) -> CapacityEvent:
     return event.model_copy(update={"change": scaled})
 
 
-def unit_events(scenario: System, service: str, place: str, pooled: bool) -> list[CapacityEvent]:
+def unit_events(scenario: Scenario, service: str, place: str, pooled: bool) -> list[CapacityEvent]:
     """The capacity events that apply to one unit, in the order written (system's first, then the place's)."""
     events = [e for e in scenario.capacity_events if e.service == service]
     if scenario.places and not pooled:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from scipy import special
 
-from sim.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal
+from sim.random.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal
 from sim.pathway.capacity import apportion
 from sim.pathway.journey import journey, rest_of_stay
 from sim.scenario.services import stay_of

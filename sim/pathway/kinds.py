@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.distributions import Sampler
+from sim.random.distributions import Sampler
 from sim.pathway.person import Person
 from sim.scenario.services import Beds, Caseload, LongTerm, ResponseTeam, Unlimited, Visits, stay_of
-from sim.services.slots import Slots
-from sim.services.workforce import Workforce
+from sim.pathway.slots import Slots
+from sim.pathway.workforce import Workforce
 
 if TYPE_CHECKING:
     from sim.pathway.model import Model

@@ -14,18 +14,18 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from sim.collector import collecting_less
-from sim.demand import arrival_times
+from sim.pathway.collector import collecting_less
+from sim.pathway.demand import arrival_times
 from sim.pathway import arrivals as arrivals_
 from sim.pathway import capacity as capacity_
-from sim.pathway.draws import Family
+from sim.random.draws import Family
 from sim.pathway.initial_state import place_initial_state
 from sim.pathway.journey import journey
 from sim.pathway.kinds import Unit, unit_for
 from sim.pathway.person import Person, choose
 from sim.pathway.routing import Router
-from sim.scenario.system import SYSTEM, System
-from sim.streams import Streams
+from sim.scenario.schema import SYSTEM, Scenario
+from sim.random.streams import Streams
 
 HOURS = 1 / 24
 
@@ -46,7 +46,7 @@ class Census:
 
 
 class Model:
-    def __init__(self, scenario: System, replication: int = 0, seed: int | None = None):
+    def __init__(self, scenario: Scenario, replication: int = 0, seed: int | None = None):
         self.scenario = scenario
         self.replication = replication
         self.seed = scenario.run.seed if seed is None else seed
@@ -225,7 +225,7 @@ class Model:
         return self
 
 
-def _trait_order(scenario: System) -> list[tuple[str, dict[str, float], str | None, frozenset[str]]]:
+def _trait_order(scenario: Scenario) -> list[tuple[str, dict[str, float], str | None, frozenset[str]]]:
     """Traits in an order where each comes after the traits it depends on."""
     names = list(dict.fromkeys([t for g in scenario.need_groups.values() for t in g.traits] + list(scenario.traits)))
     order, placed = [], set()
@@ -243,7 +243,7 @@ def _trait_order(scenario: System) -> list[tuple[str, dict[str, float], str | No
     return order
 
 
-def _group_table(scenario: System, place: str) -> list[tuple[str, float]]:
+def _group_table(scenario: Scenario, place: str) -> list[tuple[str, float]]:
     mix = {g: grp.share for g, grp in scenario.need_groups.items()}
     if place in scenario.places and scenario.places[place].need_groups is not None:
         mix = {g: scenario.places[place].need_groups.get(g, 0.0) for g in scenario.need_groups}
@@ -254,11 +254,11 @@ def _group_table(scenario: System, place: str) -> list[tuple[str, float]]:
     return table
 
 
-def _funding_table(scenario: System) -> list[tuple[str, float]]:
+def _funding_table(scenario: Scenario) -> list[tuple[str, float]]:
     f = scenario.funding
     return [("self", f.self_funder_share), ("partial", f.self_funder_share + f.partial_share), ("council", 1.0)]
 
 
-def run_replication(scenario: System, replication: int = 0, seed: int | None = None) -> Model:
+def run_replication(scenario: Scenario, replication: int = 0, seed: int | None = None) -> Model:
     """Run one replication and return the finished model (sim.measure turns it into results)."""
     return Model(scenario, replication, seed).run()

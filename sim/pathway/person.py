@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.pathway.draws import Family
+from sim.random.draws import Family
 
 
 class Person:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from sim import trust
 from sim.compare import SIGN_CONVENTION, kpi_label, money_scale
-from sim.costs import PAYERS
+from sim.measure.costs import PAYERS
 from sim.report import describe, figures, page, tables
 from sim.report.formatting import number
 from sim.report.intervals import estimate

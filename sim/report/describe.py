@@ -16,7 +16,7 @@ from importlib import metadata
 
 import pandas as pd
 
-from sim.kpis import SERVICE_LABELS
+from sim.scenario import labels
 from sim.results import ResultSet
 from sim.scenario import Scenario
 
@@ -131,7 +131,7 @@ def _logic(s: Scenario) -> list[tuple[str, str]]:
          "2 (community hospital or temporary residential bed) or 3 (care home) → outcomes: home, long-term care, "
          "readmission or death. A full next step makes people wait where they are (delays are counted)."),
     ]
-    rows += [(f"Capacity: {SERVICE_LABELS[name]}", f"{_capacity(cap)} {unit}")
+    rows += [(f"Capacity: {labels.service(name)}", f"{_capacity(cap)} {unit}")
              for name, (cap, unit) in capacities.items()]
     rows.append(("Queueing", "First come, first served for every service; waiting in an acute or short-term bed "
                  "for the next step is recorded as delayed bed-days with its reason."))

@@ -8,8 +8,8 @@ the documentation cannot drift from the code. After changing a KPI or a table:
 
 from __future__ import annotations
 
-from sim.costs import PAYERS
-from sim.kpis import KPIS, SERVICE_LABELS, SERVICE_MEASURES
+from sim.measure.costs import PAYERS
+from sim.measure.kpis import KPIS, SERVICE_MEASURES
 from sim.report import FIGURES_DIR, REPORT_NAME, TABLES_DIR
 
 Columns = dict[str, tuple[str, str]]  # column -> (unit, meaning)
@@ -114,8 +114,15 @@ def kpi_rows() -> list[tuple[str, str, str, str]]:
         rows.append((f"<service>.{measure}", f"<service>: {label}", unit, desc))
     rows.append(("<service>.delayed_bed_days.<reason>", "<service>: days waiting for <reason>", "days",
                  "delayed days by what people waited for (e.g. reablement, discharge_process)"))
-    rows.append(("cost.<service>.<payer>", "Cost of <service> to <payer>", "GBP",
-                 f"cost by service and payer ({', '.join(PAYERS)}); services also include ed_attendance"))
+    rows.append(("<service>.trait_share.<trait>", "<service>: admissions <trait>", "share",
+                 "share of the service's admissions who have the trait (need_groups.<group>.traits)"))
+    rows.append(("route.<route>.<destination>", "<route> → <destination>", "people",
+                 "decisions at each route in the period, by where people were sent"))
+    rows.append(("<measure>", "the measure's own label", "the measure's own unit",
+                 "a scenario's `measures:` (sums and shares of other KPIs, e.g. a programme's headline figures)"))
+    rows.append(("cost.<cost line>.<payer>", "Cost of <cost line> to <payer>", "GBP",
+                 f"cost by cost line and payer ({', '.join(PAYERS)}); a line is named after its service unless "
+                 "the cost names itself (e.g. ed_attendance)"))
     rows.append(("cost.<service>_out_of_area.<payer>", "Cost of <service> out of area to <payer>", "GBP",
                  "fees for placements outside a person's own place (scenarios with places, docs/places.md)"))
     rows.append(("place.<place>.<kpi>", "<Place>: <KPI label>", "unit of the KPI",
@@ -160,8 +167,9 @@ def markdown() -> str:
     lines += [
         "## KPIs",
         "",
-        "Names are dotted: `<service or topic>.<measure>`. `<service>` is one of: "
-        + ", ".join(f"`{s}` ({label})" for s, label in SERVICE_LABELS.items()) + ".",
+        "Names are dotted: `<service or topic>.<measure>`, made from the scenario's own services,",
+        "routes and measures: `<service>` is any service the scenario declares (in the Connect scenarios",
+        "`acute`, `reablement`, `community_beds`, ...), `<route>` any route.",
         "",
     ]
     lines += _table(("KPI", "label", "unit", "meaning"),

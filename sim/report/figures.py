@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sim.kpis import SERVICE_LABELS
+from sim.scenario import labels
 from sim.report import tables
 from sim.report.formatting import change_words, interval, number
 from sim.report.intervals import Estimate
@@ -182,14 +182,14 @@ def sankey(rs: ResultSet) -> go.Figure:
 def over_time(rs: ResultSet, measure: str) -> go.Figure:
     """Daily occupancy or queue per service: median and 90% band over replications; capacity dashed."""
     bands = tables.daily_bands(rs, measure)
-    services = [s for s in SERVICE_LABELS if s in set(bands["service"])]
+    services = list(dict.fromkeys(bands["service"]))
     if measure == "queue":
         # Only services with a capacity limit can have a queue.
         limited = bands.groupby("service")["capacity"].apply(lambda c: np.isfinite(c).any())
         services = [s for s in services if limited.get(s, False)]
     cols = 2
     rows = math.ceil(len(services) / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[SERVICE_LABELS[s] for s in services],
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[labels.service(s) for s in services],
                         vertical_spacing=0.32 / rows, horizontal_spacing=0.08)
     unit = "places in use" if measure == "occupancy" else "people waiting"
     first_day = bands["day"].min()
@@ -236,7 +236,7 @@ def stays(rs: ResultSet, summary: pd.DataFrame) -> go.Figure:
     replications ran. Stays under LOG_FLOOR_DAYS are drawn at it: the axis is logarithmic.
     """
     fig = go.Figure()
-    order = [s for s in SERVICE_LABELS if s in set(summary["service"])]
+    order = list(dict.fromkeys(summary["service"]))
     for role in [r for r in ("comparator", "scenario") if r in rs.scenarios]:
         s = summary[summary["role"] == role]
 
@@ -251,7 +251,7 @@ def stays(rs: ResultSet, summary: pd.DataFrame) -> go.Figure:
     fig = _base_layout(fig, "Completed lengths of stay (days, log scale)", 120 + 70 * len(order))
     fig.update_layout(boxmode="group", margin=dict(l=230))
     fig.update_xaxes(type="log", title_text="length of stay, days (log scale)")
-    fig.update_yaxes(categoryorder="array", categoryarray=[SERVICE_LABELS[s] for s in reversed(order)])
+    fig.update_yaxes(categoryorder="array", categoryarray=[labels.service(s) for s in reversed(order)])
     return fig
 
 

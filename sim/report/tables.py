@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 
 from sim import compare, trust
-from sim.costs import PAYERS
-from sim.kpis import SERVICE_LABELS, describe
+from sim.measure.costs import PAYERS
+from sim.measure.kpis import describe
+from sim.scenario import labels
 from sim.report.intervals import Estimate, estimate
 from sim.results import ResultSet
 
 # The same words as the command line's: NHS, council, self-funders.
 PAYER_LABELS = {payer: compare.PAYER_NAMES[payer] for payer in PAYERS}
-COST_SERVICE_LABELS = {"ed_attendance": "ED attendances", **SERVICE_LABELS}
 
 # The comparison table leads with what a programme board and an evaluator look at first.
 KEY_KPIS = (
@@ -172,7 +172,7 @@ def costs_by_service(rs: ResultSet) -> pd.DataFrame:
     rows = []
     for (role, service, payer), group in totals.groupby(["role", "service", "payer"]):
         e = estimate(group["cost_gbp"])
-        rows.append({"role": role, "service": service, "service_label": COST_SERVICE_LABELS.get(service, service),
+        rows.append({"role": role, "service": service, "service_label": labels.cost_line(service),
                      "payer": payer, "payer_label": PAYER_LABELS.get(payer, payer),
                      "cost_gbp_mean": e.mean, "cost_gbp_ci95_low": e.low, "cost_gbp_ci95_high": e.high})
     return pd.DataFrame(rows)
@@ -185,7 +185,7 @@ def cost_changes(rs: ResultSet) -> pd.DataFrame:
     totals = by_payer.T.groupby(level="service").sum().T
     rows = []
     for service in totals.columns:
-        row = {"service": service, "service_label": COST_SERVICE_LABELS.get(service, service), "unit": "GBP"}
+        row = {"service": service, "service_label": labels.cost_line(service), "unit": "GBP"}
         for payer in ("all", *PAYERS):
             values = totals[service] if payer == "all" else (
                 by_payer[(service, payer)] if (service, payer) in by_payer else totals[service] * 0.0)
@@ -205,7 +205,7 @@ def delays_by_reason(rs: ResultSet) -> pd.DataFrame:
         for name in sorted(c for c in wide.columns if ".delayed_bed_days." in c and not c.startswith("place.")):
             service, _, reason = name.split(".", 2)
             e = estimate(wide[name])
-            rows.append({"role": role, "service": service, "service_label": SERVICE_LABELS.get(service, service),
+            rows.append({"role": role, "service": service, "service_label": labels.service(service),
                          "reason": reason, "reason_label": reason.replace("_", " "), "delayed_days_mean": e.mean,
                          "delayed_days_ci95_low": e.low, "delayed_days_ci95_high": e.high})
     return pd.DataFrame(rows, columns=["role", "service", "service_label", "reason", "reason_label",
@@ -252,7 +252,7 @@ def stays_summary(rs: ResultSet) -> pd.DataFrame:
     replication, an evenly spaced sample of the sorted stays beyond, so counts are of the sample.
     """
     rows = []
-    order = {s: i for i, s in enumerate(SERVICE_LABELS)}
+    order = {s: i for i, s in enumerate(dict.fromkeys(rs.daily["service"]))} if len(rs.daily) else {}
     by_service = sorted(rs.stays.groupby(["role", "service"]), key=lambda g: (order.get(g[0][1], len(order)), g[0][0]))
     for (role, service), group in by_service:
         s = np.sort(group["stay_days"].to_numpy(dtype=float))
@@ -260,7 +260,7 @@ def stays_summary(rs: ResultSet) -> pd.DataFrame:
         # Tukey's whiskers: the furthest stays within 1.5 interquartile ranges of the box.
         low = s[s >= q1 - 1.5 * (q3 - q1)][0]
         high = s[s <= q3 + 1.5 * (q3 - q1)][-1]
-        rows.append({"role": role, "service": service, "service_label": SERVICE_LABELS.get(service, service),
+        rows.append({"role": role, "service": service, "service_label": labels.service(service),
                      "stays_recorded": len(s), "mean_days": float(np.mean(s)), "p10_days": float(p10),
                      "p25_days": float(q1), "median_days": float(median), "p75_days": float(q3),
                      "p90_days": float(p90), "whisker_low_days": float(low), "whisker_high_days": float(high)})

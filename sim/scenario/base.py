@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sim.distributions import refuse_yes_no
+from sim.random.distributions import refuse_yes_no
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NODES = 200_000

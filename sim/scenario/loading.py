@@ -20,7 +20,8 @@ from typing import Any, Iterable
 import yaml
 
 from sim.scenario.errors import FileRefused, ScenarioError
-from sim.scenario.schema import MAX_FILE_BYTES, MAX_NODES, Scenario, validate
+from sim.scenario.base import MAX_FILE_BYTES, MAX_NODES
+from sim.scenario.schema import Scenario, validate
 
 PROJECT_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 # The folder a deployment of the web app keeps its scenario library in (sim/app/library.py).
@@ -294,8 +295,11 @@ def _merge(base: dict, over: dict) -> dict:
     out = dict(base)
     for key, value in over.items():
         previous = out.get(key)
-        # A distribution of another kind replaces the parent's whole: a lognormal's sd means nothing to 'fixed'.
-        if isinstance(value, dict) and isinstance(previous, dict) and value.get("dist", previous.get("dist")) == previous.get("dist"):
+        # A distribution or service of another kind replaces the parent's whole: a lognormal's sd means
+        # nothing to 'fixed', nor a caseload's capacity to a service counted in visit-hours.
+        if isinstance(value, dict) and isinstance(previous, dict) and all(
+            value.get(tag, previous.get(tag)) == previous.get(tag) for tag in ("dist", "kind")
+        ):
             out[key] = _merge(previous, value)
         else:
             out[key] = value

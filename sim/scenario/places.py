@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.distributions import Distribution
+from sim.random.distributions import Distribution
 from sim.scenario.base import (
     MAX_DAYS,
     Capacity,  # noqa: F401  (re-exported for place-level schemas)

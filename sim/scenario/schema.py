@@ -1,709 +1,147 @@
-"""The scenario schema: what a YAML file may say, section by section.
+"""A scenario: a whole system as data, its people, services, routes and places, checked as one graph.
 
-A scenario is immutable once loaded. Unknown keys are errors (a typo must not
-fall back silently to a default), probabilities that should sum to one must,
-and every error names the file, the field path and what is wrong.
+Besides each section's own rules, the system as a whole must hang together:
+every route leads somewhere that exists, every service can be reached and
+left, no cycle of routes traps people for ever, and every table keyed by
+need group, place or trait names ones that exist.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import itertools
 import json
-import math
-import re
+from collections import deque
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import (
-    BaseModel,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from sim.distributions import Distribution
-from sim.events import capacity_steps
-from sim.scenario import base as _base
-from sim.scenario.base import MAX_FILE_BYTES, MAX_NODES, MAX_SWEEP_POINTS, SUM_TOLERANCE, NonNegative, Probability  # noqa: F401
+from sim.scenario.base import (
+    NAME,
+    Multiplier,
+    NonNegative,
+    Probability,
+    Strict,
+    sum_problem,
+)
+from sim.scenario import labels
 from sim.scenario.errors import ScenarioError
 from sim.scenario.messages import problems_from
+from sim.scenario.places import Arrivals, CapacityEvent, Place, ServiceState, Sharing
+from sim.scenario.routes import ENDS, Route
+from sim.scenario.run import Funding, RunSettings, Surge
+from sim.scenario.study import ServiceLevel, Sweep
+from sim.scenario.services import ResponseTeam, ServiceSpec, Visits
 
-Capacity = _base.Capacity
-Strict = _base.Strict
-
-
-def _capacity(value: Any) -> Any:
-    if isinstance(value, str) and value.strip().lower() in {"unlimited", "inf", "infinite"}:
-        return None
-    if isinstance(value, float) and value == float("inf"):
-        return None
-    return value
-
-
-class _Split(Strict):
-    """Probabilities over named destinations that must sum to one."""
-
-    @model_validator(mode="after")
-    def _sums_to_one(self):
-        total = sum(getattr(self, name) for name in type(self).model_fields)
-        if abs(total - 1.0) > SUM_TOLERANCE:
-            parts = ", ".join(f"{name}={getattr(self, name):g}" for name in type(self).model_fields)
-            raise ValueError(f"probabilities must sum to 1, they sum to {total:g} ({parts})")
-        return self
-
-    def items(self) -> list[tuple[str, float]]:
-        return [(name, getattr(self, name)) for name in type(self).model_fields]
-
-
-# --- run settings and demand -------------------------------------------------
-
-
-class RunSettings(Strict):
-    horizon_days: int = Field(365, ge=1, le=36_500, description="length of the measured period, days")
-    warmup_days: int = Field(0, ge=0, le=36_500, description="simulated before measuring starts, days")
-    replications: int = Field(10, ge=1, le=10_000)
-    seed: int = Field(12345, ge=0)
-    start_date: dt.date = Field(dt.date(2019, 4, 1), description="calendar date of the first measured day")
-
-
-class Surge(Strict):
-    """A period of higher (or lower) demand: winter, a heatwave, an outbreak (see sim/events.py)."""
-
-    name: str = Field(min_length=1)
-    start: dt.date = Field(description="first day of the surge")
-    end: dt.date = Field(description="last day of the surge (included)")
-    multiplier: NonNegative = Field(description="multiplies the crisis rate on every day of the surge")
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
-        return self
+SYSTEM = "system"  # the one place of a system that names none
 
 
 class Demand(Strict):
     crises_per_year: NonNegative = Field(
-        le=10_000_000, description="crises among people 65+ reaching any service, a year (at most 10m: all of England)"
+        0.0, le=10_000_000, description="crises among the population reaching any service, a year (at most 10m)"
     )
-    weekday_multipliers: list[NonNegative] = Field(
+    enters: str = Field("crisis", description="the route or service every crisis starts at")
+    weekday_multipliers: list[Multiplier] = Field(
         default_factory=lambda: [1.0] * 7, min_length=7, max_length=7,
         description="Monday..Sunday, relative; rescaled to average 1",
     )
-    monthly_multipliers: list[NonNegative] = Field(
+    monthly_multipliers: list[Multiplier] = Field(
         default_factory=lambda: [1.0] * 12, min_length=12, max_length=12,
         description="January..December, relative; rescaled to average 1",
     )
     surges: list[Surge] = Field(default_factory=list, description="periods of higher or lower demand")
 
-    @field_validator("weekday_multipliers", "monthly_multipliers")
-    @classmethod
-    def _not_all_zero(cls, v: list[float]) -> list[float]:
-        if sum(v) <= 0:
-            raise ValueError("at least one multiplier must be above 0")
-        return v
-
-
-# --- people --------------------------------------------------------------------
-
-
-class DischargePathway(_Split):
-    P0: Probability = Field(description="home, no new support")
-    P1: Probability = Field(description="home with support (reablement or a care package)")
-    P2: Probability = Field(description="a short-term bed (community hospital or temporary residential)")
-    P3: Probability = Field(description="a permanent care home place")
-
 
 class NeedGroup(Strict):
     share: Probability = Field(description="share of crises in this group")
-    ucr_suitable: Probability = Field(description="share whose crisis urgent community response could manage at home")
-    avoidable_other: Probability = Field(
-        0.0, description="share of admissions avoidable by other alternatives (diagnostic only)"
-    )
-    los_multiplier: float = Field(1.0, gt=0, description="multiplies every length of stay")
-    acute_death: Probability = Field(0.0, description="share who die in the acute stay")
-    discharge_pathway: DischargePathway
-
-
-class Funding(Strict):
-    """Means test for long-term care (England, £14,250 / £23,250 thresholds)."""
-
-    self_funder_share: Probability = Field(description="assets above the upper limit: pay in full")
-    partial_share: Probability = Field(description="assets between the limits: contribute in part")
-    partial_contribution: Probability = Field(description="share of the council rate a partial funder pays")
-
-    @model_validator(mode="after")
-    def _shares(self):
-        if self.self_funder_share + self.partial_share > 1 + SUM_TOLERANCE:
-            raise ValueError(
-                f"self_funder_share + partial_share = {self.self_funder_share + self.partial_share:g}, above 1"
-            )
-        return self
-
-
-class Referral(Strict):
-    ucr_share_suitable: Probability = Field(description="share of UCR-suitable crises referred to UCR")
-    ucr_share_unsuitable: Probability = Field(description="share of other crises referred to UCR")
-    multiplier: NonNegative = Field(1.0, description="scales both shares (awareness lever); capped at 1")
-
-
-# --- services --------------------------------------------------------------------
-
-
-class AfterUcrSuccess(_Split):
-    home: Probability
-    reablement: Probability
-    home_care: Probability
-
-
-class UrgentResponse(Strict):
-    capacity: Capacity = Field(description="responses the team can run at once")
-    give_up_hours: float = Field(4.0, gt=0, description="waiting longer than this for a team, the person goes to ED")
-    target_hours: float = Field(2.0, gt=0, description="national standard: reached within this time")
-    travel_hours: Distribution
-    duration_days: Distribution
-    success_probability: Probability = Field(description="share of suitable referrals who stay at home")
-    unsuitable_assessment_hours: float = Field(2.0, ge=0, description="team time spent before handing over to hospital")
-    after_success: AfterUcrSuccess
-
-    _cap = field_validator("capacity", mode="before")(_capacity)
-
-
-class Acute(Strict):
-    beds: Capacity
-    los_days: Distribution = Field(description="admission until no criteria to reside")
-    discharge_process_days: Distribution | None = Field(
-        None, description="assessments and decisions after fit to leave, before a supported discharge (P1-P3)"
-    )
-
-    _cap = field_validator("beds", mode="before")(_capacity)
-
-
-class ReablementOutcomes(_Split):
-    independent: Probability
-    small_package: Probability
-    home_care: Probability
-    care_home: Probability
-    readmitted: Probability
-    died: Probability
-
-
-class Workforce(Strict):
-    """Home-based capacity as staff visit-hours a day; each person's visits taper over their episode."""
-
-    visit_hours_per_day: NonNegative = Field(description="staff hours of visits available each day")
-    first_day_hours: float = Field(gt=0, description="visit-hours a person needs on the first day of the episode")
-    last_day_hours: NonNegative = Field(description="visit-hours a day at the end of the episode (linear taper)")
-
-    @model_validator(mode="after")
-    def _tapers(self):
-        if self.last_day_hours > self.first_day_hours:
-            raise ValueError(
-                f"last_day_hours ({self.last_day_hours:g}) is above first_day_hours ({self.first_day_hours:g});"
-                " visits taper, they do not grow"
-            )
-        return self
-
-
-def _caseload_or_workforce(service):
-    if service.workforce is not None and service.capacity is not None:
-        raise ValueError(
-            "give either capacity (a caseload) or workforce (visit-hours), not both; set capacity: null"
-        )
-    return service
-
-
-class Reablement(Strict):
-    capacity: Capacity = Field(description="people on the caseload at once; null with a workforce")
-    los_days: Distribution
-    outcomes: ReablementOutcomes
-    small_package_factor: float = Field(0.5, gt=0, le=1, description="hours of a smaller package, relative")
-    workforce: Workforce | None = Field(None, description="capacity as visit-hours instead of a caseload")
-
-    _cap = field_validator("capacity", mode="before")(_capacity)
-    _one_limit = model_validator(mode="after")(_caseload_or_workforce)
-
-
-class BedOutcomes(_Split):
-    home: Probability
-    reablement: Probability
-    home_care: Probability
-    care_home: Probability
-    readmitted: Probability
-    died: Probability
-
-
-class ShortTermBeds(Strict):
-    beds: Capacity
-    los_days: Distribution
-    outcomes: BedOutcomes
-    discharge_process_days: Distribution | None = Field(
-        None, description="assessments and decisions once ready to leave, spent in the bed"
-    )
-
-    _cap = field_validator("beds", mode="before")(_capacity)
-
-
-class HomeCare(Strict):
-    capacity: Capacity = Field(None, description="packages running at once; null = unlimited")
-    hours_per_week: Distribution
-    duration_days: Distribution
-    workforce: Workforce | None = Field(None, description="capacity as visit-hours instead of packages")
-
-    _cap = field_validator("capacity", mode="before")(_capacity)
-    _one_limit = model_validator(mode="after")(_caseload_or_workforce)
-
-
-class CareHome(Strict):
-    capacity: Capacity = Field(None, description="places; null = unlimited")
-    duration_days: Distribution
-
-    _cap = field_validator("capacity", mode="before")(_capacity)
-
-
-class Services(Strict):
-    urgent_response: UrgentResponse
-    acute: Acute
-    reablement: Reablement
-    community_beds: ShortTermBeds
-    temporary_residential: ShortTermBeds
-    home_care: HomeCare
-    residential_care: CareHome
-    nursing_care: CareHome
-
-    def capacity_of(self, name: str) -> tuple[float | None, bool]:
-        """A service's configured capacity (None = unlimited) and whether it counts whole places.
-
-        A service with a workforce has visit-hours a day as its capacity.
-        """
-        config = getattr(self, name)
-        workforce = getattr(config, "workforce", None)
-        if workforce is not None:
-            return workforce.visit_hours_per_day, False
-        return (config.beds if hasattr(config, "beds") else config.capacity), True
-
-
-class Pathway1(_Split):
-    reablement: Probability
-    home_care: Probability
-
-
-class Pathway2(_Split):
-    community_beds: Probability
-    temporary_residential: Probability
-
-
-class CareHomeSplit(_Split):
-    residential_care: Probability
-    nursing_care: Probability
-
-
-class Discharge(Strict):
-    pathway_1: Pathway1
-    pathway_2: Pathway2
-    care_home: CareHomeSplit = Field(description="residential or nursing, whenever someone moves to a care home")
-
-
-class LongTermDecisions(Strict):
-    """Social care assessment before a long-term placement: the 'supporting independence' lever.
-
-    A better assessment (strengths-based, by a team that knows the person's
-    neighbourhood) turns some long-term decisions into more independent ones.
-    """
-
-    home_care_to_independent: Probability = Field(
-        0.0, description="share of new long-term home care packages replaced by independence at home"
-    )
-    care_home_to_home_care: Probability = Field(
-        0.0, description="share of permanent care home decisions replaced by a home care package"
+    los_multiplier: Multiplier = Field(1.0, description="multiplies every length of stay (where the service says so)")
+    traits: dict[str, Probability] = Field(
+        default_factory=dict, description="trait -> share of this group's people who have it"
     )
 
 
-# --- costs ---------------------------------------------------------------------------
-
-Payer = Literal["nhs", "council", "means_tested"]
-
-
-class UnitCost(Strict):
-    gbp: NonNegative
-    per: Literal["attendance", "response", "day", "week", "hour", "episode"]
-    payer: Payer
-    self_funder_gbp: NonNegative | None = Field(None, description="rate a self-funder is charged, if higher")
+class Trait(Strict):
+    given: str | None = Field(None, pattern=NAME, description="only people with this other trait can have it")
+    also_if: list[str] = Field(default_factory=list, description="people with any of these traits have it too")
 
 
-_ALLOWED_PER = {
-    "ed_attendance": {"attendance"},
-    "urgent_response": {"response", "day"},
-    "acute": {"day", "week"},
-    "community_beds": {"day", "week"},
-    "temporary_residential": {"day", "week"},
-    "reablement": {"day", "week", "episode"},
-    "home_care": {"hour"},
-    "residential_care": {"day", "week"},
-    "nursing_care": {"day", "week"},
-}
+class Measure(Strict):
+    """A KPI made from others: a sum, or a share of one sum in another."""
 
-
-class Costs(Strict):
-    price_year: str = Field(description="prices are in pounds of this year")
-    ed_attendance: UnitCost
-    urgent_response: UnitCost
-    acute: UnitCost
-    community_beds: UnitCost
-    temporary_residential: UnitCost
-    reablement: UnitCost
-    home_care: UnitCost
-    residential_care: UnitCost
-    nursing_care: UnitCost
+    label: str = Field(max_length=120)
+    unit: str = Field("people", max_length=20)
+    sum: list[str] | None = Field(None, description="KPI names added up")
+    share_of: list[str] | None = Field(None, description="with `sum`: the KPIs whose total is the denominator")
+    hours: bool = Field(False, description="days turned into hours (x24)")
+    description: str = Field("", max_length=300)
 
     @model_validator(mode="after")
-    def _units_fit(self):
-        for name, allowed in _ALLOWED_PER.items():
-            per = getattr(self, name).per
-            if per not in allowed:
-                raise ValueError(f"{name}.per is '{per}'; for this service it must be one of {sorted(allowed)}")
+    def _given(self):
+        if not self.sum:
+            raise ValueError("sum: name at least one KPI")
         return self
 
 
-# --- stress: capacity events, sweeps, service levels (see sim/events.py, sim/sweep.py) -----------
-
-
-class CapacityChange(Strict):
-    set: NonNegative | None = Field(None, description="the new capacity")
-    add: float | None = Field(None, description="places (or visit-hours) added; negative removes")
-    multiply: NonNegative | None = Field(None, description="scales capacity: 0.7 is a 30% cut")
-
-    @model_validator(mode="after")
-    def _exactly_one(self):
-        given = [k for k in ("set", "add", "multiply") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError(f"give exactly one of set, add or multiply (got {', '.join(given) or 'none'})")
-        return self
-
-
-class CapacityEvent(Strict):
-    name: str = Field(min_length=1)
-    service: str = Field(description="the service whose capacity changes")
-    start: dt.date = Field(description="first day with the changed capacity")
-    end: dt.date | None = Field(None, description="last day with the changed capacity (included); null = to the end")
-    change: CapacityChange
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.end is not None and self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
-        return self
-
-
-class SweepRange(Strict):
-    start: float = Field(alias="from")
-    to: float
-    step: float = Field(gt=0)
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.to < self.start:
-            raise ValueError(f"to ({self.to:g}) is below from ({self.start:g})")
-        if (self.to - self.start) / self.step > MAX_SWEEP_POINTS:
-            raise ValueError(f"more than {MAX_SWEEP_POINTS:,} values")
-        return self
-
-    def values(self) -> list[float]:
-        n = int(math.floor((self.to - self.start) / self.step + 1e-9)) + 1
-        values = [self.start + i * self.step for i in range(n)]
-        return [int(v) if float(v).is_integer() else round(v, 12) for v in values]
-
-
-SweepValue = int | float | str | bool | None
-
-
-class Sweep(Strict):
-    """Scenario variants run with common random numbers: a grid of every combination, or listed points."""
-
-    grid: dict[str, SweepRange | list[SweepValue]] | None = Field(None, description="field path -> values")
-    points: list[dict[str, SweepValue]] | None = Field(None, description="each point: field path -> value")
-
-    @model_validator(mode="after")
-    def _grid_or_points(self):
-        if (self.grid is None) == (self.points is None):
-            raise ValueError("give either grid or points")
-        if self.grid is not None:
-            if not self.grid:
-                raise ValueError("grid names no field")
-            total = 1
-            for values in self.grid.values():
-                total *= len(values.values() if isinstance(values, SweepRange) else values)
-            if total > MAX_SWEEP_POINTS:
-                raise ValueError(f"grid has {total:,} points; at most {MAX_SWEEP_POINTS:,}")
-        elif not self.points:
-            raise ValueError("points is empty")
-        return self
-
-    def parameters(self) -> list[str]:
-        if self.grid is not None:
-            return list(self.grid)
-        return list(dict.fromkeys(k for point in self.points for k in point))
-
-    def expand(self) -> list[dict[str, SweepValue]]:
-        """Every point, as field path -> value (the grid varies its last field fastest)."""
-        if self.points is not None:
-            return [dict(p) for p in self.points]
-        axes = [v.values() if isinstance(v, SweepRange) else list(v) for v in self.grid.values()]
-        return [dict(zip(self.grid, combo)) for combo in itertools.product(*axes)]
-
-
-class ServiceLevel(Strict):
-    kpi: str = Field(description="a KPI name (docs/outputs.md)")
-    at_least: float | None = None
-    at_most: float | None = None
-
-    @model_validator(mode="after")
-    def _one_bound(self):
-        if (self.at_least is None) == (self.at_most is None):
-            raise ValueError("give exactly one of at_least or at_most")
-        return self
-
-    def met(self, value: float) -> bool:
-        if value != value:  # NaN: nothing measured, so the level cannot be shown to be met
-            return False
-        return value >= self.at_least if self.at_least is not None else value <= self.at_most
-
-    def __str__(self) -> str:
-        return f"{self.kpi} {'>=' if self.at_least is not None else '<='} {self.at_least if self.at_least is not None else self.at_most:g}"
-
-
-# --- places: localities with their own demand and capacity (sim/places.py, docs/places.md) ---------
-
-PLACE_NAME = r"^[a-z][a-z0-9_]*$"
-
-
-class PlaceBeds(Strict):
-    beds: Capacity
-
-    _cap = field_validator("beds", mode="before")(_capacity)
-
-
-class PlaceCaseload(Strict):
-    capacity: Capacity
-
-    _cap = field_validator("capacity", mode="before")(_capacity)
-
-
-class PlaceServices(Strict):
-    """Capacities a place sets itself; a service left out gets the place's share of the system capacity."""
-
-    urgent_response: PlaceCaseload | None = None
-    acute: PlaceBeds | None = None
-    reablement: PlaceCaseload | None = None
-    community_beds: PlaceBeds | None = None
-    temporary_residential: PlaceBeds | None = None
-    home_care: PlaceCaseload | None = None
-    residential_care: PlaceCaseload | None = None
-    nursing_care: PlaceCaseload | None = None
-
-
-class Place(Strict):
-    demand_share: Probability | None = Field(None, description="share of the system's crises arising here")
-    crises_per_year: NonNegative | None = Field(None, le=10_000_000, description="this place's crises a year")
-    services: PlaceServices = Field(default_factory=PlaceServices)
-
-    @model_validator(mode="after")
-    def _one_demand(self):
-        if (self.demand_share is None) == (self.crises_per_year is None):
-            raise ValueError("give either demand_share or crises_per_year (set the other to null)")
-        return self
-
-
-class Sharing(Strict):
-    """How places share one service: each its own (local), one capacity for all (pooled), or overflow."""
-
-    mode: Literal["local", "pooled", "overflow"] = "local"
-    out_of_area_cost_gbp: NonNegative = Field(0.0, description="charged for each placement outside the person's place")
-    after_hours: NonNegative = Field(
-        0.0, description="overflow: hours a person waits for their own place before taking one elsewhere"
-    )
-
-    @model_validator(mode="after")
-    def _after_only_for_overflow(self):
-        if self.after_hours and self.mode != "overflow":
-            raise ValueError(f"after_hours applies to mode overflow only (mode is {self.mode})")
-        return self
-
-
-# --- the state at the start (sim/initial_state.py, docs/warm-up.md) -----------------------------
-
-
-class ServiceState(Strict):
-    """People in one service when the simulation starts: in a place, and waiting for one."""
-
-    occupied: int = Field(0, ge=0, description="people holding a place (bed, caseload slot, placement)")
-    waiting: int = Field(0, ge=0, description="people waiting for a place (acute: in ED; others: at home)")
-
-
-# Urgent responses last hours: a run starts with none under way.
-NO_INITIAL_STATE = ("urgent_response",)
-
-
-def _initial_state_problems(scenario: "Scenario") -> list[InitErrorDetails]:
-    services = type(scenario.services).model_fields
-    problems = []
-
-    def problem(loc: tuple, value: Any, message: str) -> None:
-        problems.append(InitErrorDetails(
-            type=PydanticCustomError("value_error", message), loc=("initial_state", *loc), input=value,
-        ))
-
-    if scenario.initial_state and scenario.places:
-        problem((), None, "cannot be combined with places yet: start a run with places empty")
-        return problems
-    for name, state in scenario.initial_state.items():
-        if name in NO_INITIAL_STATE:
-            problem((name,), name, f"{name} episodes last hours: a run starts with none under way")
-            continue
-        if name not in services:
-            allowed = ", ".join(n for n in services if n not in NO_INITIAL_STATE)
-            problem((name,), name, f"no service named '{name}' (one of {allowed})")
-            continue
-        config = getattr(scenario.services, name)
-        if getattr(config, "workforce", None) is not None:
-            problem((name,), name, f"services.{name} has a workforce; an initial state needs places (capacity)")
-            continue
-        field = "beds" if "beds" in type(config).model_fields else "capacity"
-        capacity = getattr(config, field)
-        places = "unlimited places" if capacity is None else f"{capacity} places"
-        if capacity is not None and state.occupied > capacity:
-            problem((name, "occupied"), state.occupied,
-                    f"{state.occupied} people is more than the {places} in services.{name}.{field}")
-        elif state.waiting and (capacity is None or state.occupied < capacity):
-            problem((name, "waiting"), state.waiting,
-                    f"people wait only when every place is taken, but {state.occupied} of the {places} in "
-                    f"services.{name}.{field} are occupied")
-    return problems
-
-
-# --- the scenario ------------------------------------------------------------------------
+class CostSettings(Strict):
+    price_year: str = Field("2023/24", max_length=20, description="prices are in pounds of this year")
 
 
 class Scenario(Strict):
     name: str = Field(min_length=1, max_length=200)
-    description: str = ""
+    description: str = Field("", max_length=5000)
     extends: str | None = Field(None, description="a scenario file this one changes")
     comparator: str | None = Field(None, description="the scenario file to compare against")
     run: RunSettings = Field(default_factory=RunSettings)
-    demand: Demand
+    demand: Demand = Field(default_factory=Demand)
     need_groups: dict[str, NeedGroup] = Field(min_length=1)
+    traits: dict[str, Trait] = Field(default_factory=dict)
     funding: Funding
-    referral: Referral
-    services: Services
-    discharge: Discharge
-    long_term_decisions: LongTermDecisions = Field(default_factory=LongTermDecisions)
-    costs: Costs
+    services: dict[str, ServiceSpec] = Field(min_length=1)
+    routes: dict[str, Route] = Field(default_factory=dict)
+    places: dict[str, Place] = Field(default_factory=dict)
+    sharing: dict[str, Sharing] = Field(default_factory=dict)
+    arrivals: dict[str, Arrivals] = Field(default_factory=dict, description="arrivals straight into a service or route")
+    initial_state: dict[str, ServiceState | None] = Field(default_factory=dict)
     capacity_events: list[CapacityEvent] = Field(default_factory=list, description="capacity changes on dates")
-    places: dict[str, Place] = Field(default_factory=dict, description="localities, each with its demand and capacity")
-    sharing: dict[str, Sharing] = Field(default_factory=dict, description="service -> how places share it")
-    sweep: Sweep | None = Field(None, description="run these variants of the scenario (sim/sweep.py)")
-    service_levels: list[ServiceLevel] = Field(default_factory=list, description="levels a sweep must meet")
-    initial_state: dict[str, ServiceState] = Field(
-        default_factory=dict, description="service -> people in it when the simulation starts; empty = start empty"
-    )
-    sources: dict[str, str] = Field(default_factory=dict, description="field path -> where its value comes from")
+    costs: CostSettings = Field(default_factory=CostSettings)
+    measures: dict[str, Measure] = Field(default_factory=dict)
+    sweep: Sweep | None = None
+    service_levels: list[ServiceLevel] = Field(default_factory=list)
+    sources: dict[str, str] = Field(default_factory=dict, description="field path -> citation")
 
     _path: Path | None = PrivateAttr(None)
 
     @model_validator(mode="after")
-    def _initial_state_fits(self):
-        problems = _initial_state_problems(self)
+    def _hangs_together(self):
+        problems = system_problems(self)
         if problems:
-            # Raised as a ValidationError so each problem keeps its own field path.
-            raise ValidationError.from_exception_data(type(self).__name__, problems)
+            # One error per problem, each at its field, so every one is shown at once.
+            details = []
+            for text in problems:
+                field, sep, message = text.partition(": ")
+                loc = tuple(field.split(".")) if sep and " " not in field else ()
+                details.append(InitErrorDetails(
+                    type=PydanticCustomError("value_error", message if loc else text), loc=loc, input=None,
+                ))
+            raise ValidationError.from_exception_data("Scenario", details)
         return self
 
-    @model_validator(mode="after")
-    def _groups_share(self):
-        total = sum(g.share for g in self.need_groups.values())
-        if abs(total - 1.0) > SUM_TOLERANCE:
-            raise ValueError(f"need_groups shares must sum to 1, they sum to {total:g}")
-        return self
-
-    @model_validator(mode="after")
-    def _capacity_events_fit(self):
-        services = type(self.services).model_fields
-        for i, event in enumerate(self.capacity_events):
-            where = f"capacity_events.{i}"
-            if event.service not in services:
-                raise ValueError(f"{where}.service: no service named '{event.service}' (one of {', '.join(services)})")
-            base, integral = self.services.capacity_of(event.service)
-            change = event.change
-            if base is None and change.set is None:
-                raise ValueError(f"{where}.change: {event.service} is unlimited; only 'set' can change it")
-            amount = change.set if change.set is not None else change.add
-            if integral and amount is not None and not float(amount).is_integer():
-                raise ValueError(f"{where}.change: {event.service} counts whole places, got {amount:g}")
-            same = [e for e in self.capacity_events if e.service == event.service]
-            for date, capacity in capacity_steps(base, same, integral):
-                if capacity < 0:
-                    raise ValueError(f"{where}.change: {event.service} capacity would be {capacity:g} on {date}")
-        return self
-
-    @model_validator(mode="after")
-    def _sweep_and_levels_name_fields(self):
-        if self.sweep is not None:
-            for key in self.sweep.parameters():
-                if key.split(".")[0] in {"sweep", "name", "extends", "comparator"} or not _path_exists(self, key.split(".")):
-                    raise ValueError(f"sweep: '{key}' is not a field of the scenario that a sweep can vary")
-        from sim.kpis import describe  # here, not at the top: sim.kpis needs this module
-
-        for i, level in enumerate(self.service_levels):
-            if not describe(level.kpi)[1]:
-                raise ValueError(f"service_levels.{i}.kpi: '{level.kpi}' is not a KPI (see docs/outputs.md)")
-        return self
-
-    @model_validator(mode="after")
-    def _places_fit(self):
-        services = type(self.services).model_fields
-        for name in self.sharing:
-            if name not in services:
-                raise ValueError(f"sharing.{name}: no service named '{name}' (one of {', '.join(services)})")
-        if not self.places:
-            if self.sharing:
-                raise ValueError("sharing: needs places (a system of one place has nothing to share)")
-            return self
-        for name in self.places:
-            if not re.fullmatch(PLACE_NAME, name) or name == "system":
-                raise ValueError(
-                    f"places.{name}: a place name is lower case letters, digits and _ (and not 'system')"
-                )
-        by_share = [n for n, p in self.places.items() if p.demand_share is not None]
-        if by_share and len(by_share) != len(self.places):
-            raise ValueError("places: give every place a demand_share, or every place its crises_per_year")
-        total = sum(p.demand_share for p in self.places.values()) if by_share else 1.0
-        if abs(total - 1.0) > SUM_TOLERANCE:
-            raise ValueError(f"places: demand_share must sum to 1, they sum to {total:g}")
-        if self.capacity_events:
-            raise ValueError("capacity_events: not supported with places yet; change a place's capacity instead")
-        for name in services:
-            if getattr(getattr(self.services, name), "workforce", None) is not None:
-                raise ValueError(f"services.{name}.workforce: not supported with places yet; give a capacity")
-        return self
-
-    @model_validator(mode="after")
-    def _sources_name_fields(self):
-        for key in self.sources:
-            if not _path_exists(self, key.split(".")):
-                raise ValueError(f"sources names '{key}', which is not a field of the scenario")
-        return self
+    # --- reading it ---------------------------------------------------------------
 
     @property
     def path(self) -> Path | None:
         return self._path
 
     @property
+    def place_names(self) -> list[str]:
+        return list(self.places) or [SYSTEM]
+
+    def active_initial_state(self) -> dict[str, ServiceState]:
+        return {k: v for k, v in self.initial_state.items() if v is not None}
+
+    @property
     def resolved(self) -> dict:
-        """The scenario after inheritance, as plain data (what was actually run)."""
         return self.model_dump(mode="json", by_alias=True, exclude={"extends"})
 
     def content_hash(self) -> str:
@@ -717,43 +155,219 @@ class Scenario(Strict):
             node = data
             parts = dotted.split(".")
             for part in parts[:-1]:
+                if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                    node = node[int(part)]
+                    continue
                 if not isinstance(node, dict) or part not in node:
                     raise ScenarioError(self._path or "<scenario>", [(dotted, "no such field")])
                 node = node[part]
-            if not isinstance(node, dict) or parts[-1] not in node:
+            if isinstance(node, list) and parts[-1].isdigit() and int(parts[-1]) < len(node):
+                node[int(parts[-1])] = value
+                continue
+            if not isinstance(node, dict):
                 raise ScenarioError(self._path or "<scenario>", [(dotted, "no such field")])
+            # A new key is allowed: validation refuses one that is not a field (a new route scale is not).
             node[parts[-1]] = value
         new = validate(data, self._path or "<scenario>")
         new._path = self._path
         return new
 
 
-def _path_exists(obj: Any, parts: list[str]) -> bool:
-    for part in parts:
-        if isinstance(obj, BaseModel):
-            names = {n: f for n, f in type(obj).model_fields.items()}
-            aliases = {f.alias: n for n, f in names.items() if f.alias}
-            name = aliases.get(part, part)
-            if name not in names:
-                return False
-            obj = getattr(obj, name)
-        elif isinstance(obj, dict):
-            if part not in obj:
-                return False
-            obj = obj[part]
-        elif isinstance(obj, list):
-            if not part.isdigit() or int(part) >= len(obj):
-                return False
-            obj = obj[int(part)]
-        else:
-            return False
-    return True
+# --- the system as one graph --------------------------------------------------------
 
+
+def _route_where(where: tuple[str, ...]) -> str:
+    return "".join(f".{w}" for w in where)
+
+
+def system_problems(s: Scenario) -> list[str]:
+    problems: list[str] = []
+    nodes = set(s.services) | set(s.routes)
+    clash = sorted(set(s.services) & set(s.routes))
+    if clash:
+        problems.append(f"routes: {', '.join(clash)} also named as a service; give routes and services different names")
+    for name in (*s.services, *s.routes, *s.places, *s.need_groups):
+        if name in ENDS or name == SYSTEM:
+            problems.append(f"'{name}' is reserved (the ends are {', '.join(ENDS)}); choose another name")
+    known = nodes | set(ENDS)
+
+    def check_target(field: str, target: str) -> None:
+        if target not in known:
+            problems.append(f"{field}: '{target}' is not a service, a route or an end ({', '.join(ENDS)})")
+
+    problem = sum_problem({g: v.share for g, v in s.need_groups.items()}, "need-group shares")
+    if problem:
+        problems.append(f"need_groups: {problem}")
+    trait_names = set(s.traits) | {t for g in s.need_groups.values() for t in g.traits}
+    for name, trait in s.traits.items():
+        for other in filter(None, [trait.given, *trait.also_if]):
+            if other not in trait_names:
+                problems.append(f"traits.{name}: '{other}' is not a trait of any need group")
+    if s.demand.crises_per_year > 0:
+        check_target("demand.enters", s.demand.enters)
+    for name, service in s.services.items():
+        check_target(f"services.{name}.then", service.then)
+        if isinstance(service, ResponseTeam):
+            check_target(f"services.{name}.give_up_to", service.give_up_to)
+            for i, t in enumerate(service.handover_to):
+                check_target(f"services.{name}.handover_to.{i}", t)
+    for name, route in s.routes.items():
+        for where, table in route.tables():
+            for dest in table:
+                check_target(f"routes.{name}{_route_where(where)}", dest)
+        _keys_exist(problems, f"routes.{name}", route, s, trait_names)
+    for target in s.arrivals:
+        check_target(f"arrivals.{target}", target)
+    if s.places:
+        problems += _place_problems(s)
+    for name in s.sharing:
+        if name not in s.services:
+            problems.append(f"sharing.{name}: not a service")
+        elif not s.places:
+            problems.append("sharing: needs places (a system of one place has nothing to share)")
+    for name, state in s.initial_state.items():
+        problems += _state_problems(f"initial_state.{name}", name, state, s)
+    for i, event in enumerate(s.capacity_events):
+        if event.service not in s.services:
+            problems.append(f"capacity_events.{i}.service: '{event.service}' is not a service")
+    for name in s.measures:
+        if name in s.services:
+            problems.append(f"measures.{name}: named like a service")
+    if not problems:
+        problems += _flow_problems(s)
+    return problems
+
+
+def _keys_exist(problems: list[str], field: str, route: Route, s: Scenario, traits: set[str]) -> None:
+    if route.by_group is not None:
+        for g in route.by_group:
+            if g not in s.need_groups:
+                problems.append(f"{field}.by_group.{g}: not a need group ({', '.join(s.need_groups)})")
+        missing = [g for g in s.need_groups if g not in route.by_group]
+        if missing:
+            problems.append(f"{field}.by_group: no table for {', '.join(missing)}")
+    if route.by_place is not None:
+        names = s.place_names
+        for p in route.by_place:
+            if p not in names:
+                problems.append(f"{field}.by_place.{p}: not a place ({', '.join(names)})")
+        missing = [p for p in names if p not in route.by_place]
+        if missing:
+            problems.append(f"{field}.by_place: no route for {', '.join(missing)}")
+    if route.by_trait is not None and route.by_trait not in traits:
+        problems.append(f"{field}.by_trait: '{route.by_trait}' is not a trait of any need group")
+    for key in ("by_group", "by_place"):
+        for sub_name, sub in (getattr(route, key) or {}).items():
+            _keys_exist(problems, f"{field}.{key}.{sub_name}", sub, s, traits)
+    for key in ("if_true", "if_false"):
+        sub = getattr(route, key)
+        if sub is not None:
+            _keys_exist(problems, f"{field}.{key}", sub, s, traits)
+
+
+def _state_problems(field: str, name: str, state: ServiceState | None, s: Scenario) -> list[str]:
+    if state is None:
+        return []
+    if name not in s.services:
+        return [f"{field}: '{name}' is not a service"]
+    if isinstance(s.services[name], ResponseTeam) and state.occupied:
+        return [f"{field}.occupied: responses last hours; start {name} with nobody under way"]
+    return []
+
+
+def _place_problems(s: Scenario) -> list[str]:
+    problems = []
+    by_share = [n for n, p in s.places.items() if p.demand_share is not None]
+    if by_share and len(by_share) != len(s.places):
+        problems.append("places: give every place a demand_share, or none of them")
+    if by_share:
+        problem = sum_problem({n: s.places[n].demand_share for n in by_share}, "demand shares")
+        if problem:
+            problems.append(f"places: {problem}")
+    for pname, place in s.places.items():
+        field = f"places.{pname}"
+        if place.need_groups is not None:
+            for g in place.need_groups:
+                if g not in s.need_groups:
+                    problems.append(f"{field}.need_groups.{g}: not a need group")
+        for svc, own in place.services.items():
+            if svc not in s.services:
+                problems.append(f"{field}.services.{svc}: not a service")
+            elif (own.capacity is not None and not isinstance(s.services[svc], Visits)
+                  and not float(own.capacity).is_integer()):
+                problems.append(f"{field}.services.{svc}.capacity: whole places, not {own.capacity:g}")
+            elif "capacity" in own.model_fields_set and s.sharing.get(svc) and s.sharing[svc].mode == "pooled":
+                problems.append(f"{field}.services.{svc}.capacity: {svc} is pooled; set its capacity for the system")
+        for target in place.arrivals:
+            if target not in s.services and target not in s.routes:
+                problems.append(f"{field}.arrivals.{target}: not a service or a route")
+        for name, state in place.initial_state.items():
+            problems += _state_problems(f"{field}.initial_state.{name}", name, state, s)
+        for i, event in enumerate(place.capacity_events):
+            if event.service not in s.services:
+                problems.append(f"{field}.capacity_events.{i}.service: '{event.service}' is not a service")
+    return problems
+
+
+def _edges(s: Scenario) -> dict[str, set[str]]:
+    """Who can go where with a chance above zero."""
+    edges: dict[str, set[str]] = {}
+    for name, service in s.services.items():
+        out = {service.then}
+        if isinstance(service, ResponseTeam):
+            out |= {service.give_up_to, *service.handover_to}
+        edges[name] = out
+    for name, route in s.routes.items():
+        edges[name] = {d for _, table in route.tables() for d, p in table.items() if p > 0}
+    return edges
+
+
+def _flow_problems(s: Scenario) -> list[str]:
+    edges = _edges(s)
+    starts = set(s.arrivals) | {n for p in s.places.values() for n in p.arrivals}
+    starts |= {n for n, st in s.initial_state.items() if st is not None and (st.occupied or st.waiting)}
+    starts |= {n for p in s.places.values() for n, st in p.initial_state.items() if st and (st.occupied or st.waiting)}
+    if s.demand.crises_per_year > 0 or any(p.crises_per_year for p in s.places.values()):
+        starts.add(s.demand.enters)
+    problems = []
+    if not starts:
+        problems.append("nobody enters the system: give demand.crises_per_year, arrivals or an initial_state")
+        return problems
+    seen, todo = set(starts), deque(starts)
+    while todo:
+        for nxt in edges.get(todo.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    for name in s.services:
+        if name not in seen:
+            problems.append(
+                f"services.{name}: nobody can reach it (no route, arrival or initial state leads here);"
+                " remove it or route people to it"
+            )
+    # A way out: every node someone can reach must lead, in some steps, to an end.
+    leads_out = set(ENDS)
+    changed = True
+    while changed:
+        changed = False
+        for node, outs in edges.items():
+            if node not in leads_out and outs & leads_out:
+                leads_out.add(node)
+                changed = True
+    trapped = sorted(n for n in seen if n not in leads_out and n in edges)
+    if trapped:
+        problems.append(
+            f"no way out from {', '.join(trapped)}: their routes only lead back among themselves,"
+            f" never to {', '.join(ENDS)}"
+        )
+    return problems
 
 
 def validate(data: dict, file: str | Path, origins: dict[tuple, Path] | None = None) -> Scenario:
     """A Scenario from merged data, or ScenarioError with one line per problem."""
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(file, problems_from(exc, Scenario, file, origins)) from None
+    labels.register(scenario)
+    return scenario

@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from sim.distributions import Distribution
+from sim.random.distributions import Distribution
 from sim.scenario.base import MAX_GBP, NAME, Capacity, NonNegative, Strict, unlimited_to_none
 
 KINDS = ("beds", "caseload", "visits", "response_team", "long_term", "unlimited")
@@ -52,6 +52,7 @@ class UnitCost(Strict):
         None, le=MAX_GBP, description="rate a self-funder is charged, if higher (means-tested services)"
     )
     name: str | None = Field(None, pattern=NAME, description="the cost line's name (default: the service's)")
+    label: str | None = Field(None, max_length=80, description="the cost line's name as shown")
 
 
 class DischargeProcess(Strict):

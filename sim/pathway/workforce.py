@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 
 import simpy
 
-from sim.services.slots import Slots
+from sim.pathway.slots import Slots
 
 if TYPE_CHECKING:
-    from sim.patient import Person
-    from sim.scenario import Workforce as WorkforceConfig
+    from sim.pathway.person import Person
+    from sim.scenario.services import Workforce as WorkforceConfig
 
 # Hours are summed in floating point; a person who fits exactly must not be refused for rounding.
 _EPSILON = 1e-9

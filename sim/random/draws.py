@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from array import array
 
-from sim.streams import generator_for
+from sim.random.streams import generator_for
 
 BLOCK = 2048
 

@@ -17,10 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from sim.model import Model
+from typing import Protocol
 
 
 class _Change(Protocol):
@@ -88,32 +85,3 @@ def capacity_steps(
                 capacity = _apply(capacity, event.change, integral)
         steps.append((date, capacity))
     return steps
-
-
-def apply_capacity_events(model: "Model"):
-    """A SimPy process that changes each service's capacity on its event dates.
-
-    Start it before the daily census so that, on the day of a change, the
-    census reads the new capacity (SimPy runs events due at the same time in
-    the order they were scheduled).
-    """
-    from sim.demand import simulation_start
-
-    scenario = model.scenario
-    day0 = simulation_start(scenario)
-    changes: list[tuple[float, str, float]] = []
-    for service in model.services:
-        events = [e for e in scenario.capacity_events if e.service == service.name]
-        if not events:
-            continue
-        base, integral = scenario.services.capacity_of(service.name)
-        for date, capacity in capacity_steps(base, events, integral):
-            changes.append((max(0, (date - day0).days), service.name, capacity))
-    changes.sort(key=lambda c: c[0])
-    env = model.env
-    for day, name, capacity in changes:
-        if day >= model.end:
-            break
-        if day > env.now:
-            yield env.timeout(day - env.now)
-        getattr(model.services, name).slots.set_capacity(None if capacity == math.inf else capacity)

@@ -1,0 +1,1 @@
+"""Randomness that reproduces: distributions from scenario data, and named, seeded streams."""

@@ -1,1 +1,0 @@
-"""One module per service of the pathway; each owns its capacity and its counters."""
