@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from sim import invariants
+from sim.measure import invariants
 
 _RELIABILITY: Counter = Counter()
 
