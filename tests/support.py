@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, load_scenario, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 UNLIMITED = {
     "services.urgent_response.capacity": None,
-    "services.acute.beds": None,
+    "services.acute.capacity": None,
     "services.reablement.capacity": None,
-    "services.community_beds.beds": None,
-    "services.temporary_residential.beds": None,
+    "services.community_beds.capacity": None,
+    "services.temporary_residential.capacity": None,
     "services.home_care.capacity": None,
     "services.residential_care.capacity": None,
     "services.nursing_care.capacity": None,
@@ -33,10 +33,10 @@ def small_system(**changes) -> Scenario:
         "run.replications": 3,
         "demand.crises_per_year": 5400,
         "services.urgent_response.capacity": 4,
-        "services.acute.beds": 160,
+        "services.acute.capacity": 160,
         "services.reablement.capacity": 40,
-        "services.community_beds.beds": 40,
-        "services.temporary_residential.beds": 20,
+        "services.community_beds.capacity": 40,
+        "services.temporary_residential.capacity": 20,
     }
     base.update(changes)
     return baseline().with_changes(base)
@@ -44,19 +44,16 @@ def small_system(**changes) -> Scenario:
 
 def single_queue(arrivals_per_day: float, mean_stay_days: float, beds: int | None, **changes) -> Scenario:
     """Only acute beds: Poisson arrivals, exponential stays, everyone goes home (an M/M/c queue)."""
-    scenario = baseline()
-    flat = {
-        "referral.ucr_share_suitable": 0.0,
-        "referral.ucr_share_unsuitable": 0.0,
-        "demand.crises_per_year": arrivals_per_day * 365,
-        "demand.weekday_multipliers": [1.0] * 7,
-        "demand.monthly_multipliers": [1.0] * 12,
-        "services.acute.beds": beds,
-        "services.acute.los_days": {"dist": "exponential", "mean": mean_stay_days},
-    }
-    for group in scenario.need_groups:
-        flat[f"need_groups.{group}.discharge_pathway"] = {"P0": 1.0, "P1": 0.0, "P2": 0.0, "P3": 0.0}
-        flat[f"need_groups.{group}.acute_death"] = 0.0
-        flat[f"need_groups.{group}.los_multiplier"] = 1.0
-    flat.update(changes)
-    return scenario.with_changes(flat)
+    data = baseline().resolved
+    acute = data["services"]["acute"]
+    acute.update(capacity=beds, los_days={"dist": "exponential", "mean": mean_stay_days}, then="home",
+                 discharge_process=None)
+    data["services"] = {"acute": acute}
+    data["routes"] = {}
+    data["demand"].update(enters="acute", crises_per_year=arrivals_per_day * 365,
+                          weekday_multipliers=[1.0] * 7, monthly_multipliers=[1.0] * 12)
+    for group in data["need_groups"].values():
+        group["los_multiplier"] = 1.0
+    scenario = validate(data, BASELINE)
+    scenario._path = BASELINE
+    return scenario.with_changes(changes) if changes else scenario
