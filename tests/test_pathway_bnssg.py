@@ -14,7 +14,7 @@ OVERLOADED = {
 
 @pytest.mark.slow
 def test_overloaded_nodes_queue_grows_at_arrivals_minus_capacity_over_stay():
-    scenario = load("examples/pathway/bnssg.yaml")
+    scenario = load("scenarios/bnssg/baseline.yaml")
     results = [run(scenario, r) for r in range(4)]
     for (service, place), (waiting, capacity, per_day, mean_stay) in OVERLOADED.items():
         queues = []
@@ -27,7 +27,7 @@ def test_overloaded_nodes_queue_grows_at_arrivals_minus_capacity_over_stay():
 
 
 def test_three_places_run_as_one_system_that_sums_its_places():
-    result = run(load("examples/pathway/bnssg.yaml"))
+    result = run(load("scenarios/bnssg/baseline.yaml"))
     k = result.kpis
     for measure in ("admissions", "arrivals"):
         for service in ("p1", "p2", "p3"):
