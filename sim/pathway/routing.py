@@ -48,6 +48,7 @@ class Router:
         self.env = env
         self.measure_from = measure_from
         self.tables = {name: _compile(route, route.scale) for name, route in routes.items()}
+        self.streams = {name: "route." + name for name in routes}
         self.hours = {name: route.hours_multiplier for name, route in routes.items() if route.hours_multiplier != 1.0}
         self.services = services
         self.decisions: Counter = Counter()  # (place, route, destination) -> people, in the measured period
@@ -66,14 +67,18 @@ class Router:
         """The service or end that `step` leads this person to, and the routes passed on the way."""
         passed = []
         measuring = self.env.now >= self.measure_from
-        tables = self.tables
+        tables, streams, seen = self.tables, self.streams, person.seen
         while step in tables:
             table = tables[step](person)
             if len(table) == 1:
-                nxt = table[0][0]
+                nxt = table[0][0]  # no choice, no draw
             else:
-                nxt = choose(table, person.uniform("route." + step))
-            person.met("route." + step)
+                # the k-th time this person meets this route reads draw `index` of stream "route.<name>#k"
+                stream = streams[step]
+                k = seen.get(stream, 0)
+                u = person.family.uniform(stream if k == 0 else f"{stream}#{k}", person.index)
+                seen[stream] = k + 1
+                nxt = choose(table, u)
             if step in self.hours:
                 person.hours_multiplier = self.hours[step]
             if measuring:
