@@ -14,7 +14,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sim.scenario.base import (
@@ -186,9 +186,11 @@ def system_problems(s: Scenario) -> list[str]:
     clash = sorted(set(s.services) & set(s.routes))
     if clash:
         problems.append(f"routes: {', '.join(clash)} also named as a service; give routes and services different names")
-    for name in (*s.services, *s.routes, *s.places, *s.need_groups):
-        if name in ENDS or name == SYSTEM:
-            problems.append(f"'{name}' is reserved (the ends are {', '.join(ENDS)}); choose another name")
+    for section in ("services", "routes", "places", "need_groups"):
+        for name in getattr(s, section):
+            if name in ENDS or name == SYSTEM:
+                problems.append(f"{section}.{name}: '{name}' is reserved (the ends are {', '.join(ENDS)},"
+                                f" and '{SYSTEM}'); choose another name")
     known = nodes | set(ENDS)
 
     def check_target(field: str, target: str) -> None:
@@ -216,8 +218,9 @@ def system_problems(s: Scenario) -> list[str]:
             for dest in table:
                 check_target(f"routes.{name}{_route_where(where)}", dest)
         _keys_exist(problems, f"routes.{name}", route, s, trait_names)
-    for target in s.arrivals:
+    for target, arrivals in s.arrivals.items():
         check_target(f"arrivals.{target}", target)
+        problems += _series_problems(f"arrivals.{target}", arrivals, s)
     if s.places:
         problems += _place_problems(s)
     for name in s.sharing:
@@ -233,6 +236,9 @@ def system_problems(s: Scenario) -> list[str]:
     for name in s.measures:
         if name in s.services:
             problems.append(f"measures.{name}: named like a service")
+    for key in s.sources:
+        if not _path_exists(s, key.split(".")):
+            problems.append(f"sources: '{key}' is not a field of the scenario (a citation must name what it supports)")
     if not problems:
         problems += _flow_problems(s)
     return problems
@@ -263,6 +269,35 @@ def _keys_exist(problems: list[str], field: str, route: Route, s: Scenario, trai
         sub = getattr(route, key)
         if sub is not None:
             _keys_exist(problems, f"{field}.{key}", sub, s, traits)
+
+
+def _path_exists(obj: Any, parts: list[str]) -> bool:
+    for part in parts:
+        if isinstance(obj, BaseModel):
+            fields = type(obj).model_fields
+            name = next((n for n, f in fields.items() if part in (n, f.alias)), None)
+            if name is None:
+                return False
+            obj = getattr(obj, name)
+        elif isinstance(obj, dict) and part in obj:
+            obj = obj[part]
+        elif isinstance(obj, list) and part.isdigit() and int(part) < len(obj):
+            obj = obj[int(part)]
+        else:
+            return False
+    return True
+
+
+def _series_problems(field: str, arrivals: Arrivals, s: Scenario) -> list[str]:
+    """A daily series must give every simulated day its own mean: a short one is a series for another run."""
+    days = s.run.warmup_days + s.run.horizon_days
+    if arrivals.daily is None or len(arrivals.daily) >= days:
+        return []
+    return [
+        f"{field}.daily: {len(arrivals.daily)} values, but the run simulates {days} days"
+        f" ({s.run.warmup_days} of warm-up and {s.run.horizon_days} measured); give one a day, warm-up first"
+        " (values past the run are not used), or give per_day"
+    ]
 
 
 def _state_problems(field: str, name: str, state: ServiceState | None, s: Scenario) -> list[str]:
@@ -298,9 +333,10 @@ def _place_problems(s: Scenario) -> list[str]:
                 problems.append(f"{field}.services.{svc}.capacity: whole places, not {own.capacity:g}")
             elif "capacity" in own.model_fields_set and s.sharing.get(svc) and s.sharing[svc].mode == "pooled":
                 problems.append(f"{field}.services.{svc}.capacity: {svc} is pooled; set its capacity for the system")
-        for target in place.arrivals:
+        for target, arrivals in place.arrivals.items():
             if target not in s.services and target not in s.routes:
                 problems.append(f"{field}.arrivals.{target}: not a service or a route")
+            problems += _series_problems(f"{field}.arrivals.{target}", arrivals, s)
         for name, state in place.initial_state.items():
             problems += _state_problems(f"{field}.initial_state.{name}", name, state, s)
         for i, event in enumerate(place.capacity_events):
