@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from sim.scenario import ScenarioError, load_scenario
-from support import BASELINE
+from support import BASELINE, ROOT
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -17,7 +17,8 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 def test_baseline_loads_and_every_source_names_a_field():
     scenario = load_scenario(BASELINE)
-    assert scenario.services.acute.beds > 0
+    assert scenario.services["acute"].capacity == 1440
+    assert scenario.services["acute"].kind == "beds"  # from the library the baseline extends
     assert scenario.sources, "the baseline cites its sources"
 
 
@@ -25,17 +26,20 @@ def test_extends_overrides_only_what_changes(tmp_path):
     child = write(tmp_path, "child.yaml", f"""
 extends: {BASELINE}
 name: more UCR
-referral:
-  multiplier: 1.7
+routes:
+  crisis:
+    scale: {{urgent_response: 1.7}}
 services:
   urgent_response:
     capacity: 30
 """)
     base, scenario = load_scenario(BASELINE), load_scenario(child)
-    assert scenario.referral.multiplier == 1.7
-    assert scenario.services.urgent_response.capacity == 30
-    assert scenario.referral.ucr_share_suitable == base.referral.ucr_share_suitable
-    assert scenario.services.acute == base.services.acute
+    assert scenario.routes["crisis"].scale == {"urgent_response": 1.7}
+    assert scenario.services["urgent_response"].capacity == 30
+    # What the child does not name is the parent's: the crisis tables, the rest of the service, other services.
+    assert scenario.routes["crisis"].if_true == base.routes["crisis"].if_true
+    assert scenario.services["urgent_response"].give_up_hours == base.services["urgent_response"].give_up_hours
+    assert scenario.services["acute"] == base.services["acute"]
     assert scenario.content_hash() != base.content_hash()
 
 
@@ -68,38 +72,89 @@ def test_missing_parent_is_named(tmp_path):
 
 
 def test_typo_is_an_error_not_a_default(tmp_path):
-    path = write(tmp_path, "typo.yaml", f"extends: {BASELINE}\nname: t\nservices:\n  acute:\n    bedz: 10\n")
+    path = write(tmp_path, "typo.yaml", f"extends: {BASELINE}\nname: t\nservices:\n  acute:\n    capacty: 10\n")
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
-    assert f"{path}: services.acute.bedz: unknown field" in str(info.value)
+    # The field as written in the file (no 'beds' kind tag in the path), and the likely meaning.
+    assert f"{path}: services.acute.capacty: unknown field 'capacty'; did you mean 'capacity'?" in str(info.value)
 
 
 def test_value_error_names_field_and_the_file_that_set_it(tmp_path):
-    parent = write(tmp_path, "parent.yaml", re.sub(r"(acute:\n +beds: )\d+", r"\g<1>-5", BASELINE.read_text()))
+    text = BASELINE.read_text().replace("extends: library/", f"extends: {BASELINE.parent}/library/")
+    parent = write(tmp_path, "parent.yaml", re.sub(r"(acute:\n +capacity: )\d+", r"\g<1>-5", text))
     child = write(tmp_path, "child.yaml", "extends: parent.yaml\nname: c\n")
     with pytest.raises(ScenarioError) as info:
         load_scenario(child)
     message = str(info.value)
-    assert "services.acute.beds" in message and "greater than or equal to 0" in message
-    assert "parent.yaml" in message
+    assert "services.acute.capacity: Input should be greater than or equal to 0 (got -5)" in message
+    assert "(value set in parent.yaml)" in message
 
 
 def test_probabilities_must_sum_to_one(tmp_path):
-    path = write(tmp_path, "p.yaml", f"extends: {BASELINE}\nname: p\ndischarge:\n  pathway_1: {{reablement: 0.5, home_care: 0.4}}\n")
+    path = write(tmp_path, "p.yaml", f"extends: {BASELINE}\nname: p\nroutes:\n  P1: {{to: {{reablement: 0.5, home_care_decision: 0.4}}}}\n")
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
-    assert "discharge.pathway_1: probabilities must sum to 1, they sum to 0.9" in str(info.value)
+    assert "routes.P1: to: probabilities must sum to 1, they sum to 0.9" in str(info.value)
 
 
 def test_with_changes_revalidates():
     scenario = load_scenario(BASELINE)
-    assert scenario.with_changes({"services.acute.beds": 10}).services.acute.beds == 10
-    with pytest.raises(ScenarioError):
-        scenario.with_changes({"services.acute.beds": -1})
-    with pytest.raises(ScenarioError):
-        scenario.with_changes({"services.acute.bedz": 1})
+    assert scenario.with_changes({"services.acute.capacity": 10}).services["acute"].capacity == 10
+    with pytest.raises(ScenarioError, match=r"services.acute.capacity: Input should be greater than or equal to 0"):
+        scenario.with_changes({"services.acute.capacity": -1})
+    with pytest.raises(ScenarioError, match=r"services.acute.capacty: unknown field"):
+        scenario.with_changes({"services.acute.capacty": 1})
 
 
 def test_unlimited_capacity_spellings(tmp_path):
-    path = write(tmp_path, "u.yaml", f"extends: {BASELINE}\nname: u\nservices:\n  acute:\n    beds: unlimited\n")
-    assert load_scenario(path).services.acute.beds is None
+    for spelling in ("unlimited", "inf", ".inf", "null"):
+        path = write(tmp_path, "u.yaml", f"extends: {BASELINE}\nname: u\nservices:\n  acute:\n    capacity: {spelling}\n")
+        assert load_scenario(path).services["acute"].capacity is None, spelling
+
+
+# --- values valid alone that a run could not use ---------------------------------------------------------
+
+def test_a_daily_arrival_series_must_cover_the_whole_run():
+    """One expected number a day, warm-up first: a shorter series is one for another run (refused, both lengths
+    named); a longer one is fine, so a shorter --horizon still runs."""
+    scenario = load_scenario(BASELINE).with_changes({"run.warmup_days": 10, "run.horizon_days": 30})
+    with pytest.raises(ScenarioError) as info:
+        scenario.with_changes({"arrivals.reablement": {"daily": [3.0] * 39}})
+    assert "arrivals.reablement.daily: 39 values, but the run simulates 40 days (10 of warm-up and 30 measured)" \
+        in str(info.value)
+    assert scenario.with_changes({"arrivals.reablement": {"daily": [3.0] * 40}}).arrivals["reablement"].mean_on(39) == 3
+    assert scenario.with_changes({"arrivals.reablement": {"daily": [3.0] * 400}}).arrivals["reablement"].daily[-1] == 3
+
+
+def test_a_place_s_daily_series_is_checked_too():
+    scenario = load_scenario(ROOT / "scenarios" / "places" / "mse-places.yaml")
+    place = next(iter(scenario.places))
+    days = scenario.run.warmup_days + scenario.run.horizon_days
+    with pytest.raises(ScenarioError, match=rf"places.{place}.arrivals.reablement.daily: 5 values, but the run simulates {days} days"):
+        scenario.with_changes({f"places.{place}.arrivals.reablement": {"daily": [1.0] * 5}})
+
+
+@pytest.mark.parametrize("field, value, fragment", [
+    # A stay of 1e300 days is a valid number, but need-group and place multipliers (up to 100 each) overflow it.
+    ("services.acute.los_days", {"dist": "fixed", "value": 1e300}, "a mean stay of 1e+300 days is more than a century"),
+    ("services.home_care.duration_days", {"dist": "exponential", "mean": 40_000}, "more than a century (36,500 days)"),
+    ("services.acute.discharge_process.days", {"dist": "fixed", "value": 1e200}, "more than a century"),
+    # A surge after 2200 lies past any run, and its end plus a day is past the last date Python has (9999-12-31).
+    ("demand.surges", [{"name": "far", "start": "9999-12-30", "end": "9999-12-31", "multiplier": 2}],
+     "dates after 2200 are out of reach of any run"),
+    ("sources", {"services.acute.bedz": "a citation of a typo"}, "'services.acute.bedz' is not a field of the scenario"),
+    ("services.acute", 1440, "must be a mapping of fields (name: value lines), not int 1440"),
+])
+def test_values_valid_alone_that_no_run_can_use_are_refused(field, value, fragment):
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE).with_changes({field: value})
+    assert f": {field.split('.')[0]}" in str(info.value) and fragment in str(info.value), str(info.value)
+
+
+def test_a_century_is_allowed_and_a_place_s_own_stay_is_bounded_too():
+    scenario = load_scenario(ROOT / "scenarios" / "places" / "mse-places.yaml")
+    century = {"dist": "fixed", "value": 36_500}
+    assert scenario.with_changes({"services.residential_care.duration_days": century}) is not None
+    place = next(iter(scenario.places))
+    with pytest.raises(ScenarioError, match=rf"places.{place}.services.acute.los_days: a mean stay of 40000 days"):
+        scenario.with_changes({f"places.{place}.services.acute": {"los_days": {"dist": "fixed", "value": 40_000}}})

@@ -10,10 +10,37 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 
-def _format_loc(loc: tuple) -> str:
-    # Drop pydantic's union tags (e.g. 'lognormal') that are not keys of the file.
-    parts = [str(p) for p in loc if p not in {"fixed", "exponential", "lognormal", "gamma", "empirical",
-                                                 "function-after[_capacity(), int]", "int", "none"}]
+_TAGS = ("dist", "kind")  # fields whose value names the member of a tagged union (distributions, services)
+
+
+def _tagged_member(annotation: Any, part: Any) -> Any:
+    """The member of a tagged union that the tag `part` names (a service's kind, a distribution), or None."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) not in (Union, UnionType):
+        return None
+    for member in get_args(annotation):
+        while get_origin(member) is Annotated:
+            member = get_args(member)[0]
+        fields = getattr(member, "model_fields", {})
+        if any(tag in fields and part in get_args(fields[tag].annotation) for tag in _TAGS):
+            return member
+    return None
+
+
+def _format_loc(loc: tuple, root: Any = None) -> str:
+    # Drop pydantic's union tags (e.g. 'lognormal', 'beds') that are not keys of the file.
+    parts, holder = [], root
+    for part in loc:
+        member = _tagged_member(holder, part)
+        if member is not None:
+            holder = member
+            continue
+        if part in {"fixed", "exponential", "lognormal", "gamma", "empirical",
+                    "function-after[_capacity(), int]", "int", "none"}:
+            continue
+        parts.append(str(part))
+        holder = _step(holder, part) if holder is not None else None
     return ".".join(parts)
 
 
@@ -29,10 +56,9 @@ def _step(annotation: Any, part: Any) -> Any:
         return None
     if origin in (Union, UnionType):
         members = [m for m in get_args(annotation) if m is not NoneType]
-        for member in members:  # a distribution's 'dist' tag names the member
-            dist = getattr(member, "model_fields", {}).get("dist")
-            if dist is not None and part in get_args(dist.annotation):
-                return member
+        member = _tagged_member(annotation, part)  # a distribution's 'dist', a service's 'kind'
+        if member is not None:
+            return member
         return _step(members[0], part) if len(members) == 1 else None
     if origin is dict:
         return get_args(annotation)[1]
@@ -62,7 +88,7 @@ def _describe(error: dict, root: type[BaseModel]) -> str:
         return _unknown_field(error["loc"], root)
     if kind == "missing":
         return "required field is missing"
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
+    if kind in ("model_type", "dict_type", "model_attributes_type") or (kind == "unknown_kind" and not isinstance(value, dict)):
         return f"must be a mapping of fields (name: value lines), not {type(value).__name__} {_shown(value)}"
     if kind == "union_tag_not_found":
         return "'dist' is missing: give one of fixed, exponential, lognormal, gamma, empirical"
@@ -97,10 +123,10 @@ def problems_from(
     problems: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
     for error in exc.errors():
-        field = _format_loc(error["loc"])
+        field = _format_loc(error["loc"], root)
         problem = _describe(error, root)
         if origins:
-            origin = _origin_of(tuple(str(p) for p in error["loc"]), origins)
+            origin = _origin_of(tuple(field.split(".")), origins)
             if origin is not None and Path(origin) != Path(file).resolve():
                 problem += f" (value set in {origin.name})"
         if (field, problem) not in seen:

@@ -14,7 +14,6 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.random.distributions import Distribution
 from sim.scenario.base import (
     MAX_DAYS,
     Capacity,  # noqa: F401  (re-exported for place-level schemas)
@@ -25,6 +24,7 @@ from sim.scenario.base import (
     sum_problem,
     unlimited_to_none,
 )
+from sim.scenario.services import Stay
 
 MAX_ARRIVALS_PER_DAY = 100_000
 
@@ -40,7 +40,9 @@ class Arrivals(Strict):
     """People arriving straight into a service or route: a rate, or a series of expected arrivals a day.
 
     Each day's number is Poisson with that day's mean; `daily` covers the
-    warm-up and the measured period, day by day (its last value repeats).
+    warm-up and the measured period, day by day, warm-up first: a series
+    shorter than the run is refused (sim/scenario/schema.py), values past
+    its end are not used.
     """
 
     per_day: NonNegative | None = Field(None, le=MAX_ARRIVALS_PER_DAY)
@@ -96,7 +98,7 @@ class PlaceService(Strict):
         None, description="this place's own capacity: whole places, or visit-hours a day for visits"
     )
     los_multiplier: Multiplier = Field(1.0, description="multiplies stays here for this place's people")
-    los_days: Distribution | None = Field(None, description="this place's own length of stay here (instead of the service's)")
+    los_days: Stay | None = Field(None, description="this place's own length of stay here (instead of the service's)")
 
     _unlimited = field_validator("capacity", mode="before")(unlimited_to_none)
 

@@ -36,6 +36,8 @@ class Surge(Strict):
     def _ordered(self):
         if self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
+        if self.end.year > 2200:
+            raise ValueError("dates after 2200 are out of reach of any run")
         return self
 
 

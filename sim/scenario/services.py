@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
 from sim.random.distributions import Distribution
-from sim.scenario.base import MAX_GBP, NAME, Capacity, NonNegative, Strict, unlimited_to_none
+from sim.scenario.base import MAX_DAYS, MAX_GBP, NAME, Capacity, NonNegative, Strict, unlimited_to_none
 
 KINDS = ("beds", "caseload", "visits", "response_team", "long_term", "unlimited")
 Payer = Literal["nhs", "council", "means_tested"]
@@ -39,6 +39,17 @@ PER = {
     "response_team": {"day", "response", "episode"},
     "long_term": {"day", "week", "episode", "hour"},
 }
+
+
+def _within_a_century(spec):
+    # Valid alone, a stay of 1e300 days overflows once need-group and place multipliers scale it.
+    if spec.mean() > MAX_DAYS:
+        raise ValueError(f"a mean stay of {spec.mean():g} days is more than a century ({MAX_DAYS:,} days)")
+    return spec
+
+
+#: A length of stay (or of a process): a distribution whose mean is at most a century.
+Stay = Annotated[Distribution, AfterValidator(_within_a_century)]
 
 
 class UnitCost(Strict):
@@ -58,7 +69,7 @@ class UnitCost(Strict):
 class DischargeProcess(Strict):
     """Assessments and decisions once ready to leave, spent in the place the person holds."""
 
-    days: Distribution
+    days: Stay
     skip_for: list[str] = Field(
         default_factory=list, description="routes or destinations that need no process (e.g. died, P0)"
     )
@@ -103,27 +114,27 @@ class _Service(Strict):
 class Beds(_Service):
     kind: Literal["beds"]
     capacity: Capacity = Field(description="beds; null or unlimited = never full")
-    los_days: Distribution = Field(description="arrival until ready to leave")
+    los_days: Stay = Field(description="arrival until ready to leave")
     discharge_process: DischargeProcess | None = None
 
 
 class Caseload(_Service):
     kind: Literal["caseload"]
     capacity: Capacity = Field(description="people looked after at once")
-    los_days: Distribution
+    los_days: Stay
     discharge_process: DischargeProcess | None = None
 
 
 class Unlimited(_Service):
     kind: Literal["unlimited"]
-    los_days: Distribution
+    los_days: Stay
     discharge_process: DischargeProcess | None = None
 
 
 class Visits(_Service):
     kind: Literal["visits"]
     workforce: Workforce
-    los_days: Distribution
+    los_days: Stay
 
 
 class ResponseTeam(_Service):
@@ -133,7 +144,7 @@ class ResponseTeam(_Service):
     give_up_to: str = Field(description="where people go when no team is free in time")
     target_hours: float = Field(2.0, gt=0, le=24 * 365, description="reached within this time counts as on target")
     travel_hours: Distribution = Field(description="from the team being free to arriving")
-    duration_days: Distribution = Field(description="time with a person the team keeps at home")
+    duration_days: Stay = Field(description="time with a person the team keeps at home")
     handover_to: list[str] = Field(default_factory=list, description="destinations that end the response early")
     handover_hours: float = Field(2.0, ge=0, le=24 * 365, description="time spent before a handover")
 
@@ -141,7 +152,7 @@ class ResponseTeam(_Service):
 class LongTerm(_Service):
     kind: Literal["long_term"]
     capacity: Capacity = Field(None, description="places or packages at once; null = unlimited")
-    duration_days: Distribution
+    duration_days: Stay
     hours_per_week: Distribution | None = Field(None, description="hours of care a week (home care packages)")
     then: str = "left"
     group_multiplier: bool = False
