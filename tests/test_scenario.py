@@ -158,3 +158,14 @@ def test_a_century_is_allowed_and_a_place_s_own_stay_is_bounded_too():
     place = next(iter(scenario.places))
     with pytest.raises(ScenarioError, match=rf"places.{place}.services.acute.los_days: a mean stay of 40000 days"):
         scenario.with_changes({f"places.{place}.services.acute": {"los_days": {"dist": "fixed", "value": 40_000}}})
+
+
+def test_a_cycle_with_no_way_out_blames_a_route_and_names_everyone_trapped():
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE).with_changes({
+            "services.community_beds.then": "review",
+            "routes.review": {"to": {"community_beds": 0.7, "next_review": 0.3}},
+            "routes.next_review": {"to": {"review": 1}},
+        })
+    assert ("routes.next_review: no way out from community_beds, next_review, review: their routes only lead back"
+            " among themselves, never to home, died, left") in str(info.value)

@@ -392,8 +392,11 @@ def _flow_problems(s: Scenario) -> list[str]:
                 changed = True
     trapped = sorted(n for n in seen if n not in leads_out and n in edges)
     if trapped:
+        # Blame the first trapped route (or service's `then`) as the field to change.
+        first = next((n for n in trapped if n in s.routes), trapped[0])
+        field = f"routes.{first}" if first in s.routes else f"services.{first}.then"
         problems.append(
-            f"no way out from {', '.join(trapped)}: their routes only lead back among themselves,"
+            f"{field}: no way out from {', '.join(trapped)}: their routes only lead back among themselves,"
             f" never to {', '.join(ENDS)}"
         )
     return problems
