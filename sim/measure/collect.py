@@ -77,7 +77,7 @@ def collect(model: Model) -> ReplicationResult:
         seed=model.seed,
         kpis=kpis,
         daily=daily,
-        flows=dict(model.router.flows),
+        flows=dict(model.router.all_flows()),
         costs=lines,
         stays={name: np.asarray(values) for name, values in stays.items()},
         daily_by_place=by_place,

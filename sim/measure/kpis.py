@@ -155,7 +155,7 @@ def service_kpis(name: str, units: list[Unit], horizon: float, peak_in_use: floa
     for reason in sorted(delayed):
         k[f"{name}.delayed_bed_days.{reason}"] = delayed[reason]
     for trait in traits:
-        k[f"{name}.trait_share.{trait}"] = _share(sum(u.with_trait.get(trait, 0) for u in units), admissions)
+        k[f"{name}.trait_share.{trait}"] = _share(sum(u.with_trait(trait) for u in units), admissions)
     first = units[0]
     if any(u.placed_away for u in units) or first.model.sharing.get(name) in ("pooled", "overflow"):
         k[f"{name}.out_of_area_placements"] = sum(u.placed_away for u in units)

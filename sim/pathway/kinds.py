@@ -56,7 +56,7 @@ class Unit:
         self.arrivals = 0
         self.admissions = 0
         self.readmissions = 0
-        self.with_trait: dict[str, int] = {}
+        self.trait_sets: dict[frozenset[str], int] = {}
         self.stays: list[float] = []
         self.ready_days = 0.0          # of the stays ended: days until ready to leave
         self.waits: list[float] = []
@@ -77,7 +77,13 @@ class Unit:
     # --- the story -----------------------------------------------------------------
 
     def length_of_stay(self, person: Person) -> float:
-        return self.samplers[person.group].from_z(person.normal(self.stream_stay, self.name))
+        k = person.seen.get(self.name, 0)
+        stream = self.stream_stay if k == 0 else f"{self.stream_stay}#{k}"
+        return self.samplers[person.group].from_z(person.family.normal(stream, person.index))
+
+    def with_trait(self, trait: str) -> int:
+        """Admissions in the measured period of people with this trait."""
+        return sum(n for traits, n in self.trait_sets.items() if trait in traits)
 
     def wait(self, person: Person, request):
         """Wait until the requested place is free. Returns True once in."""
@@ -91,14 +97,15 @@ class Unit:
             self.waits.append(waited)
             if self.name in person.seen:
                 self.readmissions += 1
-            for trait in person.traits:
-                self.with_trait[trait] = self.with_trait.get(trait, 0) + 1
+            # counted by the set of traits a person has (few sets), expanded per trait when measured
+            self.trait_sets[person.traits] = self.trait_sets.get(person.traits, 0) + 1
 
     def stay(self, person: Person):
         """The stay, then any discharge process; returns the service or end the person goes to next."""
+        env = self.env
         ready_after = self.length_of_stay(person)
-        yield self.env.timeout(max(0.0, ready_after - (self.env.now - person.entered_at)))
-        person.ready_at = self.env.now
+        yield env.timeout(max(0.0, ready_after - (env.now - person.entered_at)))
+        person.ready_at = env.now
         nxt, passed = self.model.router.follow(person, self.then, self.name)
         if self.process is not None and nxt not in self.process_skips and not self.process_skips.intersection(passed):
             days = self.process.from_z(person.normal(self.stream_process, self.name))

@@ -102,9 +102,10 @@ class Model:
             if self.many_places:
                 place = choose(self._place_table, family.uniform("place", family.size))
         person = Person(self._ids, family, place)
-        person.group = choose(groups or self._groups[place], person.uniform("group"))
-        person.funding = choose(self._funding, person.uniform("funding"))
-        person.traits = self._draw_traits(person)
+        index = person.index  # a new person has met nothing yet: the first draw of each stream
+        person.group = choose(groups or self._groups[place], family.uniform("group", index))
+        person.funding = choose(self._funding, family.uniform("funding", index))
+        person.traits = self._draw_traits(person) if self._traits else frozenset()
         self.census.entered += 1
         self.census.inside += 1
         self.place_census[place].entered += 1
@@ -113,9 +114,10 @@ class Model:
 
     def _draw_traits(self, person: Person) -> frozenset[str]:
         has: set[str] = set()
-        for name, shares, given, also_if in self._traits:
+        for name, stream, shares, given, also_if in self._traits:
             share = shares.get(person.group, 0.0)
-            drawn = share > 0 and (given is None or given in has) and person.uniform("trait." + name) < share
+            drawn = (share > 0 and (given is None or given in has)
+                     and person.family.uniform(stream, person.index) < share)
             if drawn or has.intersection(also_if):
                 has.add(name)
         return frozenset(has)
@@ -225,7 +227,7 @@ class Model:
         return self
 
 
-def _trait_order(scenario: Scenario) -> list[tuple[str, dict[str, float], str | None, frozenset[str]]]:
+def _trait_order(scenario: Scenario) -> list[tuple[str, str, dict[str, float], str | None, frozenset[str]]]:
     """Traits in an order where each comes after the traits it depends on."""
     names = list(dict.fromkeys([t for g in scenario.need_groups.values() for t in g.traits] + list(scenario.traits)))
     order, placed = [], set()
@@ -235,7 +237,8 @@ def _trait_order(scenario: Scenario) -> list[tuple[str, dict[str, float], str | 
             needs = {spec.given, *spec.also_if} - {None} if spec else set()
             if name not in placed and needs <= placed:
                 shares = {g: grp.traits.get(name, 0.0) for g, grp in scenario.need_groups.items()}
-                order.append((name, shares, spec.given if spec else None, frozenset(spec.also_if if spec else ())))
+                order.append((name, "trait." + name, shares, spec.given if spec else None,
+                              frozenset(spec.also_if if spec else ())))
                 placed.add(name)
                 break
         else:

@@ -64,10 +64,19 @@ class Router:
         return Counter({(route, dest): n for (p, route, dest), n in self.decisions.items() if p == place})
 
     def follow(self, person: Person, step: str, source: str) -> tuple[str, list[str]]:
-        """The service or end that `step` leads this person to, and the routes passed on the way."""
-        passed = []
+        """The service or end that `step` leads this person to, and the routes passed on the way.
+
+        Only the first step is counted as a flow here; each route's own decisions are the flows out
+        of it (see `all_flows`), so a hop costs one count, not two.
+        """
         measuring = self.env.now >= self.measure_from
-        tables, streams, seen = self.tables, self.streams, person.seen
+        if measuring:
+            self.flows[(source, step)] += 1
+        tables = self.tables
+        if step not in tables:
+            return step, []
+        passed = []
+        streams, seen, decisions, hours = self.streams, person.seen, self.decisions, self.hours
         while step in tables:
             table = tables[step](person)
             if len(table) == 1:
@@ -79,16 +88,20 @@ class Router:
                 u = person.family.uniform(stream if k == 0 else f"{stream}#{k}", person.index)
                 seen[stream] = k + 1
                 nxt = choose(table, u)
-            if step in self.hours:
-                person.hours_multiplier = self.hours[step]
+            if step in hours:
+                person.hours_multiplier = hours[step]
             if measuring:
-                self.decisions[(person.place, step, nxt)] += 1
-                self.flows[(source, step)] += 1
+                decisions[(person.place, step, nxt)] += 1
             passed.append(step)
-            source, step = step, nxt
-        if measuring:
-            self.flows[(source, step)] += 1
+            step = nxt
         return step, passed
+
+    def all_flows(self) -> Counter:
+        """People moving from one step to the next in the measured period: into the first step, and out of routes."""
+        flows = Counter(self.flows)
+        for (route, dest), n in self.system_decisions().items():
+            flows[(route, dest)] += n
+        return flows
 
 
 def is_end(step: str) -> bool:
