@@ -11,10 +11,12 @@ import datetime as dt
 
 import pytest
 
-from sim import invariants
-from sim.invariants import InvariantError
-from sim.model import Model, run_replication
-from sim.services.base import Service
+from sim.measure import invariants
+from sim.measure.collect import collect, run_replication
+from sim.measure.invariants import InvariantError
+from sim.pathway.kinds import Unit
+from sim.pathway.model import Model
+from sim.pathway.slots import Slots
 from support import single_queue, small_system
 
 
@@ -22,27 +24,31 @@ def _tight(**changes):
     """A small, congested system with a warm-up: queues everywhere, people inside at the end."""
     return small_system(**{
         "run.horizon_days": 90, "run.warmup_days": 30, "demand.crises_per_year": 3000,
-        "services.acute.beds": 70, "services.reablement.capacity": 10, "services.community_beds.beds": 10,
-        "services.temporary_residential.beds": 4, "services.urgent_response.capacity": 2, **changes,
+        "services.acute.capacity": 70, "services.reablement.capacity": 10, "services.community_beds.capacity": 10,
+        "services.temporary_residential.capacity": 4, "services.urgent_response.capacity": 2, **changes,
     })
 
 
 @pytest.fixture(scope="module")
 def healthy():
-    model = Model(_tight(), replication=0)
-    result = model.run()
-    return model, result
+    model = Model(_tight(), replication=0).run()
+    return model, collect(model)
+
+
+def _acute(model: Model) -> Unit:
+    return model.units["acute"]["system"]
 
 
 def test_a_healthy_congested_run_passes_every_check_and_counts_them(healthy):
     model, result = healthy
-    acute = model.services.acute.slots
-    assert acute.peak_queue > 0, "the test system should be congested"
-    services = len(list(model.services))
+    assert _acute(model).slots.peak_queue > 0, "the test system should be congested"
+    units = model.unit_list
+    assert len(units) == 8 and len(result.costs) > 8
     checked = invariants.check(model, result)
-    # people + 5 per service (places, requests, capacity, signs, Little) + census signs + places-only
-    # services' daily capacity + one per cost line + 4 counted activities + partial shares + total
-    assert checked >= 1 + 5 * services + 1 + len(result.costs) + 4 + 1
+    # people (the system and its one place) + 5 per unit (places, requests, capacity, signs, Little)
+    # + census signs + daily capacity of each unit of places + one per cost line + total
+    places_units = sum(type(u.slots) is Slots for u in units)
+    assert checked == 2 + 5 * len(units) + 1 + places_units + len(result.costs) + 1
 
 
 def test_littles_law_bookkeeping_is_exact_for_fixed_stays():
@@ -52,9 +58,8 @@ def test_littles_law_bookkeeping_is_exact_for_fixed_stays():
         "services.acute.los_days": {"dist": "fixed", "value": 2.0},
         "run.warmup_days": 0, "run.horizon_days": 60,
     })
-    model = Model(scenario, replication=0)
-    model.run()
-    acute = model.services.acute
+    model = Model(scenario, replication=0).run()
+    acute = _acute(model)
     ended = len(acute.stays)
     assert ended > 250 and all(stay == pytest.approx(2.0) for stay in acute.stays)
     assert ended * 2.0 - 1e-9 <= acute.slots.area_in_use <= (ended + acute.slots.in_use) * 2.0 + 1e-9
@@ -67,18 +72,19 @@ def test_a_capacity_cut_that_drains_is_not_reported_as_overfull():
         "name": "ward closure", "service": "acute", "start": start + dt.timedelta(days=20),
         "change": {"set": 20},
     }])
-    model = Model(scenario, replication=0)
-    model.run()  # would raise InvariantError on a false alarm
-    occupancy = model.daily[:, 1, 0]
-    capacity = model.daily[:, 1, 2]
+    model = Model(scenario, replication=0).run()
+    assert invariants.check(model, collect(model)) > 0  # would raise InvariantError on a false alarm
+    acute = model.unit_list.index(_acute(model))
+    occupancy = model.daily[:, acute, 0]
+    capacity = model.daily[:, acute, 2]
     assert (occupancy > capacity).any(), "the cut should leave the ward over its new capacity for a while"
 
 
 def _corrupt_and_check(healthy, corrupt) -> str:
     model, result = healthy
     snapshot = dataclasses.replace(model.census)
-    saved = {s.name: (s.slots.released, s.slots.requested, s.slots.over_capacity, s.slots.area_in_use,
-                      list(s.stays)) for s in model.services}
+    saved = {u: (u.slots.released, u.slots.requested, u.slots.over_capacity, u.slots.area_in_use, list(u.stays))
+             for u in model.unit_list}
     daily = model.daily.copy()
     try:
         changed = corrupt(model, result) or result
@@ -88,27 +94,31 @@ def _corrupt_and_check(healthy, corrupt) -> str:
     finally:
         model.census = snapshot
         model.daily = daily
-        for s in model.services:
-            s.slots.released, s.slots.requested, s.slots.over_capacity, s.slots.area_in_use, s.stays = saved[s.name]
+        for u in model.unit_list:
+            u.slots.released, u.slots.requested, u.slots.over_capacity, u.slots.area_in_use, u.stays = saved[u]
+
+
+def _slots(m: Model, service: str) -> Slots:
+    return m.units[service]["system"].slots
+
+
+def _over_capacity_on_day_40(m: Model) -> None:
+    acute = m.unit_list.index(_acute(m))
+    m.daily[40, acute, 0] = m.daily[40, acute, 2] + 5
 
 
 CORRUPTIONS = {
     "conservation of people": lambda m, r: setattr(m.census, "entered", m.census.entered + 1),
-    "admitted = left + inside": lambda m, r: setattr(m.services.acute.slots, "released",
-                                                     m.services.acute.slots.released - 1),
-    "requests add up": lambda m, r: setattr(m.services.reablement.slots, "requested",
-                                            m.services.reablement.slots.requested + 3),
-    "never admitted above capacity": lambda m, r: setattr(m.services.community_beds.slots, "over_capacity", 1),
-    "no negative stays or waits": lambda m, r: m.services.acute.stays.append(-0.5),
+    "admitted = left + inside": lambda m, r: setattr(_slots(m, "acute"), "released", _slots(m, "acute").released - 1),
+    "requests add up": lambda m, r: setattr(_slots(m, "reablement"), "requested", _slots(m, "reablement").requested + 3),
+    "never admitted above capacity": lambda m, r: setattr(_slots(m, "community_beds"), "over_capacity", 1),
+    "no negative stays or waits": lambda m, r: _acute(m).stays.append(-0.5),
     "occupancy matches stays (Little's law)": lambda m, r: setattr(
-        m.services.acute.slots, "area_in_use", m.services.acute.slots.area_in_use * 2 + 1000),
-    "occupancy never above capacity": lambda m, r: m.daily.__setitem__((40, 1, 0), m.daily[40, 1, 2] + 5),
+        _slots(m, "acute"), "area_in_use", _slots(m, "acute").area_in_use * 2 + 1000),
+    "occupancy never above capacity": lambda m, r: _over_capacity_on_day_40(m),
     "census counts are not negative": lambda m, r: m.daily.__setitem__((3, 0, 1), -1),
     "cost = activity x unit cost": lambda m, r: dataclasses.replace(
         r, costs=[dataclasses.replace(r.costs[0], cost_gbp=r.costs[0].cost_gbp * 1.01 + 1), *r.costs[1:]]),
-    "costed activity = counted activity": lambda m, r: dataclasses.replace(
-        r, costs=[dataclasses.replace(c, activity=c.activity + 1, cost_gbp=(c.activity + 1) * c.unit_cost_gbp)
-                  if c.service == "acute" else c for c in r.costs]),
     "total cost = sum of cost lines": lambda m, r: dataclasses.replace(
         r, kpis={**r.kpis, "cost.total": r.kpis["cost.total"] + 1000}),
 }
@@ -123,13 +133,13 @@ def test_corrupted_counters_are_caught_by_name(healthy, invariant):
 
 def test_a_violation_stops_the_run(monkeypatch):
     """A service that counts each stay twice is caught by Little's law before any result is returned."""
-    record_once = Service.left
+    record_once = Unit.left
 
     def left_counting_twice(self, person):
         record_once(self, person)
         if self.measuring:
             self.stays.append(self.env.now - person.entered_at)
 
-    monkeypatch.setattr(Service, "left", left_counting_twice)
+    monkeypatch.setattr(Unit, "left", left_counting_twice)
     with pytest.raises(InvariantError, match=r"invariant 'occupancy matches stays \(Little's law\)' broken"):
         run_replication(_tight(**{"run.warmup_days": 0}), replication=0)
