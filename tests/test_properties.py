@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from types import NoneType, UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import pytest
 import yaml
@@ -42,32 +43,70 @@ def _get(data: Any, path: tuple) -> Any:
     return data
 
 
-def _field_info(path: tuple):
-    """The pydantic field a data path ends on, or None (a dict key the user names, a list item)."""
+def _unwrap(annotation: Any, value: Any) -> tuple[Any, list]:
+    """The type under Annotated, Optional and tagged unions (the member the value's kind or dist names), and its bounds."""
+    bounds: list = []
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            args = get_args(annotation)
+            bounds += [m for extra in args[1:] for m in getattr(extra, "metadata", [])]
+            annotation = args[0]
+        elif origin in (Union, UnionType):
+            members = [m for m in get_args(annotation) if m is not NoneType]
+            tagged = [m for m in members if _tag_of(m) and isinstance(value, dict)
+                      and value.get(_tag_of(m)[0]) in _tag_of(m)[1]]
+            if len(tagged) != 1 and len(members) != 1:
+                return annotation, bounds
+            annotation = tagged[0] if len(tagged) == 1 else members[0]
+        else:
+            return annotation, bounds
+
+
+def _tag_of(member: Any) -> tuple[str, tuple] | None:
+    while get_origin(member) is Annotated:
+        member = get_args(member)[0]
+    fields = getattr(member, "model_fields", {})
+    tag = next((t for t in ("kind", "dist") if t in fields), None)
+    return (tag, get_args(fields[tag].annotation)) if tag else None
+
+
+def _field_info(path: tuple) -> tuple[bool, list] | None:
+    """Whether the schema defines the key a data path ends on (not a name the user chose), and the value's
+    bounds; None where the schema says nothing (a free-form list item)."""
     holder: Any = Scenario
-    info = None
+    data: Any = BASE
+    defined, bounds = False, []
     for part in path:
+        holder, _ = _unwrap(holder, data)
         if isinstance(holder, type) and issubclass(holder, BaseModel):
-            info = holder.model_fields.get(part)
-            if info is None:
+            name = next((n for n, f in holder.model_fields.items() if part in (n, f.alias)), None)
+            if name is None:
                 return None
-            holder = info.annotation
-        elif getattr(holder, "__origin__", None) is dict:
-            holder, info = holder.__args__[1], None
+            info = holder.model_fields[name]
+            holder, defined, bounds = info.annotation, True, list(info.metadata)
+        elif get_origin(holder) in (dict, list):
+            holder, defined, bounds = get_args(holder)[-1], False, []
         else:
             return None
-    return info
+        data = data[part]
+    holder, more = _unwrap(holder, data)
+    return defined, bounds + more
 
 
 def _is_probability(path: tuple) -> bool:
-    info = _field_info(path)
-    bounds = {type(m).__name__: m for m in (info.metadata if info else [])}
+    """A share or probability from 0 to 1: by its bounds, or as an entry of a route's table."""
+    if path[0] == "routes" and len(path) > 2 and path[-2] == "to":
+        return True
+    found = _field_info(path)
+    bounds = {type(m).__name__: m for m in (found[1] if found else [])}
     return "Le" in bounds and bounds["Le"].le == 1 and "Ge" in bounds
 
 
 def _is_model_key(path: tuple) -> bool:
     """A key the schema defines (misspelling it must be refused), not a name the user chose."""
-    return isinstance(path[-1], str) and _field_info(path) is not None
+    found = _field_info(path)
+    return isinstance(path[-1], str) and found is not None and found[0]
 
 
 def _is_number(value: Any) -> bool:
@@ -149,7 +188,8 @@ def test_the_strategies_reach_every_kind_of_field():
     assert sum(_is_model_key(p) for p in PATHS) > 100
 
 
-@pytest.mark.parametrize("path", [("services", "acute", "beds"), ("run", "horizon_days"), ("costs", "acute", "gbp")])
+@pytest.mark.parametrize("path", [("services", "acute", "capacity"), ("run", "horizon_days"),
+                                  ("services", "acute", "costs", 0, "gbp"), ("routes", "P1", "to", "reablement")])
 def test_negating_a_count_or_a_price_is_refused(tmp_path, path):
     data, named, _ = _mutate("negate", path, "", 0.0)
     file = tmp_path / "negative.yaml"
