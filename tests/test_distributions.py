@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from sim.distributions import Distribution, Sampler
+from sim.random.distributions import Distribution, Sampler
 
 parse = TypeAdapter(Distribution).validate_python
 Z = np.random.default_rng(2024).standard_normal(200_000)
