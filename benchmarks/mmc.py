@@ -1,10 +1,10 @@
 """One M/M/c queue, run three ways: by our model, by plain SimPy, and by Ciw.
 
 The queue is an acute ward: Poisson admissions, exponential stays, `beds`
-beds, first come first served. Our model runs it as a scenario that switches
-off everything else (no referrals to urgent response, everyone discharged on
-pathway 0, nobody dies), so the difference from plain SimPy is the cost of
-the model's generality: a person's luck, counters, flows, the daily census.
+beds, first come first served. Our model runs it as the baseline reduced
+to its acute beds (crises go straight there, and home), so the difference
+from plain SimPy is the cost of the model's generality: a person's need
+group, means and traits, routing, counters, flows, the daily census.
 Each run returns how many patients arrived and the mean wait, so a caller can
 check the three did the same work.
 """
@@ -17,8 +17,8 @@ import ciw
 import numpy as np
 import simpy
 
-from sim.model import Model
-from sim.scenario import Scenario
+from sim.measure.collect import run_replication
+from sim.scenario import Scenario, validate
 
 
 @dataclass(frozen=True)
@@ -40,31 +40,26 @@ class Run:
 
 
 def as_scenario(base: Scenario, queue: Queue, seed: int) -> Scenario:
-    """The model reduced to a single M/M/c service: only acute beds are ever used."""
-    changes: dict = {
-        "run.horizon_days": int(queue.days),
-        "run.warmup_days": 0,
-        "run.seed": seed,
-        "demand.crises_per_year": queue.arrivals_per_day * 365,
-        "demand.weekday_multipliers": [1.0] * 7,
-        "demand.monthly_multipliers": [1.0] * 12,
-        "referral.ucr_share_suitable": 0.0,
-        "referral.ucr_share_unsuitable": 0.0,
-        "services.acute.beds": queue.beds,
-        "services.acute.los_days": {"dist": "exponential", "mean": queue.mean_stay_days},
-    }
-    for group in base.need_groups:
-        changes[f"need_groups.{group}.acute_death"] = 0.0
-        changes[f"need_groups.{group}.los_multiplier"] = 1.0
-        changes[f"need_groups.{group}.discharge_pathway"] = {"P0": 1.0, "P1": 0.0, "P2": 0.0, "P3": 0.0}
-    return base.with_changes(changes)
+    """The model reduced to a single M/M/c service: crises go straight to the acute beds, then home."""
+    data = base.resolved
+    acute = data["services"]["acute"]
+    acute.update(capacity=queue.beds, los_days={"dist": "exponential", "mean": queue.mean_stay_days}, then="home",
+                 discharge_process=None)
+    data["services"] = {"acute": acute}
+    data["routes"] = {}
+    data["sources"] = {}  # they cite the services and routes left out
+    data["run"].update(horizon_days=int(queue.days), warmup_days=0, seed=seed)
+    data["demand"].update(enters="acute", crises_per_year=queue.arrivals_per_day * 365, surges=[],
+                          weekday_multipliers=[1.0] * 7, monthly_multipliers=[1.0] * 12)
+    for group in data["need_groups"].values():
+        group["los_multiplier"] = 1.0
+    return validate(data, base.path or "baseline.yaml")
 
 
 def run_model(scenario: Scenario) -> Run:
-    model = Model(scenario, 0)
-    model.run()
-    acute = model.services.acute
-    return Run(model.census.entered, float(np.mean(acute.waits_to_enter)))
+    """One replication as real runs do it: simulate, collect the results, check the invariants."""
+    kpis = run_replication(scenario, 0).kpis
+    return Run(int(kpis["conservation.entered"]), kpis["acute.wait_mean"])
 
 
 def run_simpy(queue: Queue, seed: int) -> Run:

@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from sim.model import Model
+from sim.measure.collect import run_replication
 from sim.scenario import load_scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
@@ -43,7 +43,7 @@ def profile(days: int) -> pstats.Stats:
     scenario = load_scenario(BASELINE).with_changes({"run.horizon_days": days, "run.warmup_days": 0})
     profiler = cProfile.Profile()
     profiler.enable()
-    Model(scenario, 0).run()
+    run_replication(scenario, 0)  # simulate, collect, check: a replication as real runs do it
     profiler.disable()
     return pstats.Stats(profiler)
 

@@ -16,7 +16,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sim.model import Model
+from sim.measure import invariants
+from sim.measure.collect import collect
+from sim.pathway.model import Model
 from sim.scenario import load_scenario
 
 
@@ -53,13 +55,14 @@ def _measure(scenario_path: str, changes: dict, repeats: int) -> dict:
     for _ in range(repeats):
         gc.collect()
         start = time.process_time()
-        model = Model(scenario, 0)
-        model.run()
+        model = Model(scenario, 0).run()
+        invariants.check(model, collect(model))  # as sim.measure.collect.run_replication does
         best = min(best, time.process_time() - start)
     peak_rss = _peak_rss_mb()
     # Traced separately: tracemalloc slows the run it watches.
     tracemalloc.start()
-    Model(scenario, 0).run()
+    traced = Model(scenario, 0).run()
+    invariants.check(traced, collect(traced))
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     measure = YearMeasure(
