@@ -14,13 +14,14 @@ combination of the others).
   or above 1 shows the same). The knee is the smallest value from which no
   point on the line grows.
 - Cost curve: the cost of the urgent and intermediate care system in the
-  measured period (ED, UCR, acute, community and temporary beds,
-  reablement), with the swept service paid for by its capacity (every place,
-  used or not, at its unit cost a day) instead of by its occupied days: more
-  capacity costs more, fewer delays cost less, and the minimum is often short
-  of removing every delay. Long-term care committed by new placements is
-  reported beside it, not in it: in a finite run, delays postpone placements,
-  which would look like a saving.
+  measured period (every cost line of the services that are not long-term
+  placements: in the Connect library ED, UCR, acute, community and temporary
+  beds, reablement), with the swept service paid for by its capacity (every
+  place, used or not, at its unit cost a day) instead of by its occupied
+  days: more capacity costs more, fewer delays cost less, and the minimum is
+  often short of removing every delay. Long-term care committed by new
+  placements (services of kind `long_term`) is reported beside it, not in it:
+  in a finite run, delays postpone placements, which would look like a saving.
 """
 
 from __future__ import annotations
@@ -37,18 +38,28 @@ import pandas as pd
 from sim.measure.costs import PAYERS, PER_DAYS
 from sim.intervals import confidence_interval
 from sim.scenario import Scenario
+from sim.scenario.services import LongTerm, UnitCost, capacity_of
 from sim.scenario.study import ServiceLevel
 from sim.store import atomic_write_csv
 
 if TYPE_CHECKING:
     from sim.sweep import Point, SweepResult
 
-# Costs of the measured period (the cost curve), and costs committed by new long-term placements,
-# reported beside it: within a finite run, delays postpone placements, which would look like a saving.
-SHORT_TERM = ("ed_attendance", "urgent_response", "acute", "community_beds", "temporary_residential", "reablement")
-LONG_TERM = ("home_care", "residential_care", "nursing_care")
 MIN_GROWTH = 0.05  # people a day: below this a trend in the queue is not a queue growing without bound
-_CAPACITY_PATH = re.compile(r"services\.(\w+)\.(beds|capacity|workforce\.visit_hours_per_day)$")
+_CAPACITY_PATH = re.compile(r"services\.(\w+)\.(capacity|workforce\.visit_hours_per_day)$")
+
+
+def cost_line_names(scenario: Scenario) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The scenario's cost lines: of the measured period (the cost curve), and committed by new long-term
+    placements (reported beside it: within a finite run, delays postpone placements, which would look
+    like a saving). Out-of-area fees of shared services are of the period."""
+    short, long = [], []
+    for name, spec in scenario.services.items():
+        lines = [cost.name or name for cost in spec.costs]
+        (long if isinstance(spec, LongTerm) else short).extend(lines)
+        if name in scenario.sharing and not isinstance(spec, LongTerm):
+            short.append(f"{name}_out_of_area")
+    return tuple(dict.fromkeys(short)), tuple(dict.fromkeys(long))
 
 
 def service_of(parameter: str) -> str | None:
@@ -185,11 +196,17 @@ def knees(stable: pd.DataFrame, points: list["Point"]) -> pd.DataFrame:
 # --- the cost curve --------------------------------------------------------------------------
 
 
+def _price_a_day(scenario: Scenario, service: str) -> UnitCost | None:
+    """The service's own unit cost by time (a day or a week), if it has one."""
+    return next((c for c in scenario.services[service].costs if c.per in PER_DAYS and (c.name or service) == service),
+                None)
+
+
 def capacity_cost(scenario: Scenario, service: str) -> tuple[float, str] | None:
     """Cost of providing a service's whole capacity for the measured period, and its payer; None if not priced by time."""
-    price = getattr(scenario.costs, service, None)
-    capacity, whole_places = scenario.services.capacity_of(service)
-    if price is None or capacity is None or not whole_places or price.per not in PER_DAYS:
+    price = _price_a_day(scenario, service)
+    capacity, whole_places = capacity_of(scenario.services[service])
+    if price is None or capacity is None or not whole_places:
         return None
     payer = "council" if price.payer == "means_tested" else price.payer
     return capacity * scenario.run.horizon_days * price.gbp / PER_DAYS[price.per], payer
@@ -216,16 +233,17 @@ def cost_curve(kpis: pd.DataFrame, points: list["Point"]) -> pd.DataFrame:
                 break  # capacity with no price a day (per episode, per hour, unlimited): no cost of capacity to weigh
             n = point.scenario.run.replications
             capacity_gbp, capacity_payer = priced
+            short_term, long_term_lines = cost_line_names(point.scenario)
             # Who pays: the swept service's activity is replaced by its capacity, paid by its payer.
             by_payer = {}
             for payer in PAYERS:
-                cost = _service_cost(kpis, point.id, SHORT_TERM, n, (payer,))
-                if service in SHORT_TERM:
+                cost = _service_cost(kpis, point.id, short_term, n, (payer,))
+                if service in short_term:
                     cost = cost - _service_cost(kpis, point.id, (service,), n, (payer,))
                 by_payer[payer] = cost + (capacity_gbp if payer == capacity_payer else 0.0)
             mean, low, high = confidence_interval(sum(by_payer.values()))
             basis = f"{service} paid by capacity ({capacity_payer})"
-            long_term = confidence_interval(_service_cost(kpis, point.id, LONG_TERM, n))
+            long_term = confidence_interval(_service_cost(kpis, point.id, long_term_lines, n))
             rows.append({"point": point.id, **point.values, "parameter": parameter, "service": service,
                          "basis": basis, "capacity_cost_gbp": capacity_gbp,
                          "system_cost_gbp": mean, "ci_low": low, "ci_high": high,

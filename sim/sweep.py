@@ -132,7 +132,7 @@ def run_sweep(
 
 
 def _short(text: str) -> str:
-    """Parameter names as people say them: 'community_beds.beds', not 'services.community_beds.beds'."""
+    """Parameter names as people say them: 'community_beds.capacity', not 'services.community_beds.capacity'."""
     return (text or "-").replace("services.", "")
 
 

@@ -57,7 +57,13 @@ MEASURES = ("occupancy", "queue")
 
 
 def short_term(service: str) -> bool:
+    """Not a long-term placement, by the kinds of the scenarios read in this process (sim.scenario.labels)."""
     return not labels.long_term(service)
+
+
+def long_term_services(scenario: Scenario) -> frozenset[str]:
+    """The scenario's services of kind long_term: their census takes years to settle."""
+    return frozenset(name for name, spec in scenario.services.items() if spec.kind == "long_term")
 
 
 SETTLED = "settled"
@@ -147,13 +153,23 @@ class Suggestion:
     days: int                     # the largest settled cut over the short-term services
     drifting: list[str]           # short-term series still drifting at the end of the window
     first_day: int                # the day (in the census's numbering) the series start from
+    long_term: frozenset[str] | None = None  # services left out of the suggestion (None: by their kinds)
 
     def for_service(self, service: str) -> int:
         return max((s.truncation.days for s in self.series if s.service == service), default=0)
 
+    def short_term(self, service: str) -> bool:
+        return short_term(service) if self.long_term is None else service not in self.long_term
 
-def suggest(daily: pd.DataFrame, role: str = "scenario", batch: int = BATCH_DAYS) -> Suggestion:
-    """MSER-5 on every service's occupancy and queue; days are counted from the first day of the census."""
+
+def suggest(daily: pd.DataFrame, role: str = "scenario", batch: int = BATCH_DAYS,
+            long_term: frozenset[str] | None = None) -> Suggestion:
+    """MSER-5 on every service's occupancy and queue; days are counted from the first day of the census.
+
+    `long_term` names the services whose stays last years (left out of the suggestion); by default,
+    the services of kind long_term in the scenarios read in this process.
+    """
+    is_short = (lambda service: service not in long_term) if long_term is not None else short_term
     if "role" in daily.columns:
         daily = daily[daily["role"] == role]
     mean = mean_census(daily)
@@ -168,10 +184,10 @@ def suggest(daily: pd.DataFrame, role: str = "scenario", batch: int = BATCH_DAYS
             per_rep = _per_replication(daily, service, measure, batch)
             after = _mean_after(daily, service, measure, first_day + cut.days)
             series.append(SeriesSuggestion(service, measure, cut, per_rep, *after))
-    short = [s for s in series if short_term(s.service) and s.truncation.status in (SETTLED, DRIFTING)]
+    short = [s for s in series if is_short(s.service) and s.truncation.status in (SETTLED, DRIFTING)]
     days = max((s.truncation.days for s in short if s.truncation.status == SETTLED), default=0)
     drifting = [f"{s.service} {s.measure}" for s in short if s.truncation.status == DRIFTING]
-    return Suggestion(series, days, drifting, first_day)
+    return Suggestion(series, days, drifting, first_day, long_term)
 
 
 def _per_replication(daily: pd.DataFrame, service: str, measure: str, batch: int) -> tuple[int, int]:
@@ -210,6 +226,8 @@ def diagnostic_scenario(scenario: Scenario, days: int, keep_seasons: bool = Fals
         changes["demand.monthly_multipliers"] = [1.0] * 12
     if not keep_initial_state:
         changes["initial_state"] = {}
+        for place in scenario.places:
+            changes[f"places.{place}.initial_state"] = {}
     return scenario.with_changes(changes)
 
 
@@ -232,7 +250,7 @@ def welch_figure(daily: pd.DataFrame, suggestion: Suggestion, window: int, title
     """One panel per informative short-term series: the mean census, its Welch average and the cuts."""
     mean = mean_census(daily)
     informative = {(s.service, s.measure): s.truncation for s in suggestion.series
-                   if short_term(s.service) and s.truncation.status in (SETTLED, DRIFTING)}
+                   if suggestion.short_term(s.service) and s.truncation.status in (SETTLED, DRIFTING)}
     panels = [(svc, m) for svc in dict.fromkeys(svc for svc, _ in informative) for m in MEASURES if (svc, m) in informative]
     if not panels:
         raise ValueError("no short-term series has a level to settle to: nothing to plot")
@@ -270,7 +288,7 @@ def suggestion_table(suggestion: Suggestion) -> pd.DataFrame:
             "status": s.truncation.status, "replications_min_days": s.per_replication[0],
             "replications_max_days": s.per_replication[1], "mean_after_people": s.mean_after,
             "ci95_low_people": s.ci_after[0], "ci95_high_people": s.ci_after[1],
-            "short_term": short_term(s.service),
+            "short_term": suggestion.short_term(s.service),
         })
     return pd.DataFrame(rows)
 
@@ -316,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.days < 4 * BATCH_DAYS or args.window >= args.days:
         errors.print(f"error: --days must be at least {4 * BATCH_DAYS} and above --window", highlight=False)
         return 2
-    start = "its initial state" if args.with_initial_state and scenario.initial_state else "empty"
+    starts_with = scenario.active_initial_state() or any(
+        state for place in scenario.places.values() for state in place.initial_state.values())
+    start = "its initial state" if args.with_initial_state and starts_with else "empty"
     console.print(f"Running {scenario.name!r} from {start} for {args.days} days, {args.replications} replications"
                   + ("" if args.keep_seasons else " (monthly demand pattern flattened)"))
     with console.status("simulating...") as status:
@@ -327,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             status.update(f"simulating... {done[0]}/{args.replications} replications")
 
         daily = run_census(run, args.replications, tick)
-    suggestion = suggest(daily)
+    suggestion = suggest(daily, long_term=long_term_services(scenario))
     console.print(_rich_table(suggestion, "an empty" if start == "empty" else "the initial state's"))
     console.print(f"Suggested warm-up: [bold]{suggestion.days} days[/bold] (largest settled MSER-5 cut over the "
                   "short-term services). Set run.warmup_days to at least this.")
@@ -358,12 +378,12 @@ def _rich_table(suggestion: Suggestion, start: str) -> Table:
     table = Table(title=f"MSER-5 warm-up by service, days from {start} start")
     for column in ("service", "measure", "warm-up, days", "status", "single reps, days", "mean after, people (95% CI)"):
         table.add_column(column, justify="left" if column in ("service", "measure", "status") else "right")
-    for s in sorted(suggestion.series, key=lambda s: (labels.long_term(s.service), s.measure)):
+    for s in sorted(suggestion.series, key=lambda s: (not suggestion.short_term(s.service), s.measure)):
         if s.truncation.status == CONSTANT:
             continue
         low, high = s.ci_after
         ci = f"{s.mean_after:,.1f} ({low:,.1f} to {high:,.1f})" if not math.isnan(low) else f"{s.mean_after:,.1f}"
-        status = s.truncation.status if short_term(s.service) else "long-term: not used"
+        status = s.truncation.status if suggestion.short_term(s.service) else "long-term: not used"
         table.add_row(s.service, s.measure, str(s.truncation.days), status,
                       f"{s.per_replication[0]}-{s.per_replication[1]}", ci)
     return table

@@ -103,7 +103,7 @@ def test_suggestion_is_the_largest_short_term_cut_and_ignores_long_term_care():
         ("reablement", "occupancy"): np.where(days < 30, 0.0, 20.0),
         ("residential_care", "occupancy"): 2.0 * days,  # years to fill: never settles in the window
     })
-    suggestion = suggest(daily)
+    suggestion = suggest(daily, long_term=frozenset({"residential_care"}))
     # MSER-5 may cut a few batches past a step: where the noise that follows happens to stray.
     assert 60 <= suggestion.for_service("acute") <= 100
     assert 30 <= suggestion.for_service("reablement") <= 70
@@ -112,6 +112,18 @@ def test_suggestion_is_the_largest_short_term_cut_and_ignores_long_term_care():
     acute = next(s for s in suggestion.series if (s.service, s.measure) == ("acute", "occupancy"))
     assert abs(acute.mean_after - 50.0) < 0.5
     assert acute.ci_after[0] < acute.mean_after < acute.ci_after[1]
+    # Taken as short-term, the care home's census is still drifting at the end of the window.
+    assert suggest(daily, long_term=frozenset()).drifting == ["residential_care occupancy"]
+
+
+def test_long_term_services_are_those_of_kind_long_term():
+    from sim.warmup import long_term_services, short_term
+    from support import baseline
+
+    scenario = baseline()
+    assert long_term_services(scenario) == {"home_care", "residential_care", "nursing_care"}
+    # By default, the kinds of the scenarios read in this process (trust warnings use it).
+    assert not short_term("residential_care") and short_term("reablement")
 
 
 def test_a_queue_that_is_nearly_always_empty_says_nothing_about_the_warm_up():
@@ -159,13 +171,27 @@ def test_diagnostic_starts_where_the_scenario_starts_and_measures_every_day():
     assert diagnostic_scenario(scenario, 365, keep_seasons=True).demand.monthly_multipliers[0] == 2.0
 
 
+def test_diagnostic_starts_empty_in_every_place_unless_asked():
+    from support import small_system
+
+    scenario = small_system(**{
+        "initial_state": {"acute": {"occupied": 100}},
+        "places": {"a": {"demand_share": 0.5, "initial_state": {"reablement": {"occupied": 20}}},
+                   "b": {"demand_share": 0.5}},
+    })
+    run = diagnostic_scenario(scenario, 100)
+    assert run.initial_state == {} and all(p.initial_state == {} for p in run.places.values())
+    kept = diagnostic_scenario(scenario, 100, keep_initial_state=True)
+    assert kept.places["a"].initial_state["reablement"].occupied == 20
+
+
 def _small_file(tmp_path, extra: str = "") -> str:
     path = tmp_path / "small.yaml"
     path.write_text(
         f"extends: {BASELINE}\nname: small\n"
         "demand: {crises_per_year: 3000}\n"
-        "services:\n  acute: {beds: null}\n  reablement: {capacity: null}\n"
-        "  community_beds: {beds: null}\n  temporary_residential: {beds: null}\n" + extra
+        "services:\n  acute: {capacity: null}\n  reablement: {capacity: null}\n"
+        "  community_beds: {capacity: null}\n  temporary_residential: {capacity: null}\n" + extra
     )
     return str(path)
 

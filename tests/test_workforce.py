@@ -7,9 +7,10 @@ from types import SimpleNamespace
 import pytest
 import simpy
 
-from sim.model import run_replication
-from sim.scenario import ScenarioError, Workforce as WorkforceConfig
-from sim.services.workforce import Workforce
+from sim.measure.collect import run_replication
+from sim.pathway.workforce import Workforce
+from sim.scenario import ScenarioError
+from sim.scenario.services import Workforce as WorkforceConfig
 from support import small_system
 
 TEAM = WorkforceConfig(visit_hours_per_day=10, first_day_hours=3, last_day_hours=1)
@@ -72,13 +73,15 @@ def test_a_waiting_request_can_be_withdrawn_but_a_started_episode_must_be_releas
         team.request()
 
 
+def visits(hours: float, first: float = 3.0, last: float = 0.75, **spec) -> dict:
+    """Reablement (as the library has it) as staff visit-hours instead of a caseload."""
+    return {"kind": "visits", "label": "Reablement", "los_days": {"dist": "lognormal", "median": 16, "mean": 21},
+            "then": "reablement_outcome", "costs": [{"gbp": 1900, "per": "episode", "payer": "council"}],
+            "workforce": {"visit_hours_per_day": hours, "first_day_hours": first, "last_day_hours": last}, **spec}
+
+
 def _with_reablement_team(hours: float, **changes):
-    return small_system(**{
-        "run.replications": 1,
-        "services.reablement.capacity": None,
-        "services.reablement.workforce": {"visit_hours_per_day": hours, "first_day_hours": 3.0, "last_day_hours": 0.75},
-        **changes,
-    })
+    return small_system(**{"run.replications": 1, "services.reablement": visits(hours), **changes})
 
 
 def test_in_the_whole_model_hours_used_stay_within_the_workforce_and_a_shortfall_makes_people_wait():
@@ -103,22 +106,24 @@ def test_a_staffing_shock_cuts_visit_hours_on_its_dates():
 
 
 def test_home_care_can_have_a_workforce_too():
-    scenario = small_system(**{
-        "run.replications": 1, "run.horizon_days": 100,
-        "services.home_care.workforce": {"visit_hours_per_day": 30, "first_day_hours": 2.0, "last_day_hours": 1.5},
-    })
-    k = run_replication(scenario).kpis
+    home_care = {"kind": "visits", "los_days": {"dist": "lognormal", "median": 400, "mean": 700}, "then": "left",
+                 "costs": [{"gbp": 19, "per": "visit_hour", "payer": "means_tested"}],
+                 "workforce": {"visit_hours_per_day": 30, "first_day_hours": 2.0, "last_day_hours": 1.5}}
+    scenario = small_system(**{"run.replications": 1, "run.horizon_days": 100, "services.home_care": home_care})
+    result = run_replication(scenario)
+    k = result.kpis
     assert k["home_care.visit_hours_mean"] <= 30 + 1e-9 and k["home_care.queue_mean"] > 0
+    cost = next(c for c in result.costs if c.service == "home_care")
+    assert cost.activity == pytest.approx(k["home_care.visit_hours_mean"] * 100) and cost.payer == "council"
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
         ({"services.reablement.workforce": {"visit_hours_per_day": 100, "first_day_hours": 2, "last_day_hours": 1}},
-         "give either capacity (a caseload) or workforce (visit-hours), not both"),
-        ({"services.reablement.capacity": None,
-          "services.reablement.workforce": {"visit_hours_per_day": 100, "first_day_hours": 1, "last_day_hours": 2}},
-         "visits taper"),
+         "workforce: unknown field"),   # a caseload counts people: visit-hours need kind visits
+        ({"services.reablement": visits(100, capacity=50)}, "capacity: unknown field"),  # visits count hours only
+        ({"services.reablement": visits(100, first=1, last=2)}, "visits taper"),
     ],
 )
 def test_bad_workforces_are_refused(changes, message):
@@ -133,12 +138,17 @@ def test_the_reablement_staffing_shock_scenario_builds_a_queue_that_outlasts_the
     from support import ROOT
 
     shock = load_scenario(ROOT / "scenarios" / "stress" / "reablement-staffing-shock.yaml")
-    assert shock.services.reablement.workforce.visit_hours_per_day == 560
+    assert shock.services["reablement"].kind == "visits"
+    assert shock.services["reablement"].workforce.visit_hours_per_day == 560
+    # The library's reablement, restated whole for its new kind.
+    library = load_scenario(ROOT / "scenarios" / "baseline.yaml").services["reablement"]
+    for field in ("label", "los_days", "then", "costs"):
+        assert getattr(shock.services["reablement"], field) == getattr(library, field), field
     # The same system at a tenth of the scale (support.small_system's capacities), for speed.
     small = shock.with_changes({
         "run.horizon_days": 300, "run.warmup_days": 60, "demand.crises_per_year": 5400,
-        "services.urgent_response.capacity": 4, "services.acute.beds": 160, "services.community_beds.beds": 40,
-        "services.temporary_residential.beds": 20,
+        "services.urgent_response.capacity": 4, "services.acute.capacity": 160,
+        "services.community_beds.capacity": 40, "services.temporary_residential.capacity": 20,
         "services.reablement.workforce": {"visit_hours_per_day": 56, "first_day_hours": 3.0, "last_day_hours": 0.75},
     })
     result = run_replication(small)
@@ -152,4 +162,7 @@ def test_the_reablement_staffing_shock_scenario_builds_a_queue_that_outlasts_the
     assert during > before + 5
     assert reablement.loc[shock_ends + 21:shock_ends + 35, "queue"].mean() > before + 5  # it outlasts the shock
     recovery = surge_recovery(small, result.daily).set_index("service")
-    assert str(recovery.loc["reablement", "peak_date"]) > "2019-12-15"  # winter demand leaves little slack to clear it
+    row = recovery.loc["reablement"]
+    assert str(row["peak_date"]) >= "2019-12-15"  # the queue grows to the last day of the shock (or later)
+    # Winter demand leaves little slack to clear it: not back to its level within three weeks of the end.
+    assert row["note"] == "not cleared by the end of the run" or row["days_to_clear_after_end"] > 21
