@@ -132,9 +132,11 @@ def write_sweep_figures(scenario: Scenario, sweep: "SweepResult", folder: Path) 
 
 
 def stress_periods(scenario: Scenario) -> list[tuple[str, dt.date, dt.date | None]]:
-    """Surges and capacity events as (what, first day, last day or None = to the end)."""
+    """Surges and capacity events (the system's and each place's) as (what, first day, last day or None = to the end)."""
     out = [(f"surge: {s.name} x{s.multiplier:g}", s.start, s.end) for s in scenario.demand.surges]
     out += [(f"{e.service}: {e.name}", e.start, e.end) for e in scenario.capacity_events]
+    out += [(f"{e.service} in {name}: {e.name}", e.start, e.end)
+            for name, place in scenario.places.items() for e in place.capacity_events]
     return out
 
 

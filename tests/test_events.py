@@ -142,3 +142,28 @@ def test_the_stress_scenarios_extend_the_baseline_and_load():
     assert [s.name for s in winter.demand.surges] == ["hard winter", "flu outbreak"]
     sweep = load_scenario(folder / "community-beds-sweep.yaml")
     assert len(sweep.sweep.expand()) == 15 and len(sweep.service_levels) == 3
+
+
+def test_capacity_events_with_places_split_the_systems_and_keep_each_places_own():
+    from sim.stress_figures import stress_periods
+
+    closure = {"name": "ward closes", "service": "community_beds", "start": "2019-06-01", "end": "2019-06-30",
+               "change": {"add": -10}}
+    own = {"name": "a's ward closes", "service": "community_beds", "start": "2019-07-01", "change": {"set": 5}}
+    scenario = small_system(**{
+        "run.horizon_days": 150, "run.warmup_days": 60, "run.replications": 1, "capacity_events": [closure],
+        "places": {"a": {"demand_share": 0.6, "capacity_events": [own]}, "b": {"demand_share": 0.4}},
+    })
+    result = run_replication(scenario)
+    beds = result.daily_by_place[result.daily_by_place.service == "community_beds"].set_index(["place", "day"])
+    june, july = (dt.date(2019, 6, 1) - START).days, (dt.date(2019, 7, 1) - START).days
+    # 40 beds as 24 and 16; the system's 10 fewer in June as 6 and 4; from July a has 5 of its own.
+    assert [beds.loc[(p, june - 1), "capacity"] for p in "ab"] == [24, 16]
+    assert [beds.loc[(p, june), "capacity"] for p in "ab"] == [18, 12]
+    assert [beds.loc[(p, july), "capacity"] for p in "ab"] == [5, 16]
+    occupied = beds.loc["a"].loc[july - 1:, "occupancy"].to_numpy()
+    assert occupied[1] > 5, "the closure should catch people inside (else draining is not tested)"
+    for before, after in zip(occupied[1:-1], occupied[2:]):  # a drains: nobody new while above capacity
+        assert after <= max(before, 5)
+    assert [what for what, _, _ in stress_periods(scenario)] == [
+        "community_beds: ward closes", "community_beds in a: a's ward closes"]
