@@ -19,12 +19,15 @@ import subprocess
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 
 from sim.executors import Executor, Task, make_executor, scenario_json
 from sim.intervals import confidence_interval, relative
-from sim.measure.kpis import describe
+from sim.measure import costs as unit_costs
+from sim.measure.costs import CostLine
+from sim.measure.kpis import _cost_kpis, apply_measures, describe  # _cost_kpis: re-priced cost KPIs as a run makes them
 from sim.results import ROLES, ResultSet
 from sim.scenario import Scenario
 from sim.store import TABLES, Store, StoreError, assemble, check_writable, load, normalise, scenario_entry
@@ -360,3 +363,92 @@ def crn_effect(scenario: Scenario, comparator: Scenario, replications: int,
                      "variance_independent": var["independent"],
                      "ratio": var["independent"] / var["crn"] if var["crn"] else math.inf})
     return pd.DataFrame(rows)
+
+
+# --- re-pricing: other unit costs on the same replications ---------------------------------------
+
+
+def _unit_costs(scenario: Scenario) -> dict[tuple[str, str, str, str | None], float]:
+    """The unit cost of each cost line sim.measure.costs makes from the scenario's `costs:`.
+
+    Keyed by (line name, payer, basis, activity unit); a line costed on activity in the
+    period has one line per price, keyed with activity unit None.
+    """
+    ones = {"council": 1.0, "partial": 1.0, "self": 1.0}
+    unit = SimpleNamespace(committed_hours=ones, placements=ones, committed_days=ones)
+    model = SimpleNamespace(scenario=scenario)
+    out: dict[tuple[str, str, str, str | None], float] = {}
+    for service, spec in scenario.services.items():
+        for price in spec.costs:
+            name = price.name or service
+            if spec.kind == "long_term" and price.per != "arrival":
+                for line in unit_costs._committed(model, unit, name, price):
+                    out[(line.service, line.payer, line.basis, line.activity_unit)] = line.unit_cost_gbp
+            else:
+                line = unit_costs._line(name, price, unit_costs.PERIOD, 1.0, "")
+                out[(line.service, line.payer, line.basis, None)] = line.unit_cost_gbp
+    return out
+
+
+def _without_prices(scenario: Scenario) -> dict:
+    data = scenario.resolved
+    for key in ("name", "description", "sources"):
+        data.pop(key, None)
+    for spec in data["services"].values():
+        for cost in spec.get("costs", []):
+            cost.pop("gbp", None)
+            cost.pop("self_funder_gbp", None)
+    return data
+
+
+def reprice(resultset: ResultSet, scenarios: dict[str, Scenario]) -> ResultSet:
+    """The run's replications under other unit costs, without simulating them again.
+
+    `scenarios` gives some roles a scenario that differs from the one they ran only in the
+    prices of its `costs:` (gbp, self_funder_gbp): a price changes no one's journey, so each
+    stored cost line is its activity times the unit cost sim.measure.costs makes from the new
+    price, and the cost KPIs (and measures made from them) follow. Anything else changed must
+    be simulated again (ValueError).
+    """
+    costs = resultset.costs.copy()
+    kpis = resultset.kpis
+    for role, new in scenarios.items():
+        old = resultset.scenarios[role]
+        if _without_prices(old) != _without_prices(new):
+            raise ValueError(f"{role}: re-pricing changes unit costs only (gbp, self_funder_gbp); "
+                             "this scenario differs in more, so simulate it again")
+        if len(new.place_names) > 1:
+            raise ValueError(f"{role}: re-pricing a system of several places is not supported "
+                             "(its costs are stored for the system only); simulate it again")
+        before, after = _unit_costs(old), _unit_costs(new)
+        rows = costs.index[costs["role"] == role]
+        for i in rows:
+            line = costs.loc[i]
+            key = (line["service"], line["payer"], line["basis"], line["activity_unit"])
+            if key not in before:
+                key = key[:3] + (None,)
+            if key not in before:
+                continue  # not made from `costs:` (an out-of-area fee): unchanged
+            if not math.isclose(before[key], line["unit_cost_gbp"], rel_tol=1e-12):
+                raise ValueError(f"{role}: the stored cost line {key[0]} ({key[1]}) was not priced by "
+                                 "this role's scenario; re-price from the run's own results")
+            costs.loc[i, "unit_cost_gbp"] = after[key]
+            costs.loc[i, "cost_gbp"] = line["activity"] * after[key]
+        kpis = _recosted_kpis(kpis, costs, role, new)
+    manifest = {**resultset.manifest, "repriced_roles": sorted(scenarios)}
+    return ResultSet(scenarios={**resultset.scenarios, **scenarios}, kpis=kpis, daily=resultset.daily,
+                     flows=resultset.flows, costs=normalise("costs", costs), stays=resultset.stays,
+                     daily_places=resultset.daily_places, manifest=manifest)
+
+
+def _recosted_kpis(kpis: pd.DataFrame, costs: pd.DataFrame, role: str, scenario: Scenario) -> pd.DataFrame:
+    """One role's cost KPIs from its (re-priced) cost lines, and the scenario's measures again."""
+    kpis = kpis.copy()
+    fields = list(CostLine.__dataclass_fields__)
+    for replication, rows in kpis[kpis["role"] == role].groupby("replication", sort=True):
+        k = dict(zip(rows["kpi"], rows["value"]))
+        lines = costs[(costs["role"] == role) & (costs["replication"] == replication)]
+        k.update(_cost_kpis([CostLine(**line) for line in lines[fields].to_dict("records")]))
+        apply_measures(scenario, k)
+        kpis.loc[rows.index, "value"] = [float(k[name]) for name in rows["kpi"]]
+    return kpis

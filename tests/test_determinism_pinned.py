@@ -1,9 +1,26 @@
 """Pinned results: the engine must give these exact figures for a fixed scenario and seed.
 
-The values were computed before the performance work (issue 9), so they prove
-the optimisations changed nothing a user can see. If a deliberate change to
-the model's behaviour moves them, update the pins in the same commit and say
+The values were first computed before the performance work (issue 9), so they
+proved the optimisations changed nothing a user can see. If a deliberate change
+to the model's behaviour moves them, update the pins in the same commit and say
 why in its message.
+
+Re-pinned for issue 14 (services, routes and places as data), with
+tests/data/determinism_pinned.yaml written in the new schema for the same system:
+- unchanged: `crises` and `conservation.entered` (arrival times come from the same
+  `arrivals` stream);
+- changed, every other pin: a person's luck is now drawn per decision and per
+  duration from streams named after them (`route.<name>`, `trait.<name>`,
+  `<service>.stay`, ...; sim/random/draws.py), no longer from the fixed set of draws
+  each person carried (sim.patient's UNIFORM_DRAWS and NORMAL_DRAWS), so each
+  person meets other luck at every decision; flows are now counted through routes
+  (`discharge_pathway` -> `P2`, not `acute` -> `P2`) and include every route passed;
+- changed by mechanics, not only luck: a response team now holds its team while the
+  person it hands over waits for their next place (the journey's blocking rule), where
+  the old engine freed it at once, so `ucr.no_team_in_time` about doubles in this
+  congested system (82 -> 161 and 104 -> 152).
+The stream test checks the new contract: person i of a family reads draw i of each
+stream, whatever order people draw in, and the k-th meeting of a decision reads `name#k`.
 """
 
 from __future__ import annotations
@@ -14,11 +31,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.collector import RUN_THRESHOLDS, collecting_less
-from sim.model import Model, run_replication
-from sim.patient import NORMAL_DRAWS, UNIFORM_DRAWS
+from sim.measure.collect import run_replication
+from sim.pathway.collector import RUN_THRESHOLDS, collecting_less
+from sim.pathway.model import Model
+from sim.random.streams import Streams, generator_for
 from sim.scenario import load_scenario
-from sim.streams import Streams
 
 PINNED = Path(__file__).parent / "data" / "determinism_pinned.yaml"
 
@@ -27,42 +44,42 @@ PINNED = Path(__file__).parent / "data" / "determinism_pinned.yaml"
 # by far more).
 KPIS = {
     0: {
-        "crises": 2341, "conservation.entered": 3040, "conservation.inside_at_end": 809,
-        "ucr.referrals": 316, "ucr.no_team_in_time": 82, "ucr.admissions_avoided": 177,
-        "acute.admissions": 2097, "acute.readmissions": 24, "acute.deaths": 96,
-        "pathway.P0": 1444, "pathway.P1": 441, "pathway.P2": 123, "pathway.P3": 34,
-        "reablement.queue_peak": 28, "home_care.queue_peak": 73,
-        "ed.wait_hours_mean": 8.368020924727169,
-        "delayed.bed_days": 2881.2800174413474,
-        "community_beds.los_mean": 44.75170120787662,
-        "acute.occupancy_mean": 126.55174669094828,
-        "home_care.committed_hours": 441507.6808323733,
-        "cost.total": 30760920.08192548,
-        "cost.nhs": 7799395.00941719,
-        "cost.council": 9874528.281393986,
+        "crises": 2341, "conservation.entered": 3040, "conservation.inside_at_end": 786,
+        "ucr.referrals": 337, "ucr.no_team_in_time": 161, "ucr.admissions_avoided": 137,
+        "acute.admissions": 2156, "acute.readmissions": 23, "acute.deaths": 87,
+        "pathway.P0": 1515, "pathway.P1": 429, "pathway.P2": 123, "pathway.P3": 39,
+        "reablement.queue_peak": 23, "home_care.queue_peak": 43,
+        "ed.wait_hours_mean": 9.10524664775359,
+        "delayed.bed_days": 2511.720419994434,
+        "community_beds.los_mean": 40.63139547811725,
+        "acute.occupancy_mean": 131.4124393216428,
+        "home_care.committed_hours": 385871.717900914,
+        "cost.total": 28685210.68540082,
+        "cost.nhs": 8109219.950414673,
+        "cost.council": 10121684.305375988,
     },
     1: {
-        "crises": 2408, "conservation.entered": 3056, "conservation.inside_at_end": 837,
-        "ucr.referrals": 338, "ucr.no_team_in_time": 104, "ucr.admissions_avoided": 168,
-        "acute.admissions": 2125, "acute.readmissions": 31, "acute.deaths": 85,
-        "pathway.P0": 1475, "pathway.P1": 455, "pathway.P2": 118, "pathway.P3": 28,
-        "reablement.queue_peak": 27, "home_care.queue_peak": 68,
-        "ed.wait_hours_mean": 11.26640573810526,
-        "delayed.bed_days": 1706.3257281929534,
-        "community_beds.los_mean": 45.18204146934685,
-        "acute.occupancy_mean": 128.7130880332483,
-        "home_care.committed_hours": 431232.14051714516,
-        "cost.total": 24382281.905550636,
-        "cost.nhs": 7906742.120674126,
-        "cost.council": 7859190.5330250105,
+        "crises": 2408, "conservation.entered": 3056, "conservation.inside_at_end": 913,
+        "ucr.referrals": 341, "ucr.no_team_in_time": 152, "ucr.admissions_avoided": 146,
+        "acute.admissions": 2068, "acute.readmissions": 22, "acute.deaths": 79,
+        "pathway.P0": 1408, "pathway.P1": 458, "pathway.P2": 133, "pathway.P3": 32,
+        "reablement.queue_peak": 15, "home_care.queue_peak": 67,
+        "ed.wait_hours_mean": 24.97294794119964,
+        "delayed.bed_days": 3366.64693329397,
+        "community_beds.los_mean": 46.978211782337326,
+        "acute.occupancy_mean": 128.46001056048408,
+        "home_care.committed_hours": 345474.931826111,
+        "cost.total": 26297079.59604378,
+        "cost.nhs": 7969952.903148365,
+        "cost.council": 8141410.504723135,
     },
 }
 # Sum over the daily census of (occupancy, queue), by service.
 DAILY = {
-    0: {"acute": (22855, 962), "reablement": (4864, 1342), "home_care": (44031, 1505)},
-    1: {"acute": (22689, 1685), "reablement": (4615, 610), "home_care": (43906, 982)},
+    0: {"acute": (23945, 968), "reablement": (5141, 999), "home_care": (43277, 744)},
+    1: {"acute": (22843, 3633), "reablement": (4708, 544), "home_care": (42824, 1477)},
 }
-FLOWS = {0: (9289, 123), 1: (9530, 118)}  # all moves counted, and acute -> P2
+FLOWS = {0: (15072, 123), 1: (14923, 133)}  # all moves counted, and discharge_pathway -> P2
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +109,7 @@ def test_daily_census_and_flows_match_the_pins(results, rep):
         rows = daily[daily.service == service]
         assert (rows.occupancy.sum(), rows.queue.sum()) == (occupancy, queue), service
     flows = results[rep].flows
-    assert (sum(flows.values()), flows[("acute", "P2")]) == FLOWS[rep]
+    assert (sum(flows.values()), flows[("discharge_pathway", "P2")]) == FLOWS[rep]
 
 
 def test_a_rerun_is_identical_to_the_last_bit(scenario, results):
@@ -109,21 +126,23 @@ def test_a_rerun_is_identical_to_the_last_bit(scenario, results):
 def test_each_named_stream_gives_its_kth_draw_to_the_kth_person(scenario):
     """Common random numbers rest on this: however luck is drawn, person k gets draw k of every stream."""
     model = Model(scenario, replication=3, seed=11)
-    people = [model.people.new("system") for _ in range(5000)]  # more than one batch of every stream
-    readmitted = people[:4500]
-    for person in readmitted:
-        model.people.readmit(person)
-    reference = Streams(11, 3)
-    for name in UNIFORM_DRAWS:
-        first = [reference.uniform(name)() for _ in people]
-        again = [reference.uniform("readmission." + name)() for _ in readmitted]
-        assert [getattr(p, "u_" + name) for p in readmitted] == again, name
-        assert [getattr(p, "u_" + name) for p in people[4500:]] == first[4500:], name
-    for name in NORMAL_DRAWS:
-        first = [reference.normal(name)() for _ in people]
-        again = [reference.normal("readmission." + name)() for _ in readmitted]
-        assert [getattr(p, "z_" + name) for p in readmitted] == again, name
-        assert [getattr(p, "z_" + name) for p in people[4500:]] == first[4500:], name
+    family = model.family("crisis")
+    people = [model.new_person(family) for _ in range(5000)]  # more than one block of every stream
+    streams = ("group", "funding", "route.discharge_pathway", "route.P1")
+    reference = {name: generator_for(11, 3, f"u:crisis/{name}").random(5000).tolist() for name in streams}
+    # Group and funding were drawn as people arrived; the routes now, last person first.
+    for name in streams[2:]:
+        drawn = [p.uniform(name) for p in reversed(people)][::-1]
+        assert drawn == reference[name], name
+    for name in streams[:2]:
+        assert [p.uniform(name) for p in people] == reference[name], name
+    # Meeting a decision again (a readmission) reads the next stream of that name, at the same index.
+    again = generator_for(11, 3, "u:crisis/route.P1#1").random(5000).tolist()
+    for person in people[:4500]:
+        person.met("route.P1")
+    assert [p.uniform("route.P1") for p in people] == again[:4500] + reference["route.P1"][4500:]
+    normal = generator_for(11, 3, "z:crisis/acute.stay").standard_normal(5000).tolist()
+    assert [p.normal("acute.stay") for p in people] == normal
 
 
 def test_a_stream_drawn_in_rows_cannot_be_drawn_again_elsewhere():

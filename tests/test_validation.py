@@ -1,4 +1,4 @@
-"""The Connect scenarios and the generated validation document (sim/validation.py, sim/paired.py)."""
+"""The Connect scenarios and the generated validation document (sim/studies/connect/), re-pricing (sim.experiment)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,21 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim import paired, validation
-from sim.distributions import Exponential, Fixed, Lognormal
+from sim.experiment import reprice
 from sim.intervals import confidence_interval
+from sim.random.distributions import Exponential, Fixed, Lognormal
+from sim.studies.connect import sensitivity, validation
 from support import ROOT
 
 SCENARIOS = ROOT / "scenarios"
 NOT_LEVERS = {"name", "description", "sources", "comparator"}
 # The levers each workstream may move (brief §2), as dotted prefixes.
 OWN_LEVERS = {
-    "ws1": ("referral.multiplier", "services.urgent_response.capacity"),
-    "ws2": ("need_groups.", "discharge.pathway_2"),
-    "ws3": ("services.community_beds.discharge_process_days",),
-    "ws4": ("services.reablement.", "discharge.pathway_1"),
-    "ws5": ("long_term_decisions.",),
+    "ws1": ("routes.crisis.scale.", "services.urgent_response.capacity"),
+    "ws2": ("routes.discharge_pathway.", "routes.P2."),
+    "ws3": ("services.community_beds.discharge_process.",),
+    "ws4": ("services.reablement.", "routes.reablement_outcome.", "routes.P1."),
+    "ws5": ("routes.home_care_decision.", "routes.care_home_decision."),
 }
 
 
@@ -118,7 +119,8 @@ def test_bad_scenario_exits_2_names_file_and_field_and_writes_nothing(tmp_path, 
     out = tmp_path / "validation.md"
     assert validation.main(["--scenarios", str(folder), "--output", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "ws3-community-hospital-flow.yaml" in err and "services.community_beds.discharge_process_days" in err
+    assert "ws3-community-hospital-flow.yaml" in err and "services.community_beds" in err
+    assert "discharge_process.days: median (2.0) must be below mean (1.5)" in err
     assert not out.exists() and list(tmp_path.iterdir()) == [folder]
 
 
@@ -183,7 +185,7 @@ def test_every_row_has_a_simulated_value_with_an_interval_and_a_verdict(document
 
 def test_sensitivity_table_is_sorted_by_swing_with_sources(document):
     rows = rows_of(document.read_text(), "## 5.")
-    assert len(rows) == len(validation.sensitivity.INPUTS)
+    assert len(rows) == len(sensitivity.INPUTS)
     swings = [float(r[6].strip("£m").replace(",", "")) for r in rows]
     assert swings == sorted(swings, reverse=True)
     assert all(r[3] for r in rows)
@@ -192,8 +194,8 @@ def test_sensitivity_table_is_sorted_by_swing_with_sources(document):
 def test_runs_do_not_depend_on_the_number_of_workers(scenarios):
     small = {"baseline": validation.scaled(scenarios["baseline"], 0.02).with_changes(
         {"run.horizon_days": 60, "run.warmup_days": 10})}
-    one = paired.run(small, 2, workers=1)["baseline"]
-    two = paired.run(small, 2, workers=2)["baseline"]
+    one = sensitivity.run(small, 2, workers=1).kpi_table("baseline")
+    two = sensitivity.run(small, 2, workers=2).kpi_table("baseline")
     pd.testing.assert_frame_equal(one, two)
     assert not np.array_equal(one.iloc[0].to_numpy(), one.iloc[1].to_numpy())
 
@@ -206,7 +208,7 @@ def test_the_document_is_readable_by_everyone(tmp_path):
 
 
 def test_sensitivity_moves_each_scenario_from_its_own_value(scenarios):
-    inputs = {i.label: i for i in validation.sensitivity.INPUTS}
+    inputs = {i.label: i for i in sensitivity.INPUTS}
     stay = inputs["Reablement length of stay (×)"]
     base = stay.changes(scenarios["baseline"], 0.8)["services.reablement.los_days"]
     connect = stay.changes(scenarios["connect"], 0.8)["services.reablement.los_days"]
@@ -214,24 +216,63 @@ def test_sensitivity_moves_each_scenario_from_its_own_value(scenarios):
     assert (connect["mean"], connect["median"]) == pytest.approx((16.8 * 0.8, 12.8 * 0.8))
     # A longer stay in a care home is the same committed cost as a dearer week, for every payer.
     durations = inputs["Care home length of stay (×)"].changes(scenarios["baseline"], 1.25)
-    assert durations["costs.residential_care.gbp"] == pytest.approx(908 * 1.25)
-    assert durations["costs.residential_care.self_funder_gbp"] == pytest.approx(1278 * 1.25)
-    assert durations["costs.nursing_care.self_funder_gbp"] == pytest.approx(1594 * 1.25)
+    assert durations["services.residential_care.costs.0.gbp"] == pytest.approx(908 * 1.25)
+    assert durations["services.residential_care.costs.0.self_funder_gbp"] == pytest.approx(1278 * 1.25)
+    assert durations["services.nursing_care.costs.0.self_funder_gbp"] == pytest.approx(1594 * 1.25)
     assert not any(i.reprice for i in inputs.values() if "success" in i.label or "length of stay until" in i.label)
+    # A price moves the service's own cost line, not another line it carries (ED attendances on acute).
+    assert inputs["Acute bed day"].changes(scenarios["baseline"], 395) == {"services.acute.costs.0.gbp": 395}
+    success = inputs["UCR success rate"].changes(scenarios["connect"], 0.7)
+    assert success == {f"need_groups.{g}.traits.ucr_manageable": 0.7 for g in ("mild", "moderate", "severe")}
 
 
-def test_repricing_a_care_home_duration_equals_simulating_it(scenarios):
+@pytest.fixture(scope="module")
+def small_runs(scenarios):
+    """A twentieth of the baseline, and the same with care homes lasting 25% longer, on the same luck."""
     small = validation.scaled(scenarios["baseline"], 0.05).with_changes({"run.horizon_days": 120, "run.warmup_days": 30})
     longer = small.with_changes({
-        "services.residential_care.duration_days": small.services.residential_care.duration_days.scaled(1.25)
-        .model_dump(mode="json", by_alias=True, exclude_none=True),
-        "services.nursing_care.duration_days": small.services.nursing_care.duration_days.scaled(1.25)
-        .model_dump(mode="json", by_alias=True, exclude_none=True),
+        f"services.{name}.duration_days": small.services[name].duration_days.scaled(1.25)
+        .model_dump(mode="json", by_alias=True, exclude_none=True)
+        for name in ("residential_care", "nursing_care")
     })
-    durations = next(i for i in validation.sensitivity.INPUTS if i.label == "Care home length of stay (×)")
-    tables = paired.run({"small": small, "longer": longer}, 1,
-                        pricings={"small": {"x": durations.changes(small, 1.25)}})
-    repriced, simulated = tables["small"].iloc[0], tables["longer"].iloc[0]
+    return small, sensitivity.run({"small": small, "longer": longer}, 1)
+
+
+def test_repricing_a_care_home_duration_equals_simulating_it(small_runs):
+    small, results = small_runs
+    durations = next(i for i in sensitivity.INPUTS if i.label == "Care home length of stay (×)")
+    repriced = reprice(results, {"small": small.with_changes(durations.changes(small, 1.25))}).kpi_table("small").iloc[0]
+    simulated, before = results.kpi_table("longer").iloc[0], results.kpi_table("small").iloc[0]
     assert simulated["care_home.permanent_admissions"] > 10
     for payer in ("nhs", "council", "self_funder"):
-        assert repriced[f"x|cost.{payer}"] == pytest.approx(simulated[f"cost.{payer}"], rel=1e-9)
+        assert repriced[f"cost.{payer}"] == pytest.approx(simulated[f"cost.{payer}"], rel=1e-9)
+    assert repriced["cost.residential_care.self_funder"] == pytest.approx(
+        simulated["cost.residential_care.self_funder"], rel=1e-9)
+    assert repriced["cost.council"] > before["cost.council"]
+    assert repriced["cost.nhs"] == before["cost.nhs"]  # care homes cost the NHS nothing
+    # Only costs move: activity is what the run simulated.
+    assert repriced["care_home.permanent_admissions"] == before["care_home.permanent_admissions"]
+
+
+def test_repricing_prices_every_line_from_the_new_unit_cost(small_runs):
+    small, results = small_runs
+    dearer = small.with_changes({"services.acute.costs.0.gbp": 400, "services.acute.costs.1.gbp": 300,
+                                 "services.home_care.costs.0.self_funder_gbp": 30})
+    costs = reprice(results, {"small": dearer}).costs.set_index(["role", "service", "payer", "activity_unit"])
+    old = results.costs.set_index(["role", "service", "payer", "activity_unit"])
+    acute = costs.loc[("small", "acute", "nhs", "occupied days")]
+    assert acute["unit_cost_gbp"] == 400 and acute["cost_gbp"] == pytest.approx(acute["activity"] * 400)
+    assert costs.loc[("small", "ed_attendance", "nhs", "arrivals"), "unit_cost_gbp"] == 300
+    assert costs.loc[("small", "home_care", "self_funder", "hours (self-funded)"), "unit_cost_gbp"] == 30
+    # The council's rate and the partly funded halves are unchanged, and so is the other role.
+    for key in [("small", "home_care", "council", "hours"), ("small", "home_care", "self_funder", "hours (partly funded)")]:
+        assert costs.loc[key, "cost_gbp"] == old.loc[key, "cost_gbp"]
+    pd.testing.assert_frame_equal(costs.loc["longer"], old.loc["longer"])
+
+
+def test_repricing_refuses_a_change_that_moves_people(small_runs):
+    small, results = small_runs
+    with pytest.raises(ValueError, match="simulate it again"):
+        reprice(results, {"small": small.with_changes({"services.acute.capacity": 50})})
+    with pytest.raises(ValueError, match="simulate it again"):
+        reprice(results, {"small": small.with_changes({"services.acute.costs.0.per": "week"})})

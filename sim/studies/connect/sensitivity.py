@@ -1,6 +1,6 @@
 """One-at-a-time sensitivity (a tornado) of Connect's net saving to the inputs we are least sure of.
 
-    python -m sim.sensitivity [--replications 2] [--workers 2] [--output docs/sensitivity-tornado.html]
+    python -m sim.studies.connect.sensitivity [--replications 2] [--workers 2] [--output docs/sensitivity-tornado.html]
 
 Each input is moved to the low and then the high end of its range, in the
 baseline and in Connect alike, and the saving to the NHS and councils
@@ -9,7 +9,7 @@ come from the domain brief (section 5) where it gives one, and are marked as
 assumptions where it does not.
 
 Unit costs change no one's journey, so they are re-priced from the base runs
-rather than simulated again. Long-term care durations are re-priced too: a
+(sim.experiment.reprice) rather than simulated again. Long-term care durations are re-priced too: a
 placement's committed cost is its duration times its price, care homes and
 home care never run out of places in these scenarios, and every duration
 scales with the distribution's scale, so scaling the duration by k is exactly
@@ -28,11 +28,14 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from sim import paired
+from sim.executors import make_executor
+from sim.experiment import Plan, reprice, run_experiment
+from sim.results import ResultSet
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 Changes = Callable[[Scenario, float], dict[str, Any]]
+DURATION_PER = ("day", "week", "hour")  # prices of committed time: a longer placement commits more of them
 
 
 @dataclass(frozen=True)
@@ -47,35 +50,48 @@ class Input:
     reprice: bool            # True: re-priced from the base runs; False: simulated again
 
 
+def _own_cost(s: Scenario, service: str) -> int:
+    """The index of the service's own cost line (the one not named otherwise, such as ED attendances)."""
+    return next(i for i, cost in enumerate(s.services[service].costs) if (cost.name or service) == service)
+
+
 def _price(service: str) -> Changes:
-    return lambda s, value: {f"costs.{service}.gbp": value}
+    return lambda s, value: {f"services.{service}.costs.{_own_cost(s, service)}.gbp": value}
 
 
 def _price_scaled(*services: str) -> Changes:
     def changes(s: Scenario, k: float) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for service in services:
-            cost = getattr(s.costs, service)
-            out[f"costs.{service}.gbp"] = cost.gbp * k
-            if cost.self_funder_gbp is not None:
-                out[f"costs.{service}.self_funder_gbp"] = cost.self_funder_gbp * k
+            for i, cost in enumerate(s.services[service].costs):
+                if cost.per not in DURATION_PER:
+                    continue
+                out[f"services.{service}.costs.{i}.gbp"] = cost.gbp * k
+                if cost.self_funder_gbp is not None:
+                    out[f"services.{service}.costs.{i}.self_funder_gbp"] = cost.self_funder_gbp * k
         return out
     return changes
 
 
 def _care_home_fees(s: Scenario, k: float) -> dict[str, Any]:
     # Council rates only: what councils pay, not what self-funders are charged.
-    return {"costs.residential_care.gbp": s.costs.residential_care.gbp * k,
-            "costs.nursing_care.gbp": s.costs.nursing_care.gbp * k}
+    out = {}
+    for service in ("residential_care", "nursing_care"):
+        i = _own_cost(s, service)
+        out[f"services.{service}.costs.{i}.gbp"] = s.services[service].costs[i].gbp * k
+    return out
 
 
-def _stay(path: str) -> Changes:
+def _stay(service: str) -> Changes:
     def changes(s: Scenario, k: float) -> dict[str, Any]:
-        node: Any = s
-        for part in path.split("."):
-            node = getattr(node, part)
-        return {path: node.scaled(k).model_dump(mode="json", by_alias=True, exclude_none=True)}
+        stay = s.services[service].los_days.scaled(k)
+        return {f"services.{service}.los_days": stay.model_dump(mode="json", by_alias=True, exclude_none=True)}
     return changes
+
+
+def _ucr_success(s: Scenario, value: float) -> dict[str, Any]:
+    # The share of people UCR is suitable for whom a response keeps at home, in every need group.
+    return {f"need_groups.{group}.traits.ucr_manageable": value for group in s.need_groups}
 
 
 INPUTS = (
@@ -100,22 +116,41 @@ INPUTS = (
     Input("Home care package duration (×)", "mean 700 days", 0.75, 1.25, "×0.75 / ×1.25",
           "assumption ±25% (no local source)", _price_scaled("home_care"), True),
     Input("UCR success rate", "85%", 0.70, 0.95, "70% / 95%", "assumption",
-          lambda s, v: {"services.urgent_response.success_probability": v}, False),
+          _ucr_success, False),
     Input("Acute length of stay until fit (×)", "mean 8 days", 0.85, 1.15, "×0.85 / ×1.15",
           "assumption; Health Foundation 2023: 9.1 days all ages, 12.5 days 85+ including delays",
-          _stay("services.acute.los_days"), False),
+          _stay("acute"), False),
     Input("Reablement length of stay (×)", "mean 21 days (16.8 in Connect)", 0.8, 1.2, "×0.8 / ×1.2",
-          "assumption ±20%; BNSSG pathway 1 means 12-19 days", _stay("services.reablement.los_days"), False),
+          "assumption ±20%; BNSSG pathway 1 means 12-19 days", _stay("reablement"), False),
     Input("Community hospital length of stay (×)", "mean 36 days", 34 / 36, 43 / 36, "×0.94 / ×1.19",
-          "BNSSG pathway 2 means 34-43 days", _stay("services.community_beds.los_days"), False),
+          "BNSSG pathway 2 means 34-43 days", _stay("community_beds"), False),
 )
 SIDES = ("low", "high")
 
 
-def _system_saving(base: pd.DataFrame, connect: pd.DataFrame, prefix: str, per_year: float) -> float:
+def run(scenarios: dict[str, Scenario], replications: int, workers: int = 1, folder: Path | None = None,
+        resume: bool = False) -> ResultSet:
+    """Replications 0..replications-1 of every scenario through the one runner (sim.experiment).
+
+    Replication i of every scenario uses the streams (seed, i): the scenarios meet the same
+    people with the same luck (common random numbers), and results never depend on the workers.
+    """
+    executor = make_executor(workers, tasks=replications * len(scenarios))
+    try:
+        return run_experiment(scenarios, Plan(replications=replications), executor=executor, folder=folder,
+                              resume=resume)
+    finally:
+        executor.close()
+
+
+def _system_saving(results: ResultSet, base: str, connect: str, per_year: float) -> float:
     """Mean paired saving to NHS and councils, £m a year."""
-    cost = lambda t: t[f"{prefix}cost.nhs"] + t[f"{prefix}cost.council"]  # noqa: E731
+    cost = lambda role: results.kpi_table(role)[["cost.nhs", "cost.council"]].sum(axis=1)  # noqa: E731
     return float((cost(base) - cost(connect)).mean()) * per_year * 1e-6
+
+
+def _role(i: int, side: str, name: str) -> str:
+    return f"input{i}_{side}_{name}"
 
 
 def tornado(baseline: Scenario, connect: Scenario, replications: int, workers: int = 1,
@@ -124,27 +159,23 @@ def tornado(baseline: Scenario, connect: Scenario, replications: int, workers: i
     """The saving at each end of each input's range, sorted by swing (largest first)."""
     pair = {"baseline": baseline, "connect": connect}
     scenarios = {name: transform(s) for name, s in pair.items()}
-    pricings: dict[str, paired.Pricings] = {name: {} for name in pair}
-    for i in (x for x in inputs if x.reprice):
-        for side in SIDES:
-            for name, s in pair.items():
-                pricings[name][f"{i.label}|{side}"] = i.changes(s, getattr(i, side))
-    for i in (x for x in inputs if not x.reprice):
-        for side in SIDES:
-            for name, s in pair.items():
-                scenarios[f"{i.label}|{side}|{name}"] = transform(s.with_changes(i.changes(s, getattr(i, side))))
-    tables = paired.run(scenarios, replications, workers, pricings)
+    for n, i in enumerate(inputs):
+        if not i.reprice:
+            for side in SIDES:
+                for name, s in pair.items():
+                    scenarios[_role(n, side, name)] = transform(s.with_changes(i.changes(s, getattr(i, side))))
+    results = run(scenarios, replications, workers)
     per_year = 365.0 / baseline.run.horizon_days / scale
-    base = _system_saving(tables["baseline"], tables["connect"], "", per_year)
+    base = _system_saving(results, "baseline", "connect", per_year)
     rows = []
-    for i in inputs:
+    for n, i in enumerate(inputs):
         saving = {}
         for side in SIDES:
             if i.reprice:
-                saving[side] = _system_saving(tables["baseline"], tables["connect"], f"{i.label}|{side}|", per_year)
+                prices = {name: scenarios[name].with_changes(i.changes(s, getattr(i, side))) for name, s in pair.items()}
+                saving[side] = _system_saving(reprice(results, prices), "baseline", "connect", per_year)
             else:
-                saving[side] = _system_saving(tables[f"{i.label}|{side}|baseline"],
-                                              tables[f"{i.label}|{side}|connect"], "", per_year)
+                saving[side] = _system_saving(results, _role(n, side, "baseline"), _role(n, side, "connect"), per_year)
         low_value, high_value = i.shown.split(" / ")
         rows.append({"label": i.label, "base_value": i.base, "low_value": low_value, "high_value": high_value,
                      "source": i.source, "low_saving": saving["low"], "high_saving": saving["high"],
@@ -184,7 +215,7 @@ def write_figure(result: pd.DataFrame, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m sim.sensitivity", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m sim.studies.connect.sensitivity", description=__doc__.split("\n\n")[0])
     p.add_argument("--replications", type=int, default=2)
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     p.add_argument("--baseline", type=Path, default=ROOT / "scenarios" / "baseline.yaml")

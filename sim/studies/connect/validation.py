@@ -1,10 +1,12 @@
 """Published versus simulated: the Connect evaluation reproduced, written to docs/validation.md.
 
-    python -m sim.validation                       # writes docs/validation.md (a few minutes on 2 cores)
-    python -m sim.validation --replications 10 --workers 4 --output /tmp/validation.md
+    python -m sim.studies.connect.validation       # writes docs/validation.md (a few minutes on 2 cores)
+    python -m sim.studies.connect.validation --replications 10 --workers 4 --output /tmp/validation.md
+    python -m sim.studies.connect.validation --results runs/validation --resume   # keep and reuse replications
 
 It runs the baseline, each workstream alone and Connect on the same
-replications (common random numbers), and writes from those runs:
+replications (common random numbers), through the one runner
+(sim.experiment.run_experiment), and writes from those runs:
 
 - the baseline calibration table: each 2019 diagnostic figure against the simulated baseline;
 - every published Connect target and result against the simulated difference from the baseline,
@@ -12,7 +14,7 @@ replications (common random numbers), and writes from those runs:
   two disagree;
 - savings by payer and the costs moved between payers;
 - interactions: the combined effect against the sum of the single workstreams, and where delays go;
-- the one-at-a-time sensitivity of the net saving (sim/sensitivity.py).
+- the one-at-a-time sensitivity of the net saving (sim/studies/connect/sensitivity.py).
 
 Every number in the document comes from these runs; nothing is typed in by hand
 except the published figures and their sources.
@@ -35,12 +37,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim import paired, sensitivity
-from sim.measure.costs import PAYERS
+from sim.executors import make_executor
+from sim.experiment import Plan, run_experiment
 from sim.intervals import confidence_interval
+from sim.measure.costs import PAYERS
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.studies.connect import sensitivity
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
+COMMAND = "python -m sim.studies.connect.validation"
 SCENARIO_FILES = {
     "baseline": "baseline.yaml",
     "ws1": "ws1-admission-avoidance.yaml",
@@ -57,10 +62,9 @@ SHORT = {
     "connect": "Connect (all five)",
 }
 LONG_TERM = ("home_care", "residential_care", "nursing_care")
-CAPACITIES = (
-    "services.urgent_response.capacity", "services.acute.beds", "services.reablement.capacity",
-    "services.community_beds.beds", "services.temporary_residential.beds",
-)
+CAPACITIES = tuple(f"services.{name}.capacity" for name in (
+    "urgent_response", "acute", "reablement", "community_beds", "temporary_residential",
+))
 # How each KPI scales with the size of the system and the length of the period: stocks (places)
 # scale with size, intensive measures (shares, waits, stays) with neither, everything else
 # (people, bed-days, pounds) is a flow over the period, turned into a year's worth.
@@ -124,7 +128,7 @@ def add_first_year_costs(table: pd.DataFrame, scenario: Scenario) -> pd.DataFram
     """Costs with each new long-term placement counted for its first year only (how savings are often quoted)."""
     t = table
     services = scenario.services
-    share = {name: first_year_share(getattr(services, name).duration_days) for name in LONG_TERM}
+    share = {name: first_year_share(services[name].duration_days) for name in LONG_TERM}
     new = {}
     for payer in PAYERS:
         lifetime = sum(t.get(f"cost.{name}.{payer}", 0.0) for name in LONG_TERM)
@@ -221,44 +225,44 @@ class Calibration:
 CALIBRATION = (
     Calibration("Emergency admissions of people 65+ a year", "50,000-60,000 (brief §2, for 1.2m people)",
                 50_000, 60_000, "acute.admissions", "a year", 1, 0,
-                "demand.crises_per_year, UCR referral shares"),
+                "demand.crises_per_year, routes.crisis"),
     Calibration("Acute admissions of older people that could have been avoided", "28% (2019 diagnostic)",
-                26, 30, "acute.avoidable_share", "%", 100, 1, "need_groups.*.avoidable_other"),
+                26, 30, "acute.avoidable_share", "%", 100, 1, "need_groups.*.traits.avoidable"),
     Calibration("Admissions avoidable by the urgent community response team", "9% (2019 ED front-door study)",
                 8, 10, "acute.avoidable_by_ucr_share", "%", 100, 1,
-                "need_groups.*.ucr_suitable, referral.ucr_share_suitable"),
+                "need_groups.*.traits.ucr_suitable, routes.crisis.if_true"),
     Calibration("People kept at home by UCR a year", "about 2,700 (4,650 in 2022 / 1.7, brief §2)",
-                2_400, 3_000, "ucr.admissions_avoided", "a year", 1, 0, "referral.ucr_share_suitable"),
+                2_400, 3_000, "ucr.admissions_avoided", "a year", 1, 0, "routes.crisis.if_true"),
     Calibration("UCR referrals reached within 2 hours", "at least 70% (national standard)",
                 70, 100, "ucr.within_target_share", "%", 100, 1, "services.urgent_response.capacity"),
     Calibration("Bedded placements after an acute stay (temporary residential and care homes)",
                 "about 1,200 a year (240 = 20%, brief §2)", 1_100, 1_300, "bedded_placements", "a year", 1, 0,
-                "need_groups.*.discharge_pathway P2 and P3, discharge.pathway_2"),
+                "routes.discharge_pathway P2 and P3, routes.P2"),
     Calibration("Community hospital admissions a year", "1,950-2,200 (24-27 beds / 4.5 days, Little's law)",
                 1_950, 2_200, "community_beds.admissions", "a year", 1, 0,
-                "need_groups.*.discharge_pathway P2, discharge.pathway_2"),
+                "routes.discharge_pathway P2, routes.P2"),
     Calibration("Home after a temporary residential placement", "27% (2019 diagnostic)",
-                24, 30, "temporary_residential.home_share", "%", 100, 1, "services.temporary_residential.outcomes"),
+                24, 30, "temporary_residential.home_share", "%", 100, 1, "routes.temporary_outcome"),
     Calibration("Home after a community hospital stay", "69% home after bed-based intermediate care (NAIC 2017)",
-                64, 74, "community_beds.home_share", "%", 100, 1, "services.community_beds.outcomes"),
+                64, 74, "community_beds.home_share", "%", 100, 1, "routes.community_outcome"),
     Calibration("At home 91 days after reablement", "about 82% (ASCOF 2B(1))",
-                80, 84, "reablement.at_home_91d_share", "%", 100, 1, "services.reablement.outcomes"),
+                80, 84, "reablement.at_home_91d_share", "%", 100, 1, "routes.reablement_outcome"),
     Calibration("Long-term care decisions a year (new home care packages and care home places)",
                 "about 6,000 (1,500 = 25%, brief §2)", 5_400, 6_600, "long_term.decisions", "a year", 1, 0,
-                "discharge.pathway_1, services.urgent_response.after_success"),
+                "routes.P1, routes.ucr_outcome"),
     Calibration("Permanent care home admissions per 100,000 people 65+",
                 "500-660 (ASCOF 2A, 2014-2021)", 500, 660, "care_home_rate_per_100k", "", 1, 0,
                 f"P3 shares and bed outcomes; population 65+ taken as {POPULATION_65_PLUS:,}"),
     Calibration("Acute bed occupancy (people 65+)", "90-95% (a hospital that runs hot but copes)",
-                90, 95, "acute.utilisation", "%", 100, 1, "services.acute.beds"),
+                90, 95, "acute.utilisation", "%", 100, 1, "services.acute.capacity"),
     Calibration("Occupied acute beds held by people fit to leave", "1 in 8 to 27% (Newton Europe/LGA 2019)",
                 12.5, 27, "fit_to_leave_share", "%", 100, 1,
-                "services.acute.discharge_process_days, reablement and community capacity",
+                "services.acute.discharge_process, reablement and community capacity",
                 "The model counts only the assessment process and waits for a full next step; the audits also "
                 "count waits for a package of care, equipment and families' decisions, which the model leaves out. "
                 "A longer acute discharge process would raise it, at the cost of acute beds."),
     Calibration("Mean wait in ED for an acute bed", "hours, not days: the ED queue must not grow for ever",
-                0, 12, "ed.wait_hours_mean", "hours", 1, 1, "services.acute.beds (winter peaks fill the beds)"),
+                0, 12, "ed.wait_hours_mean", "hours", 1, 1, "services.acute.capacity (winter peaks fill the beds)"),
     Calibration("Wait for reablement", "8.7 days (NAIC 2015, national)",
                 6, 12, "reablement.wait_mean", "days", 1, 1, "services.reablement.capacity",
                 "A caseload that kept a mean wait of 8.7 days all year would sit at the edge of stability, and "
@@ -386,7 +390,7 @@ PUBLISHED = (
               _both("acute.admissions", "ws1", "pct_saving"), "%", 1, _explain_admissions),
     Published("UCR referrals (% change)", "up 70% (reported)", 60, 80, "input",
               _both("ucr.referrals", "ws1", "pct_change"), "%", 1,
-              lambda r: "Set: referral.multiplier = 1.7; a referral share cannot exceed 100%, hence not exactly 70%."),
+              lambda r: "Set: routes.crisis.scale.urgent_response = 1.7; a referral share cannot exceed 100%, hence not exactly 70%."),
     Published("UCR used as an alternative to admission (% change in people kept home)", "up 70% (reported)", 60, 80,
               "output", _both("ucr.admissions_avoided", "ws1", "pct_change"), "%", 1,
               lambda r: "The extra referrals are reached because team capacity grew with them (34 teams from 20)."),
@@ -623,11 +627,12 @@ def scaled(scenario: Scenario, scale: float) -> Scenario:
     return scenario.with_changes(changes)
 
 
-def simulate(scenarios: dict[str, Scenario], replications: int, workers: int, scale: float) -> Runs:
+def simulate(scenarios: dict[str, Scenario], replications: int, workers: int, scale: float,
+             folder: Path | None = None, resume: bool = False) -> Runs:
     small = {name: scaled(s, scale) for name, s in scenarios.items()}
-    tables = paired.run(small, replications, workers)
-    return Runs({name: derive(add_first_year_costs(t, scenarios[name]), scenarios[name], scale)
-                 for name, t in tables.items()})
+    results = sensitivity.run(small, replications, workers, folder, resume)
+    return Runs({name: derive(add_first_year_costs(results.kpi_table(name), s), s, scale)
+                 for name, s in scenarios.items()})
 
 
 def render(runs: Runs, sens: pd.DataFrame | None, meta: dict) -> str:
@@ -635,7 +640,7 @@ def render(runs: Runs, sens: pd.DataFrame | None, meta: dict) -> str:
         "# Validation: the Connect evaluation, published against simulated",
         "",
         f"Generated by `{meta['command']}` on {meta['date']} in {meta['minutes']:.1f} minutes. Do not edit by "
-        "hand: change the scenarios or `sim/validation.py` and run it again.",
+        "hand: change the scenarios or `sim/studies/connect/validation.py` and run it again.",
         "",
         f"- Scenarios: `scenarios/baseline.yaml`, `scenarios/ws1-...ws5-*.yaml` (each workstream alone), "
         f"`scenarios/connect.yaml` (all five).",
@@ -673,7 +678,7 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m sim.validation", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog=COMMAND, description=__doc__.split("\n\n")[0])
     p.add_argument("--replications", type=int, default=5, help="replications of each scenario (default 5)")
     p.add_argument("--sensitivity-replications", type=int, default=2,
                    help="replications for each sensitivity run; 0 skips the sensitivity (default 2)")
@@ -683,7 +688,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--figure", type=Path, default=None,
                    help="tornado figure (HTML); default: sensitivity-tornado.html beside the output")
     p.add_argument("--scale", type=float, default=1.0, help="run a scaled-down system (smoke tests only)")
+    p.add_argument("--results", type=Path, default=None,
+                   help="keep the replications in this results folder (sim.experiment's layout)")
+    p.add_argument("--resume", action="store_true", help="with --results: reuse the replications a stopped run finished")
     args = p.parse_args(argv)
+    if args.resume and args.results is None:
+        p.error("--resume needs --results (the folder to resume)")
     if args.replications < 2:
         p.error("--replications must be at least 2 (an interval needs two)")
     if args.sensitivity_replications < 0 or args.workers < 1 or not 0 < args.scale <= 1:
@@ -699,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(exc, file=sys.stderr)
         return 2
-    runs = simulate(scenarios, args.replications, args.workers, args.scale)
+    runs = simulate(scenarios, args.replications, args.workers, args.scale, args.results, args.resume)
     sens = None
     if args.sensitivity_replications:
         n = min(args.sensitivity_replications, args.replications)
@@ -709,7 +719,7 @@ def main(argv: list[str] | None = None) -> int:
         sensitivity.write_figure(sens, figure)
     base = scenarios["baseline"].run
     meta = {
-        "command": " ".join(["python -m sim.validation", *(argv if argv is not None else sys.argv[1:])]),
+        "command": " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])]),
         "date": dt.date.today().isoformat(), "minutes": (time.monotonic() - started) / 60,
         "seed": base.seed, "warmup": base.warmup_days, "horizon": base.horizon_days, "scale": args.scale,
         "sensitivity_replications": min(args.sensitivity_replications, args.replications),

@@ -1,0 +1,1 @@
+"""The Connect programme in Mid and South Essex: its evaluation reproduced (validation) and its sensitivity."""
