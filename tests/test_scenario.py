@@ -169,3 +169,10 @@ def test_a_cycle_with_no_way_out_blames_a_route_and_names_everyone_trapped():
         })
     assert ("routes.next_review: no way out from community_beds, next_review, review: their routes only lead back"
             " among themselves, never to home, died, left") in str(info.value)
+
+
+def test_a_system_nobody_enters_blames_its_demand():
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BASELINE).with_changes({"demand.crises_per_year": 0})
+    assert "baseline.yaml: demand.crises_per_year: nobody enters the system: give demand.crises_per_year, arrivals" \
+        in str(info.value)

@@ -367,7 +367,9 @@ def _flow_problems(s: Scenario) -> list[str]:
         starts.add(s.demand.enters)
     problems = []
     if not starts:
-        problems.append("nobody enters the system: give demand.crises_per_year, arrivals or an initial_state")
+        problems.append(
+            "demand.crises_per_year: nobody enters the system: give demand.crises_per_year, arrivals or an initial_state"
+        )
         return problems
     seen, todo = set(starts), deque(starts)
     while todo:
