@@ -96,8 +96,8 @@ def run_parser() -> argparse.ArgumentParser:
                             "this share of its mean (e.g. 0.05)")
     p.add_argument("--max-replications", type=_positive("--max-replications", 3), default=50, metavar="N",
                    help="cap for --precision (default 50)")
-    p.add_argument("--precision-kpis", metavar="KPI,KPI", help="KPIs --precision watches (default: acute admissions, "
-                   "acute occupancy, delayed bed-days, total cost)")
+    p.add_argument("--precision-kpis", metavar="KPI,KPI", help="KPIs --precision watches (default: the admissions "
+                   "and occupancy of the first bed-based service people meet, delayed bed-days, total cost)")
     p.add_argument("--seed", type=_positive("--seed", 0), metavar="S", help="random seed (default: run.seed)")
     p.add_argument("--horizon", type=_positive("--horizon"), metavar="DAYS", help="measured period, days")
     p.add_argument("--warmup", type=_positive("--warmup", 0), metavar="DAYS", help="warm-up before measuring, days")
@@ -170,7 +170,7 @@ def _load_compare_option(path: Path, roots):
 
 
 def _check_kpis(text: str | None) -> tuple[str, ...] | None:
-    from sim.kpis import describe
+    from sim.measure.kpis import describe
 
     if text is None:
         return None
@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     console = Console()
     errors = Console(stderr=True)
-    from sim.invariants import InvariantError
+    from sim.measure.invariants import InvariantError
     from sim.scenario import ScenarioError
 
     commands = {"merge": main_merge, "crn": main_crn}

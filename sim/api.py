@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim import trust
 from sim.executors import make_executor
 from sim.experiment import Plan, Precision, Progress, crn_effect, merge_shards, run_experiment
 from sim.results import ResultSet
@@ -99,9 +100,8 @@ def make_plan(scen: Scenario, precision: float | None, max_replications: int,
               precision_kpis: tuple[str, ...] | None, shard: tuple[int, int] | None) -> Plan:
     if precision is None:
         return Plan(replications=scen.run.replications, shard=shard)
-    rule = Precision(target=precision, max_replications=max_replications)
-    if precision_kpis:
-        rule = Precision(target=precision, max_replications=max_replications, kpis=tuple(precision_kpis))
+    kpis = tuple(precision_kpis or trust.precision_kpis(scen))  # by default, the scenario's main service's
+    rule = Precision(target=precision, max_replications=max_replications, kpis=kpis)
     return Plan(precision=rule, shard=shard)
 
 

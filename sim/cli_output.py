@@ -24,20 +24,11 @@ from rich.text import Text
 from scipy import stats
 
 from sim import trust
-from sim.compare import SIGN_CONVENTION, cost_shifts, kpi_label, money, money_scale, no_interval
+from sim.compare import SIGN_CONVENTION, cost_shifts, key_kpis, kpi_label, money, money_scale, no_interval
 from sim.experiment import Progress
 from sim.intervals import LEVEL
 from sim.results import ResultSet
 
-# The KPIs worth a line on screen; summary.csv has every one.
-HEADLINE_KPIS = (
-    "crises", "ucr.referrals", "ucr.within_target_share", "ucr.admissions_avoided", "acute.admissions",
-    "acute.occupancy_mean", "acute.utilisation", "ed.wait_hours_mean", "ed.waits_over_4h_share",
-    "delayed.bed_days", "delayed.acute_bed_days", "pathway.home_share", "pathway.bedded_placements",
-    "reablement.admissions", "reablement.at_home_91d_share", "community_beds.admissions",
-    "community_beds.los_mean", "care_home.permanent_admissions", "home_care.packages",
-    "people.better_outcomes", "cost.nhs", "cost.council", "cost.self_funder", "cost.total",
-)
 # What the progress bar counts: each scenario's replications, so a comparison of 10 replications is 20 runs.
 PROGRESS_LABEL = "Runs"
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\a": "\\a", "\x1b": "\\x1b"}
@@ -162,7 +153,9 @@ def _replications(rs: ResultSet, role: str) -> int:
     return int(rs.kpis.loc[rs.kpis["role"] == role, "replication"].nunique())
 
 
-def summary_table(rs: ResultSet, kpis: tuple[str, ...] = HEADLINE_KPIS) -> Table:
+def summary_table(rs: ResultSet, kpis: tuple[str, ...] | None = None) -> Table:
+    """The KPIs worth a line on screen (by default sim.compare.key_kpis); summary.csv has every one."""
+    kpis = tuple(kpis or key_kpis(rs.scenarios["scenario"]))
     summary = rs.summary
     roles = [r for r in rs.roles if r in set(summary["role"])]
     n = _replications(rs, roles[0]) if roles else 0
@@ -201,7 +194,7 @@ def _unit(unit: str) -> str:
 # Said under every comparison: long-term care savings dwarf the rest, and a reader comparing them
 # with a published yearly figure must know they are lifetime costs of a year's placements.
 COST_BASIS_NOTE = (
-    "Savings on long-term care (home care, care homes) are the whole lifetime cost committed by the "
+    "Savings on long-term care (placements that last years) are the whole lifetime cost committed by the "
     "placements made in the period: for a steady system, the yearly saving once the change has run for "
     "years. Only cash-releasing savings are cash; capacity freed is cash only if beds or staff are cut. "
     "See docs/validation.md for a first-year basis."

@@ -8,7 +8,7 @@ Savings are split two ways:
 - by payer (NHS, council, self-funders), so a saving to one that is a cost to
   another shows as costs moved between payers, not as a saving;
 - into cash-releasing savings (fewer new long-term placements and packages,
-  whose whole committed cost is avoided, and fewer reablement episodes) and
+  whose whole committed cost is avoided, and fewer episodes) and
   capacity freed (bed-days and attendances in services whose staff and beds
   are paid for anyway: the money only comes back if capacity is closed).
 """
@@ -24,6 +24,7 @@ from sim.measure.costs import COMMITTED, PAYERS
 from sim.intervals import interval_row
 from sim.measure.kpis import describe
 from sim.results import ResultSet
+from sim.scenario import labels
 
 CASH_RELEASING = "cash-releasing"
 CAPACITY_FREED = "capacity freed"
@@ -89,23 +90,84 @@ def no_interval(defined: int, replications: int) -> str:
         return f"no CI: defined in 1 of {replications} replications"
     return "no CI: some replications are unlimited"
 
+def main_service(scenario) -> str:
+    """The service a system's headline figures are about: the first bed-based service people meet, following
+    routes from where they come in (crises, arrivals); else the first service that holds people.
+
+    It depends on the pathway's shape, never on capacities, so a scenario and its comparator share it.
+    """
+    services, routes = scenario.services, scenario.routes
+    starts = ([scenario.demand.enters] if scenario.demand.crises_per_year > 0 else []) + list(scenario.arrivals)
+    starts += [target for place in scenario.places.values() for target in place.arrivals]
+    seen: list[str] = []
+    queue = list(dict.fromkeys(starts))
+    while queue:  # breadth first: the nearest service to where people come in
+        node = queue.pop(0)
+        if node in seen:
+            continue
+        seen.append(node)
+        if node in routes:  # likeliest first, then by name: the same whatever order the tables were written in
+            chance: dict[str, float] = {}
+            for _, table in routes[node].tables():
+                for dest, p in table.items():
+                    chance[dest] = max(chance.get(dest, 0.0), p)
+            queue += sorted((d for d, p in chance.items() if p > 0), key=lambda d: (-chance[d], d))
+        elif node in services:
+            spec = services[node]
+            queue += [spec.then, *(getattr(spec, "handover_to", []) or []), *([spec.give_up_to]
+                                                                              if hasattr(spec, "give_up_to") else [])]
+    reached = [n for n in seen if n in services] + sorted(n for n in services if n not in seen)
+    for kinds in (("beds",), ("caseload", "visits", "unlimited")):
+        for name in reached:
+            if services[name].kind in kinds:
+                return name
+    return reached[0]
+
+
+def key_kpis(scenario) -> list[str]:
+    """The KPIs shown first (the command line's summary, the report's and the app's comparison tables).
+
+    Crises; the scenario's own measures, in the order written (its headline figures); its main service's
+    admissions, occupancy, utilisation and stay; without measures, every other service's admissions and
+    occupancy too; delays; and cost by payer.
+    """
+    main = main_service(scenario)
+    names = ["crises", *scenario.measures,
+             *(f"{main}.{m}" for m in ("admissions", "occupancy_mean", "utilisation", "los_mean"))]
+    if not scenario.measures:
+        names += [f"{name}.{m}" for name in scenario.services if name != main for m in ("admissions", "occupancy_mean")]
+    names += ["delayed.bed_days", *(f"cost.{payer}" for payer in PAYERS), "cost.total"]
+    return list(dict.fromkeys(names))
+
+
+def bed_services(scenario) -> list[str]:
+    """Services whose places are beds: their occupancy over the period is bed-days."""
+    return [name for name, spec in scenario.services.items() if spec.kind == "beds"]
+
+
 # (measure, unit, KPIs added together, sign): sign +1 when more in the scenario is the gain,
-# -1 when less in the scenario is the gain (something avoided or saved).
-OUTCOMES: list[tuple[str, str, tuple[str, ...], int]] = [
-    ("Admissions avoided", "people", ("acute.admissions",), -1),
-    ("ED attendances avoided", "people", ("ed.attendances",), -1),
-    ("Acute bed-days saved", "bed-days", ("acute.occupancy_mean",), -1),
-    ("Community hospital bed-days saved", "bed-days", ("community_beds.occupancy_mean",), -1),
-    ("Temporary residential bed-days saved", "bed-days", ("temporary_residential.occupancy_mean",), -1),
-    ("Delayed bed-days saved", "bed-days", ("delayed.bed_days",), -1),
-    ("Bedded placements after acute avoided", "people", ("pathway.bedded_placements",), -1),
-    ("Share discharged home", "percentage points", ("pathway.home_share",), +1),
-    ("More people with independent outcomes", "people", ("people.better_outcomes",), +1),
-    ("Permanent care home admissions avoided", "people", ("care_home.permanent_admissions",), -1),
-    ("New home care packages avoided", "people", ("home_care.packages",), -1),
-]
-PER_DAY = {"acute.occupancy_mean", "community_beds.occupancy_mean", "temporary_residential.occupancy_mean"}
-SHARES = {"pathway.home_share"}   # a difference of shares is shown in percentage points
+# -1 when less in the scenario is the gain (something avoided or saved). Made from the scenario's own
+# services by kind: the main service's admissions, every bed-based service's bed-days, delays, and every
+# long-term service's new placements. The scenario's own measures have no direction (more can be better or
+# worse), so they are shown as differences in words (report, app) rather than as gains.
+Outcome = tuple[str, str, tuple[str, ...], int]
+
+
+def outcomes(scenario) -> list[Outcome]:
+    """The gains shown for a scenario, services in order of name: a results folder's manifest keeps a scenario's
+    sections sorted, so that a comparison read back from it (or merged from shards) is the same, row for row."""
+    main = main_service(scenario)
+    rows: list[Outcome] = [("Admissions avoided", "people", (f"{main}.admissions",), -1)]
+    rows += [(f"{labels.service(name)}: bed-days saved", "bed-days", (f"{name}.occupancy_mean",), -1)
+             for name in sorted(bed_services(scenario))]
+    rows.append(("Delayed bed-days saved", "bed-days", ("delayed.bed_days",), -1))
+    rows += [(f"{labels.service(name)}: new placements avoided", "people", (f"{name}.placements",), -1)
+             for name in sorted(scenario.services) if scenario.services[name].kind == "long_term"]
+    return rows
+
+
+def _per_day(kpi: str) -> bool:
+    return kpi.endswith(".occupancy_mean")   # occupancy x days = bed-days
 
 
 def _paired(rs: ResultSet) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -138,9 +200,11 @@ def outcome_gains(rs: ResultSet) -> dict[str, np.ndarray]:
     scen, comp = _paired(rs)
     horizon = rs.scenarios["scenario"].run.horizon_days
     out = {}
-    for measure, _, kpis, sign in OUTCOMES:
-        scale = horizon if kpis[0] in PER_DAY else 100.0 if kpis[0] in SHARES else 1.0  # occupancy x days = bed-days
-        diff = sum(scen[k] - comp[k] for k in kpis) * scale
+    for measure, _, kpis, sign in outcomes(rs.scenarios["scenario"]):
+        scale = horizon if _per_day(kpis[0]) else 1.0
+        # A service only one of the two has counts nothing in the other.
+        zero = pd.Series(0.0, index=scen.index)
+        diff = sum(scen.get(k, zero) - comp.get(k, zero) for k in kpis) * scale
         out[measure] = (sign * diff).to_numpy(dtype=float)
     return out
 
@@ -201,7 +265,7 @@ def _verdict(row: dict, payer: str, replications: int) -> str:
 def comparison(rs: ResultSet) -> pd.DataFrame:
     """Headline table: outcomes gained and money saved (positive = better), each with a 95% CI."""
     rows = []
-    units = {m: u for m, u, _, _ in OUTCOMES}
+    units = {m: u for m, u, _, _ in outcomes(rs.scenarios["scenario"])}
     replications = len(_paired(rs)[0])
     for measure, gains in outcome_gains(rs).items():
         r = interval_row(gains)

@@ -28,14 +28,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.compare import money
+from sim.compare import main_service, money
 from sim.intervals import LEVEL, confidence_interval, relative
 from sim.measure.kpis import describe
 from sim.scenario import labels
 from sim.results import ResultSet
 
-#: KPIs whose precision is checked unless the run asked for others (as run_scenario.py --precision does).
-HEADLINE_KPIS = ("acute.admissions", "acute.occupancy_mean", "delayed.bed_days", "cost.total")
+#: KPIs of the whole system whose precision is checked unless the run asked for others (run_scenario.py
+#: --precision-kpis); `precision_kpis` adds the main service's admissions and occupancy.
+HEADLINE_KPIS = ("delayed.bed_days", "cost.total")
 DEFAULT_PRECISION = 0.05
 # A queue "grows through the run" when its end is at least this much above its start, in people...
 GROWTH_FACTOR = 2.0
@@ -65,11 +66,21 @@ class TrustWarning:
         return f"{self.subject}: {self.message}"
 
 
+def precision_kpis(scenario) -> tuple[str, ...]:
+    """The KPIs whose precision is checked unless a run asks for others: the admissions and mean occupancy of
+    the scenario's main service (sim.compare.main_service: the first bed-based one people meet), delays and
+    total cost."""
+    if scenario is None:
+        return HEADLINE_KPIS
+    main = main_service(scenario)
+    return (f"{main}.admissions", f"{main}.occupancy_mean", *HEADLINE_KPIS)
+
+
 def assess(results: ResultSet, precision: float | None = None, kpis: Sequence[str] | None = None) -> list[TrustWarning]:
     """Every warning for a ResultSet. `precision` and `kpis` default to what the run asked for, if anything."""
     asked = (results.manifest or {}).get("precision") or {}
     precision = precision or asked.get("target") or DEFAULT_PRECISION
-    kpis = tuple(kpis or asked.get("kpis") or HEADLINE_KPIS)
+    kpis = tuple(kpis or asked.get("kpis") or precision_kpis(results.scenarios.get("scenario")))
     found: list[TrustWarning] = []
     for role in results.roles:
         found += growing_queues(results.daily, role)

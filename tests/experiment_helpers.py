@@ -16,10 +16,10 @@ TINY = {
     "run.replications": 4,
     "demand.crises_per_year": 3000,
     "services.urgent_response.capacity": 2,
-    "services.acute.beds": 80,
+    "services.acute.capacity": 80,
     "services.reablement.capacity": 17,
-    "services.community_beds.beds": 17,
-    "services.temporary_residential.beds": 8,
+    "services.community_beds.capacity": 17,
+    "services.temporary_residential.capacity": 8,
 }
 
 
@@ -37,14 +37,14 @@ def write_scenarios(folder: Path, replications: int = 4) -> tuple[Path, Path]:
         "demand: {crises_per_year: 3000}\n"
         "services:\n"
         "  urgent_response: {capacity: 2}\n"
-        "  acute: {beds: 80}\n"
+        "  acute: {capacity: 80}\n"
         "  reablement: {capacity: 17}\n"
-        "  community_beds: {beds: 17}\n"
-        "  temporary_residential: {beds: 8}\n"
+        "  community_beds: {capacity: 17}\n"
+        "  temporary_residential: {capacity: 8}\n"
     )
     change = folder / "more-ucr.yaml"
     change.write_text('extends: tiny.yaml\nname: "Tiny, more UCR referrals"\ncomparator: tiny.yaml\n'
-                      "referral: {multiplier: 1.7}\n")
+                      "routes: {crisis: {scale: {urgent_response: 1.7}}}\n")
     return change, base
 
 

@@ -50,7 +50,6 @@ def single_queue(arrivals_per_day: float, mean_stay_days: float, beds: int | Non
                  discharge_process=None)
     data["services"] = {"acute": acute}
     data["routes"] = {}
-    data["sources"] = {}  # they cite services and routes this system does not have
     data["sources"] = {}  # they cite the services and routes left out
     data["demand"].update(enters="acute", crises_per_year=arrivals_per_day * 365,
                           weekday_multipliers=[1.0] * 7, monthly_multipliers=[1.0] * 12)

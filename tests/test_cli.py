@@ -108,7 +108,7 @@ def test_bad_options_exit_2_naming_the_option_and_write_nothing(here, capsys, op
 def test_bad_scenarios_exit_2_naming_file_and_field_and_write_nothing(here, capsys, file, text, named,
                                                                        reliability_tally):
     (here / file).write_text(text)
-    (here / "broken.yaml").write_text("extends: tiny.yaml\nservices: {acute: {beds: -1}}\n")
+    (here / "broken.yaml").write_text("extends: tiny.yaml\nservices: {acute: {capacity: -1}}\n")
     assert run_scenario.main([file, "--workers", "1", "--no-report"]) == 2
     err = capsys.readouterr().err
     assert named in err and err.startswith("error: ")
@@ -221,7 +221,7 @@ HOSTILE_NAME = r"[red]x[/red] [link=http://e.vil]y[/link] \e[31mz\r\a\u202e"
 
 def _hostile(here: Path) -> Path:
     (here / "hostile.yaml").write_text(f'extends: tiny.yaml\nname: "{HOSTILE_NAME}"\ncomparator: tiny.yaml\n'
-                                       "run: {replications: 2}\nreferral: {multiplier: 1.7}\n")
+                                       "run: {replications: 2}\nroutes: {crisis: {scale: {urgent_response: 1.7}}}\n")
     return here / "hostile.yaml"
 
 
@@ -291,10 +291,10 @@ def test_a_gridlocked_comparison_is_not_shown_as_a_gain(here, capsys):
     # Acute beds cut to a third of what the tiny system needs: the ED queue grows all run in both.
     (here / "gridlock.yaml").write_text('extends: tiny.yaml\nname: "Gridlock, more UCR"\n'
                                         "run: {replications: 2, horizon_days: 120}\n"
-                                        "services: {acute: {beds: 25}, urgent_response: {capacity: 4}}\n"
-                                        "referral: {multiplier: 1.7}\n")
+                                        "services: {acute: {capacity: 25}, urgent_response: {capacity: 4}}\n"
+                                        "routes: {crisis: {scale: {urgent_response: 1.7}}}\n")
     (here / "gridlock-base.yaml").write_text('extends: tiny.yaml\nname: "Gridlock"\n'
-                                             "services: {acute: {beds: 25}}\n")
+                                             "services: {acute: {capacity: 25}}\n")
     assert run_scenario.main(["gridlock.yaml", "--compare", "gridlock-base.yaml", "--workers", "1",
                               "--out", "g"]) == 0
     out = " ".join(capsys.readouterr().out.split())

@@ -6,8 +6,10 @@ import pandas as pd
 import pytest
 from experiment_helpers import tiny
 
-from sim.compare import CAPACITY_FREED, CASH_RELEASING, OUTCOMES, comparison, cost_shifts, differences
+from sim.compare import (CAPACITY_FREED, CASH_RELEASING, comparison, cost_shifts, differences, key_kpis,
+                         main_service, outcomes)
 from sim.executors import SerialExecutor
+from sim.measure.costs import COMMITTED, PERIOD
 from sim.experiment import Plan, crn_effect, run_experiment
 from sim.results import ResultSet
 
@@ -28,7 +30,7 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero():
 
 def test_common_random_numbers_shrink_the_variance_of_a_small_change():
     base = tiny()
-    change = base.with_changes({"referral.multiplier": 1.3})
+    change = base.with_changes({"routes.crisis.scale.urgent_response": 1.3})
     effect = crn_effect(change, base, replications=8, executor=SerialExecutor()).set_index("kpi")
     # Measured on this scenario: ratios of about 25 to 160. Independent streams add the
     # whole replication-to-replication noise of both runs to every difference.
@@ -38,9 +40,13 @@ def test_common_random_numbers_shrink_the_variance_of_a_small_change():
 
 def _fake_resultset(costs: list[tuple[str, str, str, int, float]], replications: int = 3) -> ResultSet:
     """A ResultSet with every headline KPI at zero and the given cost lines (role, service, payer, rep, GBP)."""
-    kpis = sorted({k for _, _, ks, _ in OUTCOMES for k in ks})
+    kpis = sorted({k for _, _, ks, _ in outcomes(tiny()) for k in ks})
     rows = [(role, rep, kpi, 0.0) for role in ("scenario", "comparator") for rep in range(replications) for kpi in kpis]
-    cost_rows = [(role, rep, service, payer, "b", 1.0, "u", gbp, gbp) for role, service, payer, rep, gbp in costs]
+    # As sim.measure.costs words them: bed-days are capacity, episodes and committed placements are cash.
+    kind = {"acute": (PERIOD, "occupied days"), "reablement": (PERIOD, "episodes started"),
+            "residential_care": (COMMITTED, "weeks"), "home_care": (COMMITTED, "hours")}
+    cost_rows = [(role, rep, service, payer, kind[service][0], 1.0, kind[service][1], gbp, gbp)
+                 for role, service, payer, rep, gbp in costs]
     empty = pd.DataFrame()
     s = tiny()
     return ResultSet(
@@ -84,9 +90,31 @@ def test_outcomes_are_gains_of_the_scenario_with_bed_days_from_occupancy():
     scen, comp = rs.kpi_table("scenario"), rs.kpi_table("comparator")
     horizon = s.run.horizon_days
     expected = ((comp["acute.occupancy_mean"] - scen["acute.occupancy_mean"]) * horizon).mean()
-    assert table.loc["Acute bed-days saved", "mean"] == pytest.approx(expected)
-    assert table.loc["Acute bed-days saved", "mean"] > 0          # shorter stays use fewer bed-days
+    assert table.loc["Acute beds: bed-days saved", "mean"] == pytest.approx(expected)
+    assert table.loc["Acute beds: bed-days saved", "mean"] > 0          # shorter stays use fewer bed-days
     assert table.loc["Admissions avoided", "mean"] == pytest.approx(
         (comp["acute.admissions"] - scen["acute.admissions"]).mean())
-    assert table.loc["Share discharged home", "mean"] == pytest.approx(
-        100 * (scen["pathway.home_share"] - comp["pathway.home_share"]).mean())
+    assert table.loc["Residential care homes: new placements avoided", "mean"] == pytest.approx(
+        (comp["residential_care.placements"] - scen["residential_care.placements"]).mean())
+    # One row per bed-based service and per long-term service, all made from the scenario's own services.
+    assert [m for m in table.index if m.endswith("bed-days saved")] == [
+        "Acute beds: bed-days saved", "Community hospital beds: bed-days saved",
+        "Temporary residential placements: bed-days saved", "Delayed bed-days saved"]
+    assert sum(m.endswith("new placements avoided") for m in table.index) == 3
+
+
+def test_key_kpis_are_the_scenarios_own_measures_then_its_main_service_and_money():
+    s = tiny()
+    key = key_kpis(s)
+    assert key[0] == "crises" and key[1:1 + len(s.measures)] == list(s.measures)
+    assert key[1 + len(s.measures):] == ["acute.admissions", "acute.occupancy_mean", "acute.utilisation",
+                                         "acute.los_mean", "delayed.bed_days", "cost.nhs", "cost.council",
+                                         "cost.self_funder", "cost.total"]
+    # Without measures of its own, a system shows every service's admissions and occupancy.
+    bare = s.with_changes({"measures": {}})
+    assert "reablement.admissions" in key_kpis(bare) and "reablement.admissions" not in key
+    # The main service is the first bed-based one people meet: the pathway's shape, never its capacities.
+    assert main_service(s) == "acute"
+    assert main_service(s.with_changes({"services.acute.capacity": 5})) == "acute"
+    ward_first = s.with_changes({"routes.crisis": {"to": {"community_beds": 0.5, "urgent_response": 0.5}}})
+    assert main_service(ward_first) == "community_beds"

@@ -16,7 +16,7 @@ REPLICATIONS = 5
 
 def _scenarios():
     s = tiny()
-    return {"scenario": s.with_changes({"referral.multiplier": 1.5}), "comparator": s}
+    return {"scenario": s.with_changes({"routes.crisis.scale.urgent_response": 1.5}), "comparator": s}
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from plotly.offline import get_plotlyjs
 from scipy import stats
 
 from sim import compare
-from sim.kpis import describe as describe_kpi
-from sim.model import run_replication
+from sim.measure.collect import run_replication
+from sim.measure.kpis import describe as describe_kpi
 from sim.report import FIGURES_DIR, REPORT_NAME, TABLES_DIR, describe, dictionary, export, page, tables, write_report
 from sim.report.formatting import interval, number
 from sim.report.intervals import Estimate, estimate
@@ -25,8 +25,8 @@ from sim.scenario import load_scenario
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {
     "demand.crises_per_year": 3000, "run.horizon_days": 90, "run.warmup_days": 20,
-    "services.acute.beds": 80, "services.reablement.capacity": 17, "services.community_beds.beds": 17,
-    "services.temporary_residential.beds": 8, "services.urgent_response.capacity": 2,
+    "services.acute.capacity": 80, "services.reablement.capacity": 17, "services.community_beds.capacity": 17,
+    "services.temporary_residential.capacity": 8, "services.urgent_response.capacity": 2,
 }
 REPS = 3
 
@@ -39,7 +39,8 @@ def _runs(scenario, reps=REPS):
 def scenarios():
     base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     comparator = base.with_changes(SMALL)
-    scenario = base.with_changes({**SMALL, "name": "More UCR", "referral.multiplier": 1.7,
+    scenario = base.with_changes({**SMALL, "name": "More UCR",
+                                  "routes.crisis.scale.urgent_response": 1.7,
                                   "services.urgent_response.capacity": 4})
     return {"scenario": scenario, "comparator": comparator}
 
@@ -116,8 +117,10 @@ def test_headline_is_paired_differences_of_the_replications(rs, scenarios):
     assert items["Admissions avoided"].high - items["Admissions avoided"].low == pytest.approx(
         2 * stats.t.ppf(0.975, REPS - 1) * avoided.std(ddof=1) / math.sqrt(REPS))
     horizon = scenarios["scenario"].run.horizon_days
-    bed_days = items["Acute bed-days saved"]
-    beds = items["Acute beds released"]
+    bed_days = items["Acute beds: bed-days saved"]
+    beds = items["Acute beds: beds released"]
+    occupancy = _by_rep(rs, "comparator", "acute.occupancy_mean") - _by_rep(rs, "scenario", "acute.occupancy_mean")
+    assert bed_days.mean == pytest.approx(occupancy.mean() * horizon)
     # Beds released is bed-days saved spread over the days of the period.
     assert beds.mean == pytest.approx(bed_days.mean / horizon)
     assert beds.low == pytest.approx(bed_days.low / horizon)
@@ -127,8 +130,9 @@ def test_headline_is_paired_differences_of_the_replications(rs, scenarios):
     # The same numbers as the command line's comparison table.
     cli = compare.comparison(rs).set_index("measure")["mean"]
     assert items["Net saving, all payers"].mean == pytest.approx(cli["Saving: all payers"])
-    assert items["More people with independent outcomes"].mean == pytest.approx(
-        cli["More people with independent outcomes"])
+    assert items["Delayed bed-days saved"].mean == pytest.approx(cli["Delayed bed-days saved"])
+    delayed = _by_rep(rs, "comparator", "delayed.bed_days") - _by_rep(rs, "scenario", "delayed.bed_days")
+    assert items["Delayed bed-days saved"].mean == pytest.approx(delayed.mean())
 
 
 def test_identical_scenarios_differ_by_exactly_nothing(runs, scenarios):
@@ -159,10 +163,21 @@ def test_waterfall_runs_from_comparator_total_to_scenario_total(rs):
 
 def test_sankey_conserves_crises(rs):
     """Everyone counted as a crisis leaves the first node: its outflow is the mean number of crises."""
+    from sim.report import figures
+
     for role in ("scenario", "comparator"):
         flows = tables.mean_flows(rs, role)
-        out_of_crisis = flows.loc[flows["source"] == "crisis", "people"].sum()
+        out_of_crisis = flows.loc[flows["source"] == "crises", "people"].sum()
         assert out_of_crisis == pytest.approx(_by_rep(rs, role, "crises").mean())
+        # As drawn: the crisis route is part of the crises node, which sends everyone on to its first service.
+        drawn, columns = figures.pathway_graph(flows, rs.scenarios[role])
+        first = drawn[drawn["source"] == "crises"]
+        assert set(first["target"]) == {"urgent_response", "acute"}
+        assert first["people"].sum() == pytest.approx(_by_rep(rs, role, "crises").mean())
+        assert columns["crises"] == 0 and columns["home"] == max(columns.values())
+        # A readmission goes back to an earlier step: not drawn, so the diagram has no cycle.
+        assert not ((drawn["source"] == "readmitted") & (drawn["target"] == "acute")).any()
+        assert all(columns[s] < columns[t] for s, t in zip(drawn["source"], drawn["target"]))
 
 
 def test_a_flow_missing_from_a_replication_counts_as_zero(rs):
@@ -192,7 +207,7 @@ def test_daily_bands_order_and_warm_up(rs, scenarios):
     assert (bands["p05"] <= bands["median"]).all() and (bands["median"] <= bands["p95"]).all()
     assert bands["day"].min() == -scenarios["scenario"].run.warmup_days
     acute = bands[(bands["service"] == "acute") & (bands["role"] == "comparator")]
-    assert (acute["capacity"] == SMALL["services.acute.beds"]).all()
+    assert (acute["capacity"] == SMALL["services.acute.capacity"]).all()
     assert (acute["p95"] <= acute["capacity"]).all()
 
 
@@ -234,8 +249,8 @@ def test_headline_cards_show_intervals_and_units(written):
     head = text[text.index('<section id="headline">'): text.index('<section id="flows">')]
     assert head.count('class="card"') == 8
     assert head.count("95% CI") == 8
-    for label in ("Admissions avoided", "Acute bed-days saved", "Acute beds released", "Net saving to NHS",
-                  "Net saving to council", "Net saving to self-funders"):
+    for label in ("Admissions avoided", "Acute beds: bed-days saved", "Acute beds: beds released",
+                  "Delayed bed-days saved", "Net saving to NHS", "Net saving to council", "Net saving to self-funders"):
         assert label in head
     assert "Mid and South Essex, before Connect" in head  # the comparator is named
 
@@ -274,7 +289,7 @@ def test_report_without_comparator_and_one_replication(runs, scenarios, tmp_path
     assert "No comparator" in text and "no CI: one replication" in text
     assert not (tmp_path / FIGURES_DIR / "cost_waterfall.json").exists()
     headline = pd.read_csv(tmp_path / TABLES_DIR / "headline.csv")
-    assert headline["measure"].iloc[0] == "Acute admissions"
+    assert headline["measure"].iloc[0] == "Acute beds: admissions"
     assert headline["mean"].iloc[0] == alone.kpi_table("scenario")["acute.admissions"].iloc[0]
     assert "difference_mean" not in pd.read_csv(tmp_path / TABLES_DIR / "comparison.csv", nrows=0).columns
 
@@ -296,7 +311,8 @@ def test_a_failed_rewrite_leaves_the_old_report_whole(rs, written, monkeypatch):
 
 def test_parameters_mark_what_differs_and_where_it_came_from(rs):
     params = describe.parameters(rs).set_index("parameter")
-    assert set(params.index[params["differs"]]) == {"name", "referral.multiplier", "services.urgent_response.capacity"}
+    assert set(params.index[params["differs"]]) == {"name", "routes.crisis.scale.urgent_response",
+                                                    "services.urgent_response.capacity"}
     assert params.loc["services.urgent_response.capacity", "scenario"] == "4"
     assert params.loc["services.urgent_response.capacity", "comparator"] == "2"
     assert params.loc["services.home_care.capacity", "scenario"] == "unlimited"
@@ -305,7 +321,7 @@ def test_parameters_mark_what_differs_and_where_it_came_from(rs):
     unused = params[(params["scenario"] == "not used") & (params["comparator"] == "not used")]
     assert unused.empty, list(unused.index)
     sources = rs.scenarios["scenario"].sources
-    assert params.loc["costs.acute.gbp", "source"] == sources["costs.acute"]
+    assert params.loc["services.acute.costs.0.gbp", "source"] == sources["services.acute.costs"]
     assert not any(p.startswith("sources.") for p in params.index)
 
 
@@ -315,7 +331,15 @@ def test_stress_sections_come_from_the_scenario(rs):
     assert rows["Seed"].startswith(str(s.run.seed))
     assert rows["Warm-up"].startswith(f"{s.run.warmup_days} days")
     assert rows["Replications"].startswith(f"{REPS} run")
-    assert rows["Capacity: Urgent community response"] == "4 responses at once"
+    # Every service, route and need group of the scenario, as the scenario states it.
+    assert "capacity 4 responses at once" in rows["Service: Urgent community response"]
+    assert rows["Service: Acute beds"].startswith("beds; capacity 80 beds; stay lognormal (mean 8, sd 10) days")
+    assert {f"Service: {s.services[n].label}" for n in s.services} <= set(rows)
+    assert len([term for term in rows if term.startswith("Route: ")]) == len(s.routes)
+    assert rows["Route: P2"] == "Community hospital beds 77%, Temporary residential placements 23%"
+    assert rows["Route: crisis"].startswith("with ucr suitable: Urgent community response ")
+    assert rows["Route: crisis"].endswith("(scaled: Urgent community response x1.7)")
+    assert "mild (45%)" in rows["Entities"]
     assert rows["Scenario hash"] == f"sha256 {s.content_hash()}"
     assert rows["Code version"] == "git commit abc123"
     # The manifest's facts in words, not its keys dumped one by one.
@@ -394,7 +418,7 @@ def test_an_overloaded_run_shows_no_gain_anywhere_in_the_report(runs, scenarios,
     for gain in ("Admissions avoided", "Net saving", "bed-days saved", "saves", 'class="value good"',
                  'class="value bad"'):
         assert gain not in head, gain
-    assert "Acute admissions (scenario)" in head and "Acute admissions (comparator)" in head
+    assert "Acute beds: admissions (scenario)" in head and "Acute beds: admissions (comparator)" in head
     assert not (tmp_path / FIGURES_DIR / "cost_waterfall.json").exists()
     assert '<tr class="clear">' not in text
     headline = pd.read_csv(tmp_path / TABLES_DIR / "headline.csv")
@@ -449,7 +473,8 @@ def test_sankey_labels_in_a_column_are_a_line_apart(rs, runs, scenarios):
     # Thin nodes beside a thick one (few deaths and readmissions beside many going home) are spread too.
     flows = pd.DataFrame({"source": ["P0"] * 4, "target": ["home", "died", "readmitted", "nursing_care"],
                           "people": [1000.0, 1.0, 1.0, 1.0]})
-    _, y = figures._node_positions(["P0", "home", "died", "readmitted", "nursing_care"], flows)
+    columns = {"P0": 0, "home": 1, "died": 1, "readmitted": 1, "nursing_care": 1}
+    _, y = figures._node_positions(["P0", "home", "died", "readmitted", "nursing_care"], flows, columns)
     last = sorted(y[1:])
     assert min(b - a for a, b in zip(last, last[1:])) * figures.SANKEY_PLOT_PX >= figures.SANKEY_LABEL_PX - 1e-6
     assert max(y) <= 0.999
@@ -458,7 +483,8 @@ def test_sankey_labels_in_a_column_are_a_line_apart(rs, runs, scenarios):
 def test_a_run_where_nobody_moves_still_gets_a_report_without_numpy_warnings(scenarios, tmp_path):
     import warnings
 
-    empty = scenarios["comparator"].with_changes({"demand.crises_per_year": 0, "run.horizon_days": 30,
+    # A crisis a century: none in a month (a system nobody can enter is refused when it is read).
+    empty = scenarios["comparator"].with_changes({"demand.crises_per_year": 0.01, "run.horizon_days": 30,
                                                    "run.warmup_days": 0})
     rs = from_replications({"scenario": [run_replication(empty, 0)]}, {"scenario": empty})
     with warnings.catch_warnings():

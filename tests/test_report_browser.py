@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.model import run_replication
+from sim.measure.collect import run_replication
 from sim.report import FIGURES_DIR, export, write_report
 from sim.results import from_replications
 from sim.scenario import load_scenario
@@ -30,10 +30,12 @@ pytestmark = [
 def report(tmp_path_factory) -> Path:
     base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     small = {"demand.crises_per_year": 2000, "run.horizon_days": 60, "run.warmup_days": 15,
-             "services.acute.beds": 55, "services.reablement.capacity": 12, "services.community_beds.beds": 12,
-             "services.temporary_residential.beds": 6, "services.urgent_response.capacity": 2}
+             "services.acute.capacity": 55, "services.reablement.capacity": 12,
+             "services.community_beds.capacity": 12, "services.temporary_residential.capacity": 6,
+             "services.urgent_response.capacity": 2}
     comparator = base.with_changes(small)
-    scenario = base.with_changes({**small, "name": "More urgent response", "referral.multiplier": 1.7})
+    scenario = base.with_changes({**small, "name": "More urgent response",
+                                   "routes.crisis.scale.urgent_response": 1.7})
     runs = {"scenario": [run_replication(scenario, r) for r in range(2)],
             "comparator": [run_replication(comparator, r) for r in range(2)]}
     rs = from_replications(runs, {"scenario": scenario, "comparator": comparator})

@@ -30,7 +30,7 @@ class Counting(SerialExecutor):
 
 def _scenarios():
     s = tiny()
-    return {"scenario": s.with_changes({"referral.multiplier": 1.5}), "comparator": s}
+    return {"scenario": s.with_changes({"routes.crisis.scale.urgent_response": 1.5}), "comparator": s}
 
 
 def test_a_finished_folder_reads_back_identical(tmp_path):
@@ -83,7 +83,7 @@ def test_a_half_written_part_is_ignored_on_resume(tmp_path):
 def test_resume_refuses_a_folder_of_another_run(tmp_path):
     folder = tmp_path / "out"
     run_experiment(_scenarios(), Plan(replications=2), executor=SerialExecutor(), folder=folder)
-    other = {"scenario": tiny(**{"referral.multiplier": 2.0})}
+    other = {"scenario": tiny(**{"routes.crisis.scale.urgent_response": 2.0})}
     with pytest.raises(StoreError, match="different run"):
         run_experiment(other, Plan(replications=2), executor=SerialExecutor(), folder=folder, resume=True)
     assert load(folder).manifest["replications"] == 2      # the earlier results are untouched

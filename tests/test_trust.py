@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.model import run_replication
+from sim.measure.collect import run_replication
 from sim.results import ResultSet, from_replications
 from sim.trust import assess, growing_queues, short_warm_up, too_few_replications, undefined_kpis
 from support import single_queue
@@ -99,6 +99,21 @@ def test_assess_uses_the_precision_the_run_asked_for():
     assert [w for w in assess(results) if w.kind == "replications"] == []
     results.manifest = {}
     assert [w.subject for w in assess(results) if w.kind == "replications"] == ["cost.total"]
+
+
+def test_the_precision_checked_by_default_is_of_the_main_service_delays_and_cost():
+    from sim.trust import precision_kpis
+    from support import baseline
+
+    # The first bed-based service people meet in the Connect baseline is acute: the KPIs the old default named.
+    assert precision_kpis(baseline()) == ("acute.admissions", "acute.occupancy_mean", "delayed.bed_days", "cost.total")
+    # Another system's services are its own: read from the scenario, not assumed.
+    renamed = single_queue(10.0, 5.0, 60).resolved
+    renamed["services"] = {"ward": renamed["services"]["acute"]}
+    renamed["demand"]["enters"] = "ward"
+    renamed["routes"] = {}
+    from sim.scenario import validate
+    assert precision_kpis(validate(renamed, "ward.yaml"))[:2] == ("ward.admissions", "ward.occupancy_mean")
 
 
 # --- undefined KPIs --------------------------------------------------------------------------

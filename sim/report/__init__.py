@@ -116,7 +116,7 @@ class _Report:
                      "change. "
                      "Savings are by payer: a saving to the NHS can be a cost moved to the council or to people "
                      "who pay for their own care. Cash-releasing savings are costs no longer paid (fewer long-term "
-                     "placements, packages and reablement episodes); capacity freed is bed-days and attendances "
+                     "placements, packages and episodes); capacity freed is bed-days and attendances "
                      "in services paid for anyway, which become cash only if capacity is closed.")
         elif self.compared:
             intro = (f"“{s.name}” and “{rs.scenarios['comparator'].name}” over {period}; "
@@ -140,9 +140,10 @@ class _Report:
     def flows(self) -> None:
         for role in self.rs.roles:
             self.keep(f"flows_{role}", tables.mean_flows(self.rs, role))
-        guide = ("Band widths are people (mean per replication) moving between steps in the measured period. "
-                 "Compare the two diagrams: more people kept at home by urgent community response, fewer through "
-                 "the emergency department and fewer discharged to beds are the changes the programme aims for. "
+        guide = ("Band widths are people (mean per replication) moving between steps in the measured period: "
+                 "the scenario's services, its decisions (routes) and the ends, home, died or left. A decision made "
+                 "at the end of one service is drawn as part of it; people sent back to an earlier step (a "
+                 "readmission) end at the decision that sends them. Compare the two diagrams step by step. "
                  "Hover over a band for its size.")
         self.section("flows", "Flows through the pathway", page.how_to_read(guide),
                      self.figure("flows_sankey", figures.sankey(self.rs)))

@@ -19,6 +19,7 @@ import pandas as pd
 from sim.scenario import labels
 from sim.results import ResultSet
 from sim.scenario import Scenario
+from sim.scenario.services import capacity_of, stay_of
 
 LIBRARIES = ("simpy", "numpy", "pandas", "scipy", "pydantic", "plotly")
 
@@ -32,7 +33,10 @@ class Section:
 
 
 def flatten(data: object, prefix: str = "") -> dict[str, object]:
-    """Dotted path -> leaf value; lists of numbers stay whole (they are one parameter, e.g. weekday multipliers)."""
+    """Dotted path -> leaf value; lists of numbers stay whole (they are one parameter, e.g. weekday multipliers),
+    lists of sections (a service's costs, capacity events) are numbered as `with_changes` numbers them."""
+    if isinstance(data, list) and data and all(isinstance(item, dict) for item in data):
+        data = {str(i): item for i, item in enumerate(data)}
     if isinstance(data, dict) and data:
         out: dict[str, object] = {}
         for key, value in data.items():
@@ -42,7 +46,7 @@ def flatten(data: object, prefix: str = "") -> dict[str, object]:
 
 
 def source_of(path: str, sources: dict[str, str]) -> str:
-    """The source given for a parameter or the nearest enclosing field (e.g. costs.acute covers costs.acute.gbp)."""
+    """The source given for a parameter or the nearest enclosing field (services.X.costs for services.X.costs.0.gbp)."""
     parts = path.split(".")
     for n in range(len(parts), 0, -1):
         key = ".".join(parts[:n])
@@ -99,8 +103,112 @@ def _is_limit(path: str) -> bool:
     return any(word in path.rsplit(".", 1)[-1] for word in _UNLIMITED_WHEN_NULL)
 
 
-def _capacity(value: int | None) -> str:
-    return "unlimited" if value is None else f"{value:,}"
+def _capacity(value: float | None) -> str:
+    return "unlimited" if value is None else f"{value:,g}"
+
+
+# What a service's capacity counts, by kind (sim/scenario/services.py).
+CAPACITY_UNITS = {"beds": "beds", "caseload": "people on the caseload", "visits": "staff visit-hours a day",
+                  "response_team": "responses at once", "long_term": "places or packages", "unlimited": ""}
+PAYERS = {"nhs": "NHS", "council": "council", "means_tested": "means-tested"}
+KIND_WORDS = {"beds": "beds", "caseload": "a caseload", "visits": "home visits by staff hours",
+              "response_team": "a response team", "long_term": "long-term placements", "unlimited": "no capacity limit"}
+
+
+def _percent(p: float) -> str:
+    return f"{p:.1%}".replace(".0%", "%")
+
+
+def _distribution(d) -> str:
+    """A distribution in words: its kind and the parameters the scenario gave (mean always)."""
+    given = {k: v for k, v in d.model_dump(by_alias=True, exclude_none=True).items() if k != "dist"}
+    if "values" in given:
+        return f"{d.dist}, {len(given['values'])} observed values, mean {d.mean():.3g}"
+    parts = ", ".join(f"{k} {v:g}" for k, v in given.items())
+    return f"{d.dist} ({parts})" if "mean" in given else f"{d.dist} ({parts}; mean {d.mean():.3g})"
+
+
+def _destination(name: str, s: Scenario) -> str:
+    if name in s.services:
+        return labels.service(name)
+    return name.replace("_", " ")
+
+
+def _table(table: dict[str, float], s: Scenario) -> str:
+    return ", ".join(f"{_destination(dest, s)} {_percent(p)}" for dest, p in table.items() if p > 0) or "nobody"
+
+
+def _where(route, where: tuple[str, ...]) -> str:
+    """Whom a table of a route is for, in words: ('by_group', 'severe', 'if_true') -> 'severe, with <trait>'."""
+    words, node, i = [], route, 0
+    while i < len(where):
+        key = where[i]
+        if key in ("by_group", "by_place"):
+            words.append(where[i + 1])
+            node = getattr(node, key)[where[i + 1]]
+            i += 2
+        else:
+            words.append(f"{'with' if key == 'if_true' else 'without'} {(node.by_trait or '').replace('_', ' ')}")
+            node = getattr(node, key)
+            i += 1
+    return ", ".join(words)
+
+
+def _route(route, s: Scenario) -> str:
+    """A route's tables in words, scale applied, each with the need group, trait or place it is for."""
+    parts = []
+    for where, table in route.tables():
+        whom = _where(route, where)
+        parts.append((f"{whom}: " if whom else "") + _table(table, s))
+    text = "; ".join(parts)
+    if route.scale:
+        text += " (scaled: " + ", ".join(f"{_destination(d, s)} x{f:g}" for d, f in route.scale.items()) + ")"
+    return text
+
+
+def _service(name: str, spec, s: Scenario) -> str:
+    capacity, _ = capacity_of(spec)
+    unit = CAPACITY_UNITS.get(spec.kind, "")
+    words = [f"{KIND_WORDS.get(spec.kind, spec.kind)}"]
+    if spec.kind != "unlimited":
+        words.append(f"capacity {_capacity(capacity)}{' ' + unit if unit and capacity is not None else ''}")
+    words.append(f"stay {_distribution(stay_of(spec))} days")
+    process = getattr(spec, "discharge_process", None)
+    if process is not None:
+        words.append(f"then a discharge process of {_distribution(process.days)} days")
+    if spec.kind == "response_team":
+        words.append(f"people wait at most {spec.give_up_hours:g} h for a team, then go to "
+                     f"{_destination(spec.give_up_to, s)}")
+    words.append(f"next: {_destination(spec.then, s)}")
+    if spec.costs:
+        words.append("cost " + ", ".join(
+            f"£{c.gbp:,g} per {c.per.replace('_', ' ')} ({PAYERS.get(c.payer, c.payer)})" for c in spec.costs))
+    return "; ".join(words) + "."
+
+
+def _logic(s: Scenario) -> list[tuple[str, str]]:
+    """The model's logic as the scenario states it: people, demand, every service, route and place."""
+    rows = [
+        ("Model type", "Discrete-event simulation (SimPy), one process per person from arrival to outcome."),
+        ("Entities", "People, grouped by need: "
+         + ", ".join(f"{name} ({g.share:.0%})" for name, g in s.need_groups.items()) + "."),
+    ]
+    if s.demand.crises_per_year > 0:
+        rows.append(("Demand", f"{s.demand.crises_per_year:,g} crises a year (Poisson, with weekday and monthly "
+                     f"patterns), entering at {_destination(s.demand.enters, s)}."))
+    arrivals = [f"{_destination(target, s)}" for target in s.arrivals]
+    arrivals += [f"{_destination(target, s)} ({place})" for place, p in s.places.items() for target in p.arrivals]
+    if arrivals:
+        rows.append(("Arrivals", "People also arrive straight into " + ", ".join(arrivals) + " (Poisson each day)."))
+    rows += [(f"Service: {labels.service(name)}", _service(name, spec, s)) for name, spec in s.services.items()]
+    rows += [(f"Route: {route.label or name.replace('_', ' ')}", _route(route, s)) for name, route in s.routes.items()]
+    if s.places:
+        rows.append(("Places", f"{len(s.places)}: " + ", ".join(s.places) + "; services are "
+                     + ", ".join(f"{labels.service(n)} {sh.mode}" for n, sh in s.sharing.items())
+                     + (" and otherwise local." if s.sharing else "local to each place.")))
+    rows.append(("Queueing", "First come, first served for every service; waiting in a bed or on a caseload for "
+                 "the next step is recorded as delayed days with its reason."))
+    return rows
 
 
 def _version(package: str) -> str:
@@ -108,34 +216,6 @@ def _version(package: str) -> str:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return "not installed"
-
-
-def _logic(s: Scenario) -> list[tuple[str, str]]:
-    svc = s.services
-    capacities = {
-        "urgent_response": (svc.urgent_response.capacity, "responses at once"),
-        "acute": (svc.acute.beds, "beds"),
-        "reablement": (svc.reablement.capacity, "people on the caseload"),
-        "community_beds": (svc.community_beds.beds, "beds"),
-        "temporary_residential": (svc.temporary_residential.beds, "beds"),
-        "home_care": (svc.home_care.capacity, "packages"),
-        "residential_care": (svc.residential_care.capacity, "places"),
-        "nursing_care": (svc.nursing_care.capacity, "places"),
-    }
-    rows = [
-        ("Model type", "Discrete-event simulation (SimPy), one process per person from crisis to outcome."),
-        ("Entities", "People aged 65+ in crisis, grouped by frailty: "
-         + ", ".join(f"{name} ({g.share:.0%})" for name, g in s.need_groups.items()) + "."),
-        ("Pathway", "Crisis → urgent community response (if referred and a team is free in time) or the emergency "
-         "department → acute bed → discharge on pathway 0 (home), 1 (home with reablement or home care), "
-         "2 (community hospital or temporary residential bed) or 3 (care home) → outcomes: home, long-term care, "
-         "readmission or death. A full next step makes people wait where they are (delays are counted)."),
-    ]
-    rows += [(f"Capacity: {labels.service(name)}", f"{_capacity(cap)} {unit}")
-             for name, (cap, unit) in capacities.items()]
-    rows.append(("Queueing", "First come, first served for every service; waiting in an acute or short-term bed "
-                 "for the next step is recorded as delayed bed-days with its reason."))
-    return rows
 
 
 def _manifest_rows(manifest: dict) -> list[tuple[str, str]]:
@@ -166,8 +246,8 @@ def sections(rs: ResultSet) -> list[Section]:
     objectives = [("Scenario", s.name), ("Description", s.description.strip() or "(none given)")]
     objectives.append(("Comparator", comparator.name if comparator else "none: this run reports the scenario alone"))
     objectives.append(("Outputs", "Admissions, bed-days, occupancy, queues, waits, lengths of stay, delays by reason, "
-                       "discharge pathways, outcomes and cost by payer (NHS, council, self-funders); see the data "
-                       "dictionary, docs/outputs.md."))
+                       "decisions at every route, outcomes and cost by payer (NHS, council, self-funders); see the "
+                       "data dictionary, docs/outputs.md."))
     data = [
         ("Parameters", f"{len(parameters(rs))} values; every one is listed below with its source where the "
          "scenario names one."),

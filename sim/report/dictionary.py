@@ -16,7 +16,7 @@ Columns = dict[str, tuple[str, str]]  # column -> (unit, meaning)
 
 ROLE = ("text", "`scenario` (the one asked for) or `comparator` (what it is compared with)")
 REPLICATION = ("count", "replication number, from 0; the same number in both roles shares random numbers")
-SERVICE = ("text", "service name, e.g. `acute`, `reablement` (see the KPI section for all)")
+SERVICE = ("text", "a service's name as the scenario declares it under `services:`")
 
 RESULT_TABLES: dict[str, Columns] = {
     "kpis": {"role": ROLE, "replication": REPLICATION, "kpi": ("text", "KPI name (see below)"),
@@ -26,8 +26,10 @@ RESULT_TABLES: dict[str, Columns] = {
               "service": SERVICE, "occupancy": ("places", "places in use at the start of the day"),
               "queue": ("people", "people waiting for a place at the start of the day"),
               "capacity": ("places", "places available that day; inf = unlimited")},
-    "flows": {"role": ROLE, "replication": REPLICATION, "source": ("text", "step people left"),
-              "target": ("text", "step they went to"), "people": ("people", "moves in the measured period")},
+    "flows": {"role": ROLE, "replication": REPLICATION,
+              "source": ("text", "service or route people left; `crises` or `arrivals` where they came in"),
+              "target": ("text", "service, route or end (`home`, `died`, `left`) they went to"),
+              "people": ("people", "moves in the measured period")},
     "costs": {"role": ROLE, "replication": REPLICATION, "service": SERVICE,
               "payer": ("text", "`nhs`, `council` or `self_funder`"),
               "basis": ("text", "`activity in period` or `committed by new placements`"),
@@ -41,7 +43,7 @@ RESULT_TABLES: dict[str, Columns] = {
 # Scenarios with places (docs/places.md) only; empty otherwise. `daily` holds the system's sums.
 RESULT_TABLES["daily_places"] = {
     **{c: RESULT_TABLES["daily"][c] for c in ("role", "replication", "day")},
-    "place": ("text", "the place (locality) whose places these are, e.g. `mid_essex`"),
+    "place": ("text", "the place (locality) whose places these are, as the scenario names it under `places:`"),
     **{c: RESULT_TABLES["daily"][c] for c in ("service", "occupancy", "queue", "capacity")},
 }
 
@@ -113,7 +115,7 @@ def kpi_rows() -> list[tuple[str, str, str, str]]:
     for measure, (label, unit, desc) in SERVICE_MEASURES.items():
         rows.append((f"<service>.{measure}", f"<service>: {label}", unit, desc))
     rows.append(("<service>.delayed_bed_days.<reason>", "<service>: days waiting for <reason>", "days",
-                 "delayed days by what people waited for (e.g. reablement, discharge_process)"))
+                 "delayed days by what people waited for: the next service or route, or `discharge_process`"))
     rows.append(("<service>.trait_share.<trait>", "<service>: admissions <trait>", "share",
                  "share of the service's admissions who have the trait (need_groups.<group>.traits)"))
     rows.append(("route.<route>.<destination>", "<route> → <destination>", "people",
@@ -122,7 +124,7 @@ def kpi_rows() -> list[tuple[str, str, str, str]]:
                  "a scenario's `measures:` (sums and shares of other KPIs, e.g. a programme's headline figures)"))
     rows.append(("cost.<cost line>.<payer>", "Cost of <cost line> to <payer>", "GBP",
                  f"cost by cost line and payer ({', '.join(PAYERS)}); a line is named after its service unless "
-                 "the cost names itself (e.g. ed_attendance)"))
+                 "the cost names itself (`name:` in the service's `costs:`)"))
     rows.append(("cost.<service>_out_of_area.<payer>", "Cost of <service> out of area to <payer>", "GBP",
                  "fees for placements outside a person's own place (scenarios with places, docs/places.md)"))
     rows.append(("place.<place>.<kpi>", "<Place>: <KPI label>", "unit of the KPI",
@@ -168,8 +170,8 @@ def markdown() -> str:
         "## KPIs",
         "",
         "Names are dotted: `<service or topic>.<measure>`, made from the scenario's own services,",
-        "routes and measures: `<service>` is any service the scenario declares (in the Connect scenarios",
-        "`acute`, `reablement`, `community_beds`, ...), `<route>` any route.",
+        "routes and measures: `<service>` is any service the scenario declares under `services:`,",
+        "`<route>` any route under `routes:` and `<measure>` any of its `measures:`.",
         "",
     ]
     lines += _table(("KPI", "label", "unit", "meaning"),

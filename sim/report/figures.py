@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sim.scenario import labels
+from sim import compare
 from sim.report import tables
 from sim.report.formatting import change_words, interval, number
 from sim.report.intervals import Estimate
@@ -30,34 +31,16 @@ PAYER_COLOURS = {"nhs": OKABE_ITO["sky"], "council": OKABE_ITO["green"], "self_f
 LOG_FLOOR_DAYS = 0.01  # a quarter of an hour: the shortest stay a log axis shows
 FONT = dict(family="Segoe UI, Helvetica Neue, Arial, sans-serif", size=13, color="#222")
 
-# Short, so that two diagrams side by side keep their labels inside the page.
-NODE_LABELS = {
-    "crisis": "Crisis", "urgent_response": "Urgent response", "ED": "ED", "acute": "Acute bed",
-    "P0": "P0 home", "P1": "P1 home + support", "P2": "P2 short-term bed", "P3": "P3 care home",
-    "reablement": "Reablement", "home_care": "Home care", "community_beds": "Community hospital",
-    "temporary_residential": "Temporary residential", "residential_care": "Residential care",
-    "nursing_care": "Nursing care", "home": "Home", "died": "Died", "readmitted": "Readmitted",
+# Sankey nodes are the scenario's own services, routes and ends, coloured by what they are.
+KIND_COLOURS = {
+    "response_team": OKABE_ITO["green"], "beds": OKABE_ITO["orange"], "caseload": OKABE_ITO["green"],
+    "visits": OKABE_ITO["green"], "long_term": OKABE_ITO["purple"], "unlimited": OKABE_ITO["grey"],
 }
-NODE_COLOURS = {
-    "crisis": OKABE_ITO["grey"], "urgent_response": OKABE_ITO["green"], "ED": OKABE_ITO["vermillion"],
-    "acute": OKABE_ITO["vermillion"], "P0": OKABE_ITO["sky"], "P1": OKABE_ITO["sky"], "P2": OKABE_ITO["sky"],
-    "P3": OKABE_ITO["sky"], "reablement": OKABE_ITO["green"], "home_care": OKABE_ITO["green"],
-    "community_beds": OKABE_ITO["orange"], "temporary_residential": OKABE_ITO["orange"],
-    "residential_care": OKABE_ITO["purple"], "nursing_care": OKABE_ITO["purple"],
-    "home": OKABE_ITO["blue"], "died": "#333333", "readmitted": OKABE_ITO["yellow"],
-}
-# Each step's column, left to right, and its place top to bottom: both diagrams lay people out alike,
-# so the eye can compare the same node across them.
-NODE_COLUMNS = {
-    "crisis": 0, "urgent_response": 1, "ED": 2, "acute": 3, "P0": 4, "P1": 4, "P2": 4, "P3": 4,
-    "community_beds": 5, "temporary_residential": 5, "reablement": 6,
-    "home": 7, "home_care": 7, "residential_care": 7, "nursing_care": 7, "readmitted": 7, "died": 7,
-}
-NODE_ORDER = list(NODE_COLUMNS)
-COLUMN_X = (0.001, 0.14, 0.27, 0.40, 0.54, 0.69, 0.84, 0.999)
-# Urgent response, short-term beds and reablement sit low, near the flows that feed them (P1, P2),
-# so that the big flows home along the top stay clear.
-BOTTOM_COLUMNS = {1, 5, 6}
+MAIN_COLOUR = OKABE_ITO["vermillion"]   # the main service (sim.compare.main_service)
+ROUTE_COLOUR = OKABE_ITO["sky"]
+END_COLOURS = {"home": OKABE_ITO["blue"], "died": "#333333", "left": OKABE_ITO["grey"]}
+# Where people come from before their first step (sim.pathway.model): crises, and arrivals straight into a service.
+SOURCES = {"crises": "Crises", "arrivals": "Arrivals"}
 SANKEY_PLOT_PX = 520   # height of the drawing area (figure height less margins)
 SANKEY_PAD_PX = 14     # gap between nodes of a column
 SANKEY_LABEL_PX = 15   # a node label's line height at the diagram's 11px font: neighbours' centres stay this far apart
@@ -96,8 +79,85 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 # --- flows -----------------------------------------------------------------------
 
 
-def _node_positions(names: list[str], flows: pd.DataFrame) -> tuple[list[float], list[float]]:
-    """x and y (centre) of each node: fixed columns, nodes stacked in pathway order.
+def pathway_graph(flows: pd.DataFrame, scenario) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The flows as the diagram draws them, and each node's column (0 = where people come from).
+
+    A route all of whose people come from one service (its outcome) or one source (crises) is drawn as
+    part of it. Flows out of long-term services (placements that end, years later) are left out, and so
+    is a flow back to an earlier step (a readmission): the step that sends people back is drawn as an end.
+    A node's column is its longest path from the sources; ends and nodes with no flow out are in the last.
+    """
+    services = scenario.services
+    flows = flows[~flows["source"].map(lambda n: n in services and services[n].kind == "long_term")]
+    into = flows.groupby("target")["source"].agg(set)
+    merged = {route: next(iter(into[route])) for route in scenario.routes
+              if route in into and len(into[route]) == 1 and (next(iter(into[route])) in services
+                                                              or next(iter(into[route])) in SOURCES)}
+
+    def owner(node: str) -> str:
+        while node in merged:
+            node = merged[node]
+        return node
+    flows = flows[~flows["target"].isin(list(merged))].assign(source=flows["source"].map(owner))
+    flows = flows.groupby(["source", "target"], as_index=False, sort=False)["people"].sum()
+    order = list(dict.fromkeys([*SOURCES, *services, *scenario.routes, *flows["source"], *flows["target"]]))
+    out: dict[str, list[str]] = {}
+    for source, target in zip(flows["source"], flows["target"]):
+        out.setdefault(source, []).append(target)
+    # Depth-first from the sources: an edge to a node still on the path is a step back, not drawn.
+    back: set[tuple[str, str]] = set()
+    state: dict[str, int] = {}  # 1 = on the path, 2 = done
+    finished: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        for target in sorted(out.get(node, []), key=order.index):
+            if state.get(target) == 1:
+                back.add((node, target))
+            elif target not in state:
+                visit(target)
+        state[node] = 2
+        finished.append(node)
+    for node in sorted(set(flows["source"]) | set(flows["target"]), key=order.index):
+        if node not in state:
+            visit(node)
+    kept = [(s, t) not in back for s, t in zip(flows["source"], flows["target"])]
+    flows = flows[kept].reset_index(drop=True)
+    column: dict[str, int] = {}
+    for node in reversed(finished):  # topological order of the flows kept
+        column.setdefault(node, 0)
+        for target in out.get(node, []):
+            if (node, target) not in back:
+                column[target] = max(column.get(target, 0), column[node] + 1)
+    last = max(column.values(), default=0)
+    sources = set(flows["source"])
+    for node in column:
+        if node not in sources and column[node] > 0:
+            column[node] = last
+    return flows, column
+
+
+def node_label(name: str, scenario) -> str:
+    if name in scenario.services:
+        return labels.service(name)
+    if name in scenario.routes:
+        return scenario.routes[name].label or name.replace("_", " ")
+    return SOURCES.get(name) or name.replace("_", " ").capitalize()
+
+
+def node_colour(name: str, scenario) -> str:
+    if name in scenario.services:
+        if name == compare.main_service(scenario):
+            return MAIN_COLOUR
+        return KIND_COLOURS.get(scenario.services[name].kind, OKABE_ITO["grey"])
+    if name in scenario.routes:
+        return ROUTE_COLOUR
+    return END_COLOURS.get(name, OKABE_ITO["grey"])
+
+
+def _node_positions(names: list[str], flows: pd.DataFrame,
+                    columns: dict[str, int]) -> tuple[list[float], list[float]]:
+    """x and y (centre) of each node: its column, nodes stacked in the order given.
 
     Heights follow plotly's own scale (the fullest column fills the height), so the stacks do not overlap;
     the gap above a node is widened where two thin nodes would put their labels (drawn at their centres)
@@ -105,7 +165,8 @@ def _node_positions(names: list[str], flows: pd.DataFrame) -> tuple[list[float],
     """
     size = {n: max(flows.loc[flows["source"] == n, "people"].sum(), flows.loc[flows["target"] == n, "people"].sum())
             for n in names}
-    column = {n: NODE_COLUMNS.get(n, len(COLUMN_X) - 1) for n in names}
+    last = max(columns.get(n, 0) for n in names)
+    column = {n: columns.get(n, last) for n in names}
     pad, label = SANKEY_PAD_PX / SANKEY_PLOT_PX, SANKEY_LABEL_PX / SANKEY_PLOT_PX
     members = {c: [n for n in names if column[n] == c] for c in set(column.values())}
 
@@ -126,31 +187,32 @@ def _node_positions(names: list[str], flows: pd.DataFrame) -> tuple[list[float],
     for c, nodes in members.items():
         between = gaps(nodes, scale)
         top = 0.001
-        if c in BOTTOM_COLUMNS:
-            top = 0.999 - sum(size[n] * scale for n in nodes) - sum(between)
         for i, n in enumerate(nodes):
             y[n] = top + size[n] * scale / 2
             top += size[n] * scale + (between[i] if i < len(between) else 0)
-    return [COLUMN_X[column[n]] for n in names], [min(max(y[n], 0.001), 0.999) for n in names]
+    xs = [0.001 + 0.998 * column[n] / last if last else 0.5 for n in names]
+    return xs, [min(max(y[n], 0.001), 0.999) for n in names]
 
 
-def _sankey_trace(flows: pd.DataFrame, x_domain: tuple[float, float]) -> go.Sankey:
+def _sankey_trace(flows: pd.DataFrame, x_domain: tuple[float, float], scenario) -> go.Sankey:
+    flows, columns = pathway_graph(flows, scenario)
+    order = list(dict.fromkeys([*SOURCES, *scenario.services, *scenario.routes, *END_COLOURS]))
     names = sorted(set(flows["source"]) | set(flows["target"]),
-                   key=lambda n: (NODE_ORDER.index(n) if n in NODE_ORDER else len(NODE_ORDER), n))
+                   key=lambda n: (order.index(n) if n in order else len(order), n))
     index = {n: i for i, n in enumerate(names)}
-    node_colour = [NODE_COLOURS.get(n, OKABE_ITO["grey"]) for n in names]
-    x, y = _node_positions(names, flows)
+    colours = [node_colour(n, scenario) for n in names]
+    x, y = _node_positions(names, flows, columns)
     return go.Sankey(
         domain=dict(x=list(x_domain), y=[0, 1]),
         arrangement="snap",
         valueformat=",.1f",
         valuesuffix=" people",
         textfont=dict(size=11, color="#222"),
-        node=dict(label=[html.escape(NODE_LABELS.get(n, n.replace("_", " "))) for n in names], color=node_colour,
+        node=dict(label=[html.escape(node_label(n, scenario)) for n in names], color=colours,
                   x=x, y=y, pad=SANKEY_PAD_PX, thickness=16, line=dict(color="white", width=0.5)),
         link=dict(source=[index[s] for s in flows["source"]], target=[index[t] for t in flows["target"]],
                   value=flows["people"].tolist(),
-                  color=[_rgba(node_colour[index[s]], 0.35) for s in flows["source"]]),
+                  color=[_rgba(colours[index[s]], 0.35) for s in flows["source"]]),
     )
 
 
@@ -167,7 +229,7 @@ def sankey(rs: ResultSet) -> go.Figure:
             fig.add_annotation(text="nobody moved in the measured period", x=sum(domain) / 2, y=0.5,
                                xref="paper", yref="paper", showarrow=False)
         else:
-            fig.add_trace(_sankey_trace(flows, domain))
+            fig.add_trace(_sankey_trace(flows, domain, rs.scenarios[role]))
         fig.add_annotation(text=f"<b>{role_name(rs, role, 56)}</b>", x=domain[0], xanchor="left", y=1.04,
                            xref="paper", yref="paper", showarrow=False,
                            font=dict(size=14, color=ROLE_COLOURS.get(role, "#222")))

@@ -23,18 +23,6 @@ from sim.results import ResultSet
 # The same words as the command line's: NHS, council, self-funders.
 PAYER_LABELS = {payer: compare.PAYER_NAMES[payer] for payer in PAYERS}
 
-# The comparison table leads with what a programme board and an evaluator look at first.
-KEY_KPIS = (
-    "crises", "ucr.referrals", "ucr.admissions_avoided", "ucr.within_target_share",
-    "ed.attendances", "ed.wait_hours_mean", "ed.waits_over_4h_share",
-    "acute.admissions", "acute.occupancy_mean", "acute.utilisation", "acute.los_mean",
-    "delayed.acute_bed_days", "delayed.bed_days", "pathway.home_share", "pathway.bedded_placements",
-    "reablement.admissions", "reablement.wait_mean", "reablement.at_home_91d_share",
-    "community_beds.admissions", "care_home.permanent_admissions", "home_care.packages",
-    "people.better_outcomes", "cost.nhs", "cost.council", "cost.self_funder", "cost.total",
-)
-
-
 def has_comparator(rs: ResultSet) -> bool:
     return "comparator" in rs.scenarios and (rs.kpis["role"] == "comparator").any()
 
@@ -84,18 +72,20 @@ def headline(rs: ResultSet, warnings: list[trust.TrustWarning] | None = None) ->
     gains = compare.outcome_gains(rs)
     saved = compare.savings(rs)
     horizon = rs.scenarios["scenario"].run.horizon_days
-    items = [
-        Headline("Admissions avoided", "people", estimate(gains["Admissions avoided"]),
-                 "comparator's acute admissions minus the scenario's"),
-        Headline("Acute bed-days saved", "bed-days", estimate(gains["Acute bed-days saved"]),
-                 "comparator's occupied acute bed-days minus the scenario's"),
-        Headline("Acute beds released", "beds", estimate(gains["Acute bed-days saved"] / horizon),
-                 f"bed-days saved / {horizon} days in the period: beds that could close or serve others"),
-        Headline("More people with independent outcomes", "people",
-                 estimate(gains["More people with independent outcomes"]),
-                 "kept home by UCR, home after acute (pathways 0 and 1), independent after reablement, "
-                 "long-term care decisions made more independent"),
-    ]
+    main = compare.main_service(rs.scenarios["scenario"])
+    label = labels.service(main)
+    items = [Headline("Admissions avoided", "people", estimate(gains["Admissions avoided"]),
+                      f"comparator's admissions to {label.lower()} minus the scenario's")]
+    if main in compare.bed_services(rs.scenarios["scenario"]):
+        bed_days = gains[f"{label}: bed-days saved"]
+        items += [
+            Headline(f"{label}: bed-days saved", "bed-days", estimate(bed_days),
+                     f"comparator's occupied bed-days in {label.lower()} minus the scenario's"),
+            Headline(f"{label}: beds released", "beds", estimate(bed_days / horizon),
+                     f"bed-days saved / {horizon} days in the period: beds that could close or serve others"),
+        ]
+    items.append(Headline("Delayed bed-days saved", "bed-days", estimate(gains["Delayed bed-days saved"]),
+                          "comparator's days in a place waiting to move on, all services, minus the scenario's"))
     for payer in (*PAYERS, "all"):
         who = compare.PAYER_NAMES[payer]
         split = [f"{kind} {compare.money(estimate(saved[(kind, payer)]).mean, signed=True)}"
@@ -112,16 +102,20 @@ def _levels(rs: ResultSet, role: str = "scenario") -> list[Headline]:
     """Without a comparator (or a valid comparison): a run's own totals for the period."""
     w = kpi_wide(rs, role)
     horizon = rs.scenarios["scenario"].run.horizon_days
-    items = [
-        Headline("Acute admissions", "people", estimate(w["acute.admissions"]),
-                 "people admitted to an acute bed in the period"),
-        Headline("Acute bed-days used", "bed-days", estimate(w["acute.occupancy_mean"] * horizon),
-                 "occupied acute bed-days in the period"),
-        Headline("Acute beds occupied", "beds", estimate(w["acute.occupancy_mean"]),
-                 "mean beds occupied over the period"),
-        Headline("People with more independent outcomes", "people", estimate(w["people.better_outcomes"]),
-                 describe("people.better_outcomes")[2]),
-    ]
+    own = rs.scenarios.get(role) or rs.scenarios["scenario"]
+    main = compare.main_service(own)
+    label = labels.service(main)
+    items = [Headline(f"{label}: admissions", "people", estimate(w[f"{main}.admissions"]),
+                      f"people admitted to {label.lower()} in the period")]
+    if main in compare.bed_services(own):
+        items += [
+            Headline(f"{label}: bed-days used", "bed-days", estimate(w[f"{main}.occupancy_mean"] * horizon),
+                     f"occupied bed-days in {label.lower()} in the period"),
+            Headline(f"{label}: beds occupied", "beds", estimate(w[f"{main}.occupancy_mean"]),
+                     "mean beds occupied over the period"),
+        ]
+    items.append(Headline("Delayed bed-days", "bed-days", estimate(w["delayed.bed_days"]),
+                          describe("delayed.bed_days")[2]))
     items += [Headline(f"Cost to {PAYER_LABELS[p]}", "GBP", estimate(w[f"cost.{p}"]), "cost in the period")
               for p in PAYERS]
     items.append(Headline("Cost, all payers", "GBP", estimate(w["cost.total"]), "cost in the period"))
@@ -143,7 +137,7 @@ def headline_table(items: list[Headline]) -> pd.DataFrame:
 
 def _kpi_order(rs: ResultSet, key_only: bool) -> list[str]:
     present = set(rs.kpis["kpi"].unique())
-    key = [k for k in KEY_KPIS if k in present]
+    key = [k for k in compare.key_kpis(rs.scenarios["scenario"]) if k in present]
     return key if key_only else key + sorted(present - set(key))
 
 
