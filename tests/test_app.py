@@ -22,7 +22,8 @@ from sim import api  # noqa: E402
 from sim.app import levers, runs  # noqa: E402
 from sim.app.library import edited_yaml, library, load_upload  # noqa: E402
 from sim.report import tables  # noqa: E402
-from sim.report.formatting import number  # noqa: E402
+from sim.report.formatting import interval, number  # noqa: E402
+from sim.report.intervals import Estimate  # noqa: E402
 from sim.scenario import ScenarioError, load_scenario  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,16 +33,16 @@ name: "Small system"
 run: {horizon_days: 60, warmup_days: 15, replications: 2, seed: 7}
 demand: {crises_per_year: 2000}
 services:
-  acute: {beds: 55}
+  acute: {capacity: 55}
   reablement: {capacity: 12}
-  community_beds: {beds: 12}
-  temporary_residential: {beds: 6}
+  community_beds: {capacity: 12}
+  temporary_residential: {capacity: 6}
   urgent_response: {capacity: 2}
 """
 SMALL_CONNECT = """extends: small-baseline.yaml
 name: "Small system with more urgent response"
 comparator: small-baseline.yaml
-referral: {multiplier: 1.7}
+routes: {crisis: {scale: {urgent_response: 1.7}}}
 """
 
 
@@ -49,6 +50,8 @@ def write_library(folder: Path) -> Path:
     """A scenarios folder for the app: the baseline, a small system and a small what-if compared with it."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "scenarios" / "baseline.yaml", folder / "baseline.yaml")
+    (folder / "library").mkdir()
+    shutil.copy(ROOT / "scenarios" / "library" / "older-people-pathway.yaml", folder / "library")
     (folder / "small-baseline.yaml").write_text(SMALL)
     (folder / "small-connect.yaml").write_text(SMALL_CONNECT)
     return folder
@@ -93,23 +96,29 @@ def test_untouched_levers_change_nothing():
     values = {lever.path: levers.shown(connect, lever) for group in levers.groups(connect) for lever in group.levers}
     assert len(values) >= 30
     assert levers.changes(connect, values) == {}
-    assert values["referral.multiplier"] == 1.7
+    assert values["routes.crisis.scale.urgent_response"] == 1.7
     assert values["services.reablement.los_days"] == pytest.approx(16.8)
-    assert values["discharge.pathway_1.reablement"] == 82.0  # shares shown in %
+    assert values["services.community_beds.discharge_process.days"] == pytest.approx(1.5)
+    assert values["routes.P1.to.home_care_decision"] == 18.0  # shares shown in %
+    # Levers are made from the scenario's own services and routes: every service has its stay.
+    assert {f"services.{name}" for name in connect.services} == {
+        path.rsplit(".", 1)[0] for path in values if path.endswith((".los_days", ".duration_days"))}
 
 
 def test_shares_keep_their_split_summing_to_one():
     base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
-    changes = levers.changes(base, {"discharge.pathway_1.reablement": 75.0,
-                                    "need_groups.mild.discharge_pathway.P1": 10.0,
-                                    "need_groups.mild.discharge_pathway.P3": 1.0})
-    assert changes["discharge.pathway_1.reablement"] == 0.75
-    assert changes["discharge.pathway_1.home_care"] == 0.25
+    mild = "routes.discharge_pathway.by_group.mild.to"
+    changes = levers.changes(base, {"routes.P1.to.home_care_decision": 25.0,
+                                    f"{mild}.P1": 10.0, f"{mild}.P3": 1.0})
+    # The likeliest destination takes up the change: reablement in P1, P0 in the discharge pathway.
+    assert changes["routes.P1.to.home_care_decision"] == 0.25
+    assert changes["routes.P1.to.reablement"] == 0.75
     # P0 takes up both changes: 0.917 - (0.10 - 0.065) - (0.01 - 0.002)
-    assert changes["need_groups.mild.discharge_pathway.P0"] == pytest.approx(0.874, abs=1e-12)
+    assert changes[f"{mild}.P0"] == pytest.approx(0.874, abs=1e-12)
     edited = base.with_changes(changes)
-    mild = edited.need_groups["mild"].discharge_pathway
-    assert math.fsum(p for _, p in mild.items()) == pytest.approx(1.0, abs=1e-9)
+    table = edited.routes["discharge_pathway"].by_group["mild"].to
+    assert math.fsum(table.values()) == pytest.approx(1.0, abs=1e-9)
+    assert edited.routes["P1"].to == {"reablement": 0.75, "home_care_decision": 0.25}
 
 
 def test_a_mean_length_of_stay_scales_the_whole_distribution():
@@ -117,24 +126,26 @@ def test_a_mean_length_of_stay_scales_the_whole_distribution():
     changes = levers.changes(base, {"services.reablement.los_days": 42.0})  # twice the baseline's mean of 21
     assert changes["services.reablement.los_days"] == {"dist": "lognormal", "mean": 42.0, "median": 32.0}
     edited = base.with_changes(changes)
-    assert edited.services.reablement.los_days.mean() == 42.0
+    assert edited.services["reablement"].los_days.mean() == 42.0
 
 
 def test_capacity_can_be_unlimited_and_counts_are_whole():
     base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
-    changes = levers.changes(base, {"services.acute.beds": None, "run.replications": 3.0})
-    assert changes == {"services.acute.beds": None, "run.replications": 3}
-    assert base.with_changes(changes).services.acute.beds is None
+    changes = levers.changes(base, {"services.acute.capacity": None, "run.replications": 3.0})
+    assert changes == {"services.acute.capacity": None, "run.replications": 3}
+    assert base.with_changes(changes).services["acute"].capacity is None
 
 
 def test_unit_cost_levers_say_per_what_and_who_pays():
     base = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     costs = {lever.path: lever for lever in next(g for g in levers.groups(base) if g.title.startswith("Unit costs")).levers}
-    assert costs["costs.acute.gbp"].unit == "£ per day"
-    assert costs["costs.temporary_residential.gbp"].unit == "£ per week"
-    assert costs["costs.temporary_residential.gbp"].help == "Paid by the council"
-    assert costs["costs.acute.gbp"].help == "Paid by the NHS"
-    assert levers.shown(base, costs["costs.acute.gbp"]) == 346
+    assert costs["services.acute.costs.0.gbp"].unit == "£ per day"
+    assert costs["services.acute.costs.1.gbp"].label == "ED attendances"  # a cost line that names itself
+    assert costs["services.acute.costs.1.gbp"].unit == "£ per arrival"
+    assert costs["services.temporary_residential.costs.0.gbp"].unit == "£ per week"
+    assert costs["services.temporary_residential.costs.0.gbp"].help == "Paid by the council"
+    assert costs["services.acute.costs.0.gbp"].help == "Paid by the NHS"
+    assert levers.shown(base, costs["services.acute.costs.0.gbp"]) == 346
 
 
 # --- library: uploads and the downloaded YAML ----------------------------------------
@@ -144,12 +155,13 @@ def test_an_upload_extends_the_library_and_errors_name_the_uploaded_file(small_l
     upload = load_upload("my plan.yaml", b"extends: small-baseline.yaml\nname: Mine\ncomparator: small-baseline.yaml\n",
                          small_library)
     assert upload.scenario.name == "Mine"
-    assert upload.scenario.services.acute.beds == 55
+    assert upload.scenario.services["acute"].capacity == 55
     assert upload.comparator.name == "Small system"
-    text = b"extends: small-baseline.yaml\nreferral: {multiplier: -1}\n"
+    text = b"extends: small-baseline.yaml\nservices: {acute: {capacity: -1}}\n"
     with pytest.raises(ScenarioError) as bad:
         load_upload("plan.yaml", text, small_library)
-    assert str(bad.value) == "plan.yaml: referral.multiplier: Input should be greater than or equal to 0 (got -1)"
+    assert str(bad.value) == ("plan.yaml: services.acute.capacity: Input should be greater than or equal to 0 "
+                              "(got -1)")
     (small_library / "plan.yaml").write_bytes(text)
     with pytest.raises(ScenarioError) as from_file:
         load_scenario(small_library / "plan.yaml")
@@ -180,10 +192,12 @@ def test_the_page_shows_levers_with_units_and_the_library(small_library):
     at = _app()
     assert not at.exception and _errors(at) == []
     assert at.selectbox(key="library_name").options == list(library(small_library))
+    # The library's definitions are extended by scenarios, not run: they are not offered.
+    assert list(library(small_library)) == ["baseline.yaml", "small-baseline.yaml", "small-connect.yaml"]
     labels = [n.label for n in at.number_input]
-    assert "Acute beds (65+) (beds)" in labels
-    assert "UCR referral multiplier (x)" in labels
-    assert "Reablement length of stay, mean (days)" in labels
+    assert "Acute beds: capacity (places)" in labels
+    assert "Referrals to urgent community response (x)" in labels
+    assert "Reablement: length of stay, mean (days)" in labels
     assert "Acute beds (£ per day)" in labels
 
 
@@ -192,18 +206,19 @@ def test_an_invalid_value_shows_the_command_lines_message_and_nothing_runs(small
     at.selectbox(key="library_name").set_value("small-connect.yaml").run()
     hash_ = load_scenario(small_library / "small-connect.yaml").content_hash()[:12]
     # 99% of mild crises home with support leaves P0 below zero: pydantic's message, via with_changes
-    at.number_input(key=f"{hash_}:need_groups.mild.discharge_pathway.P1").set_value(99.0).run()
+    at.number_input(key=f"{hash_}:routes.discharge_pathway.by_group.mild.to.P1").set_value(99.0).run()
     assert not at.exception
     errors = _errors(at)
     assert len(errors) == 1
-    assert errors[0].startswith(f"error: {small_library / 'small-connect.yaml'}: need_groups.mild.discharge_pathway.P0: ")
-    assert "greater than or equal to 0" in errors[0]
+    assert errors[0].startswith(f"error: {small_library / 'small-connect.yaml'}: "
+                                "routes.discharge_pathway.by_group.mild: to: P0: a probability must be a number "
+                                "from 0 to 1 (got -0.008)")
     assert len(at.button) == 0  # no Run button, no download of a scenario that cannot run
 
 
 def test_an_invalid_upload_shows_the_same_message_as_the_command_line(small_library):
     bad = small_library / "bad.yaml"
-    bad.write_text("extends: small-baseline.yaml\nservices:\n  acute: {beds: lots}\n")
+    bad.write_text("extends: small-baseline.yaml\nservices:\n  acute: {capacity: lots}\n")
     at = _app()
     at.radio(key="source").set_value("My own YAML file").run()
     at.file_uploader(key="upload").upload("bad.yaml", bad.read_bytes()).run()
@@ -211,7 +226,7 @@ def test_an_invalid_upload_shows_the_same_message_as_the_command_line(small_libr
     shown = _errors(at)
     assert len(shown) == 1
     problem = shown[0].removeprefix("error: bad.yaml: ")
-    assert problem.startswith("services.acute.beds: ")
+    assert problem.startswith("services.acute.capacity: ")
     with pytest.raises(ScenarioError) as from_file:
         load_scenario(bad)
     assert str(from_file.value).endswith(problem)
@@ -250,7 +265,10 @@ def test_a_run_shows_headline_numbers_that_match_the_python_api(small_library):
     metrics = {m.label: m.value for m in at.metric}
     assert len(metrics) == 8
     assert metrics["Admissions avoided"] == number(avoided, "people", signed=True, with_unit=False)
-    assert any(c.value.startswith("people · 95% CI: +") for c in at.caption)
+    row = want.set_index("measure").loc["Admissions avoided"]
+    ci = interval(Estimate(row["mean"], row["ci95_low"], row["ci95_high"], 2), "people", signed=True,
+                  with_unit=False, replications=2)
+    assert f"people · 95% CI: {ci}" in [c.value for c in at.caption]
     assert sum("95% CI: " in c.value for c in at.caption) == 8
     assert len(at.get("plotly_chart")) >= 6  # the report's figures
     comparison = at.dataframe[1].value
@@ -269,12 +287,13 @@ def test_a_run_shows_headline_numbers_that_match_the_python_api(small_library):
 def test_a_valid_upload_runs_against_the_comparator_it_names(small_library):
     at = _app()
     at.radio(key="source").set_value("My own YAML file").run()
-    text = b"extends: small-baseline.yaml\nname: My plan\ncomparator: small-baseline.yaml\nreferral: {multiplier: 2}\n"
+    text = (b"extends: small-baseline.yaml\nname: My plan\ncomparator: small-baseline.yaml\n"
+            b"routes: {crisis: {scale: {urgent_response: 2}}}\n")
     at.file_uploader(key="upload").upload("my-plan.yaml", text).run()
     assert not at.exception and _errors(at) == []
     assert at.selectbox[0].value == "Its own comparator (scenarios/small-baseline.yaml)"
     assert at.number_input(key=f"{load_upload('my-plan.yaml', text).scenario.content_hash()[:12]}:"
-                               "referral.multiplier").value == 2.0
+                               "routes.crisis.scale.urgent_response").value == 2.0
     caption = [c.value for c in at.caption if "Same results from the command line" in c.value][0]
     assert "python run_scenario.py my-plan-edited.yaml --compare scenarios/small-baseline.yaml" in caption
 
@@ -325,14 +344,14 @@ def test_every_scenario_of_the_library_opens_with_its_levers():
 GRIDLOCK = """extends: small-baseline.yaml
 name: "[Gridlock](http://e.vil) **now** \\e[31m"
 comparator: small-baseline.yaml
-services: {acute: {beds: 5}}
+services: {acute: {capacity: 5}}
 run: {horizon_days: 90}
 """
 
 
 def test_a_gridlocked_upload_shows_its_name_as_text_and_no_gain(small_library):
     # Five acute beds for about two admissions a day: the queue grows all run in both.
-    (small_library / "small-baseline.yaml").write_text(SMALL.replace("acute: {beds: 55}", "acute: {beds: 5}"))
+    (small_library / "small-baseline.yaml").write_text(SMALL.replace("acute: {capacity: 55}", "acute: {capacity: 5}"))
     at = _app()
     at.radio(key="source").set_value("My own YAML file").run()
     at.file_uploader(key="upload").upload("gridlock.yaml", GRIDLOCK.encode()).run()
@@ -351,7 +370,7 @@ def test_a_gridlocked_upload_shows_its_name_as_text_and_no_gain(small_library):
     assert len(errors) == 1 and errors[0].startswith("This comparison is not valid: in the scenario, Acute beds: "
                                                      "the queue grows through the whole run")
     labels = [m.label for m in at.metric]
-    assert "Acute admissions (scenario)" in labels and "Acute admissions (comparator)" in labels
+    assert "Acute beds: admissions (scenario)" in labels and "Acute beds: admissions (comparator)" in labels
     assert not [label for label in labels if "avoided" in label or "saving" in label.lower()]
     warnings_ = [w.value for w in at.warning]
     assert any("the queue grows through the whole run" in w for w in warnings_)

@@ -42,7 +42,7 @@ def app(tmp_path):
     # The library's default pick is connect.yaml: here a small what-if compared with the small system.
     (library / "connect.yaml").write_text(SMALL.replace('"Small system"', '"Small system, more urgent response"')
                                           .replace("extends: baseline.yaml", "extends: baseline.yaml\n"
-                                                   "comparator: small-baseline.yaml\nreferral: {multiplier: 1.7}"))
+                                                   "comparator: small-baseline.yaml\nroutes: {crisis: {scale: {urgent_response: 1.7}}}"))
     port = _free_port()
     env = {**os.environ, "CARE_PATHWAY_SCENARIOS": str(library)}
     log = (tmp_path / "app.log").open("w")
@@ -83,12 +83,16 @@ def test_change_a_lever_run_and_match_the_command_line(app, tmp_path):
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(url)
-            ucr = page.get_by_label("UCR capacity (responses at once)", exact=True)
+            # A lever made from the scenario's own service, named by its label, in its group (closed at first).
+            group = page.get_by_text("Capacity and lengths of stay", exact=True)
+            group.wait_for(timeout=30_000)
+            group.click()
+            ucr = page.get_by_label("Urgent community response: capacity (responses at once)", exact=True)
             ucr.wait_for(timeout=30_000)
             assert ucr.input_value() == "2"
             ucr.fill("4")
             ucr.press("Enter")
-            page.get_by_text("UCR capacity: 2 → 4 responses at once").wait_for(timeout=30_000)
+            page.get_by_text("Urgent community response: capacity: 2 → 4 responses at once").wait_for(timeout=30_000)
             _settled(page)  # the page is drawn top to bottom: the download button below is new only once it ends
             with page.expect_download() as download:
                 page.get_by_role("button", name="Download the edited scenario (YAML)").click()
@@ -112,7 +116,7 @@ def test_change_a_lever_run_and_match_the_command_line(app, tmp_path):
             browser.close()
 
     # The downloaded file, run as the page says to run it from the command line, gives the page's numbers.
-    assert load_scenario(edited).services.urgent_response.capacity == 4
+    assert load_scenario(edited).services["urgent_response"].capacity == 4
     expected = api.run(edited, library / "small-baseline.yaml", workers=1)
     items = tables.headline(expected)
     assert len(shown) == len(items) == 8

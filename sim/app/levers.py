@@ -109,22 +109,34 @@ def _service_levers(scenario: Scenario) -> tuple[Lever, ...]:
         stay = "duration_days" if spec.kind in ("long_term", "response_team") else "los_days"
         levers.append(Lever(f"services.{name}.{stay}", f"{label}: length of stay, mean", "days", "mean_days",
                             0.1, 5000, 0.5, "The whole distribution is scaled, keeping its shape"))
+        if getattr(spec, "discharge_process", None) is not None:
+            levers.append(Lever(f"services.{name}.discharge_process.days", f"{label}: discharge process, mean",
+                                "days", "mean_days", 0.1, 5000, 0.5,
+                                "Days from ready to leave until the next step can take them (assessments, "
+                                "decisions); the whole distribution is scaled"))
     return tuple(levers)
 
 
+def _destination(name: str) -> str:
+    return labels.service(name) if name in labels.SERVICES else name.replace("_", " ")
+
+
 def _table_levers(path: str, title: str, table: dict[str, float]) -> list[Lever]:
+    """A lever per destination but one: the likeliest, which takes up the change so the split still sums to one."""
     names = list(table)
     if len(names) < 2:
         return []
-    last = names[-1]
-    return [Lever(f"{path}.{dest}", f"{title}: to {dest.replace('_', ' ')}", "%", "share", 0, 100, 0.1,
-                  f"{last.replace('_', ' ')} takes up the change", balance=f"{path}.{last}") for dest in names[:-1]]
+    balance = max(names, key=lambda dest: table[dest])
+    return [Lever(f"{path}.{dest}", f"{title}: to {_destination(dest)}", "%", "share", 0, 100, 0.1,
+                  f"{_destination(balance)} takes up the change", balance=f"{path}.{balance}")
+            for dest in names if dest != balance]
 
 
 def _route_levers(scenario: Scenario) -> tuple[Lever, ...]:
     levers: list[Lever] = []
     for name, route in scenario.routes.items():
         title = route.label or name.replace("_", " ")
+        title = title[:1].upper() + title[1:]
         if route.to is not None:
             levers += _table_levers(f"routes.{name}.to", title, route.to)
         for group, sub in (route.by_group or {}).items():

@@ -29,10 +29,18 @@ LIBRARY = Path(os.environ.get("CARE_PATHWAY_SCENARIOS", ROOT / "scenarios")).res
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+# Definitions that scenarios extend (services, routes, measures), not scenarios to run.
+DEFINITIONS = "library"
+
+
 def library(folder: Path | None = None) -> dict[str, Path]:
-    """Scenario files by their path under the folder (e.g. 'connect.yaml', 'stress/winter-surge.yaml')."""
+    """Scenario files by their path under the folder (e.g. 'connect.yaml', 'stress/winter-surge.yaml').
+
+    Files under `library/` are definitions other scenarios extend, not scenarios: they are not offered.
+    """
     folder = folder or LIBRARY
-    files = sorted(p for p in folder.rglob("*.yaml") if p.is_file())
+    files = sorted(p for p in folder.rglob("*.yaml")
+                   if p.is_file() and p.relative_to(folder).parts[0] != DEFINITIONS)
     return {p.relative_to(folder).as_posix(): p for p in files}
 
 

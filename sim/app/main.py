@@ -273,7 +273,7 @@ def results(run: runs.Run, stem: str) -> None:
 def main() -> None:
     st.set_page_config(page_title="Care pathway simulator", layout="wide")
     st.title("Care pathway simulator")
-    st.caption("Urgent and intermediate care for older people (65+): change the levers, run against a comparator, "
+    st.caption("A care pathway as its scenario declares it: change the levers, run against a comparator, "
                "and see what changes for people, beds and each payer's money.")
     source_box, file_box, comparator_box, workers_box = st.columns([1.2, 2, 2, 1])
     chosen = choose_scenario(source_box, file_box)
