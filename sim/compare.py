@@ -41,8 +41,7 @@ def saving_kind(line: pd.Series) -> str:
 
 PAYER_NAMES = {"nhs": "NHS", "council": "council", "self_funder": "self-funders", "all": "all payers"}
 # Said once wherever differences are shown (cards, tables, figures, the command line), so a sign means one thing.
-SIGN_CONVENTION = ("positive = better for the scenario: a saving, or fewer admissions, bed-days and placements, "
-                   "or more people home and independent")
+SIGN_CONVENTION = "positive = better for the scenario: a saving, or fewer admissions, bed-days and placements"
 # The KPIs' own labels spell payers as identifiers ("Cost to self funder"); people read them as elsewhere.
 PAYER_KPI_LABELS = {f"cost.{payer}": f"Cost to {'the ' if payer != 'self_funder' else ''}{PAYER_NAMES[payer]}"
                     for payer in PAYERS}

@@ -196,7 +196,8 @@ def _node_positions(names: list[str], flows: pd.DataFrame,
 
 def _sankey_trace(flows: pd.DataFrame, x_domain: tuple[float, float], scenario) -> go.Sankey:
     flows, columns = pathway_graph(flows, scenario)
-    order = list(dict.fromkeys([*SOURCES, *scenario.services, *scenario.routes, *END_COLOURS]))
+    # Services in the scenario's order, routes by name (P0 above P1), then the ends.
+    order = list(dict.fromkeys([*SOURCES, *scenario.services, *sorted(scenario.routes), *END_COLOURS]))
     names = sorted(set(flows["source"]) | set(flows["target"]),
                    key=lambda n: (order.index(n) if n in order else len(order), n))
     index = {n: i for i, n in enumerate(names)}
