@@ -42,8 +42,9 @@ from rich.console import Console
 from rich.table import Table
 from scipy import stats
 
+from sim.executors import Executor, SerialExecutor
+from sim.experiment import Plan, Progress, run_experiment
 from sim.pathway.demand import simulation_start
-from sim.measure.collect import run_replication
 from sim.scenario import labels
 from sim.report import write_atomic
 from sim.scenario import Scenario, ScenarioError, load_scenario
@@ -231,16 +232,25 @@ def diagnostic_scenario(scenario: Scenario, days: int, keep_seasons: bool = Fals
     return scenario.with_changes(changes)
 
 
-def run_census(scenario: Scenario, replications: int, progress=None) -> pd.DataFrame:
-    """The daily census of `replications` replications, stacked (serially: this is a one-off diagnostic)."""
-    frames = []
-    for rep in range(replications):
-        daily = run_replication(scenario, rep).daily.copy()
-        daily.insert(0, "replication", rep)
-        frames.append(daily)
-        if progress is not None:
-            progress()
-    return pd.concat(frames, ignore_index=True)
+class _Ticks(Progress):
+    def __init__(self, tick):
+        self.tick = tick
+
+    def advance(self) -> None:
+        if self.tick is not None:
+            self.tick()
+
+
+def run_census(scenario: Scenario, replications: int, progress=None, executor: Executor | None = None) -> pd.DataFrame:
+    """The daily census of `replications` replications, stacked: replication, day, service, occupancy, queue, capacity.
+
+    Run by the runner every study uses (sim.experiment), on `executor` (default: in this process,
+    as this is a one-off diagnostic); `progress` is called after each replication.
+    """
+    resultset = run_experiment({"scenario": scenario}, Plan(replications=replications),
+                               executor=executor or SerialExecutor(), progress=_Ticks(progress))
+    daily = resultset.daily
+    return daily.drop(columns="role").sort_values(["replication", "day"], kind="stable").reset_index(drop=True)
 
 
 # --- the Welch plot --------------------------------------------------------------------------
