@@ -99,3 +99,11 @@ def test_a_system_that_does_not_hang_together_is_refused_with_the_field(change, 
         system(data, "mine.yaml")
     assert message in str(caught.value)
     assert str(caught.value).startswith("mine.yaml: ")
+
+
+def test_the_order_tables_are_written_in_does_not_change_any_draw():
+    """A copy of the scenario with its keys in another order (as sent to a worker) gives the same people."""
+    forward = _two_step({"to": {"a": 0.3, "b": 0.7}})
+    backward = _two_step({"to": {"b": 0.7, "a": 0.3}})
+    backward["need_groups"] = dict(reversed(list(backward["need_groups"].items())))
+    assert run(forward).kpis == run(backward).kpis

@@ -43,7 +43,7 @@ def crisis_rates(scenario: Scenario, days: int) -> np.ndarray:
 def place_table(scenario: Scenario) -> list[tuple[str, float]]:
     shares = place_shares(scenario)
     total, running, table = sum(shares.values()), 0.0, []
-    for name, share in shares.items():
+    for name, share in sorted(shares.items()):  # by name: the same draw means the same place in any copy
         running += share
         table.append((name, running / total if total else 1.0))
     return table

@@ -109,7 +109,7 @@ def _groups(model: "Model", unit) -> list[tuple[str, float]]:
     weights = {g: grp.share * (grp.los_multiplier if unit.spec.group_multiplier else 1.0)
                for g, grp in scenario.need_groups.items()}
     total, running, table = sum(weights.values()), 0.0, []
-    for g, w in weights.items():
+    for g, w in sorted(weights.items()):
         running += w
         table.append((g, running / total))
     return table

@@ -229,7 +229,7 @@ class Model:
 
 def _trait_order(scenario: Scenario) -> list[tuple[str, str, dict[str, float], str | None, frozenset[str]]]:
     """Traits in an order where each comes after the traits it depends on."""
-    names = list(dict.fromkeys([t for g in scenario.need_groups.values() for t in g.traits] + list(scenario.traits)))
+    names = sorted({t for g in scenario.need_groups.values() for t in g.traits} | set(scenario.traits))
     order, placed = [], set()
     while len(order) < len(names):
         for name in names:
@@ -251,7 +251,7 @@ def _group_table(scenario: Scenario, place: str) -> list[tuple[str, float]]:
     if place in scenario.places and scenario.places[place].need_groups is not None:
         mix = {g: scenario.places[place].need_groups.get(g, 0.0) for g in scenario.need_groups}
     total, running, table = sum(mix.values()), 0.0, []
-    for g, share in mix.items():
+    for g, share in sorted(mix.items()):  # by name: the same draw means the same group in any copy
         running += share
         table.append((g, running / total))
     return table

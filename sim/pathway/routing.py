@@ -18,9 +18,11 @@ Table = list[tuple[str, float]]  # (destination, cumulative probability)
 
 
 def _cumulative(table: dict[str, float]) -> Table:
-    names = [d for d, p in table.items() if p > 0]
-    if not names:  # every probability zero after scaling: keep the first, so the route still leads on
-        return [(next(iter(table)), 1.0)]
+    # In order of name, not as written: a draw means the same destination however the file (or a
+    # copy of it sent to a worker) orders its keys.
+    names = sorted(d for d, p in table.items() if p > 0)
+    if not names:  # every probability zero after scaling: keep one, so the route still leads on
+        return [(min(table), 1.0)]
     values = list(accumulate(table[d] for d in names))
     total = values[-1]
     return [(d, v / total) for d, v in zip(names, values)]
