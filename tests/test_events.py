@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim.pathway.demand import daily_rates, simulation_start
-from sim.pathway.calendar import capacity_steps, surge_factors
+from sim.scenario.calendar import capacity_steps, surge_factors
 from sim.measure.collect import run_replication
 from sim.scenario import ScenarioError
 from sim.scenario.places import CapacityEvent
@@ -99,8 +99,6 @@ def test_a_staff_absence_cuts_ucr_for_six_weeks_then_restores_it():
     assert result.kpis["ucr.no_team_in_time"] > calm.kpis["ucr.no_team_in_time"]
 
 
-NOT_CHECKED = pytest.mark.xfail(strict=True, reason="the new schema does not yet check what a capacity event "
-                                                   "does to the capacity (sim/scenario/schema.py)")
 
 
 @pytest.mark.parametrize(
@@ -108,10 +106,9 @@ NOT_CHECKED = pytest.mark.xfail(strict=True, reason="the new schema does not yet
     [
         ({"service": "wards"}, "capacity_events.0.service", "'wards' is not a service"),
         ({"end": "2019-04-01"}, "capacity_events.0", "before start"),
-        pytest.param({"change": {"add": -50}}, "capacity_events.0.change", "would be -10", marks=NOT_CHECKED),
-        pytest.param({"change": {"set": 2.5}}, "capacity_events.0.change", "whole places", marks=NOT_CHECKED),
-        pytest.param({"service": "home_care", "change": {"add": 5}}, "capacity_events.0.change", "unlimited",
-                     marks=NOT_CHECKED),
+        ({"change": {"add": -50}}, "capacity_events.0.change", "would be -10"),
+        ({"change": {"set": 2.5}}, "capacity_events.0.change", "whole places"),
+        ({"service": "home_care", "change": {"add": 5}}, "capacity_events.0.change", "unlimited"),
         ({"change": {"set": 5, "add": 1}}, "capacity_events.0.change", "exactly one of set, add or multiply"),
     ],
 )

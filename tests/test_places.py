@@ -136,7 +136,6 @@ def test_bad_places_are_refused_naming_the_field(places, sharing, field):
     assert str(error.value).startswith("<test>")
 
 
-@pytest.mark.xfail(strict=True, reason="the new schema no longer checks place names (sim/scenario/schema.py)")
 def test_a_place_name_that_cannot_be_part_of_a_kpi_name_is_refused():
     with pytest.raises(ScenarioError, match="places.Mid Essex"):
         with_places(small_system(), {"Mid Essex": {"demand_share": 1.0}})

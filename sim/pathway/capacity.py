@@ -13,7 +13,7 @@ import math
 from typing import TYPE_CHECKING
 
 from sim.pathway.demand import simulation_start
-from sim.pathway.calendar import capacity_steps
+from sim.scenario.calendar import capacity_steps
 from sim.pathway.arrivals import place_shares
 from sim.scenario.places import CapacityChange, CapacityEvent
 from sim.scenario.services import capacity_of

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from sim.pathway.calendar import surge_factors
+from sim.scenario.calendar import surge_factors
 from sim.scenario import Scenario
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from sim.scenario import labels
 from sim.scenario.base import (
     NAME,
     Multiplier,
@@ -25,14 +27,14 @@ from sim.scenario.base import (
     Strict,
     sum_problem,
 )
-from sim.scenario import labels
+from sim.scenario.calendar import capacity_steps
 from sim.scenario.errors import ScenarioError
 from sim.scenario.messages import problems_from
 from sim.scenario.places import Arrivals, CapacityEvent, Place, ServiceState, Sharing
 from sim.scenario.routes import ENDS, Route
 from sim.scenario.run import Funding, RunSettings, Surge
+from sim.scenario.services import ResponseTeam, ServiceSpec, Visits, capacity_of
 from sim.scenario.study import ServiceLevel, Sweep
-from sim.scenario.services import ResponseTeam, ServiceSpec, Visits
 
 SYSTEM = "system"  # the one place of a system that names none
 
@@ -186,9 +188,12 @@ def system_problems(s: Scenario) -> list[str]:
     clash = sorted(set(s.services) & set(s.routes))
     if clash:
         problems.append(f"routes: {', '.join(clash)} also named as a service; give routes and services different names")
-    for section in ("services", "routes", "places", "need_groups"):
+    for section in ("services", "routes", "places", "need_groups", "traits"):
         for name in getattr(s, section):
-            if name in ENDS or name == SYSTEM:
+            if not re.fullmatch(NAME, name):
+                problems.append(f"{section}.{name}: a name becomes part of KPI names: letters, digits and _,"
+                                " starting with a letter")
+            elif name in ENDS or name == SYSTEM:
                 problems.append(f"{section}.{name}: '{name}' is reserved (the ends are {', '.join(ENDS)},"
                                 f" and '{SYSTEM}'); choose another name")
     known = nodes | set(ENDS)
@@ -230,9 +235,7 @@ def system_problems(s: Scenario) -> list[str]:
             problems.append("sharing: needs places (a system of one place has nothing to share)")
     for name, state in s.initial_state.items():
         problems += _state_problems(f"initial_state.{name}", name, state, s)
-    for i, event in enumerate(s.capacity_events):
-        if event.service not in s.services:
-            problems.append(f"capacity_events.{i}.service: '{event.service}' is not a service")
+    problems += _event_problems("capacity_events", s.capacity_events, s)
     for name in s.measures:
         if name in s.services:
             problems.append(f"measures.{name}: named like a service")
@@ -300,6 +303,31 @@ def _series_problems(field: str, arrivals: Arrivals, s: Scenario) -> list[str]:
     ]
 
 
+def _event_problems(field: str, events: list[CapacityEvent], s: Scenario) -> list[str]:
+    """Events on services that exist, and capacities they leave whole, finite and not negative."""
+    problems = []
+    for i, event in enumerate(events):
+        where = f"{field}.{i}"
+        if event.service not in s.services:
+            problems.append(f"{where}.service: '{event.service}' is not a service")
+            continue
+        base, integral = capacity_of(s.services[event.service])
+        change = event.change
+        if base is None and change.set is None:
+            problems.append(f"{where}.change: {event.service} is unlimited, so there is nothing to add to or"
+                            " multiply; give set")
+            continue
+        amount = change.set if change.set is not None else change.add
+        if integral and amount is not None and not float(amount).is_integer():
+            problems.append(f"{where}.change: {event.service} counts whole places, not {amount:g}")
+            continue
+        same = [e for e in events if e.service == event.service]
+        for date, value in capacity_steps(base, same, integral):
+            if value < 0 and date == event.start:
+                problems.append(f"{where}.change: capacity of {event.service} would be {value:g} from {date}")
+    return problems
+
+
 def _state_problems(field: str, name: str, state: ServiceState | None, s: Scenario) -> list[str]:
     if state is None:
         return []
@@ -339,9 +367,7 @@ def _place_problems(s: Scenario) -> list[str]:
             problems += _series_problems(f"{field}.arrivals.{target}", arrivals, s)
         for name, state in place.initial_state.items():
             problems += _state_problems(f"{field}.initial_state.{name}", name, state, s)
-        for i, event in enumerate(place.capacity_events):
-            if event.service not in s.services:
-                problems.append(f"{field}.capacity_events.{i}.service: '{event.service}' is not a service")
+        problems += _event_problems(f"{field}.capacity_events", place.capacity_events, s)
     return problems
 
 
