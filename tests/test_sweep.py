@@ -97,9 +97,6 @@ def test_a_point_that_is_not_a_valid_scenario_is_named():
         points_of(scenario)
 
 
-@pytest.mark.xfail(strict=True, reason="sim.executors.scenario_json sorts the scenario's keys, which reorders route "
-                                       "tables and need groups, and the engine draws from tables in written order: "
-                                       "a replication run by an executor differs from the same run in process")
 def test_a_sweep_point_equals_the_same_scenario_run_alone(whole):
     result = whole
     assert [p.values for p in result.points] == Sweep.model_validate(GRID).expand()
