@@ -66,6 +66,8 @@ def collect(model: Model) -> ReplicationResult:
     if model.many_places:
         for unit, line in unit_cost_lines(model):
             place_lines[unit.place].append(line)
+        for lines_of_place in place_lines.values():  # a fixed order, as for the system's lines
+            lines_of_place.sort(key=lambda c: (c.service, c.payer, c.basis, c.activity_unit, c.unit_cost_gbp))
     kpis = compute(model, lines, place_lines)
     daily, by_place = _daily(model)
     stays: dict[str, list] = defaultdict(list)

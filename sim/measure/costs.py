@@ -85,7 +85,9 @@ def _committed(model: "Model", unit: LongTermUnit, name: str, price: "UnitCost")
 
 def cost_lines(model: "Model") -> list[CostLine]:
     """Every cost of the measured period, one line per service, cost and payer."""
-    return _merged([line for _, line in unit_cost_lines(model)])
+    lines = _merged([line for _, line in unit_cost_lines(model)])
+    # In a fixed order, so sums of them are the same to the last bit however the scenario's keys are ordered.
+    return sorted(lines, key=lambda c: (c.service, c.payer, c.basis, c.activity_unit, c.unit_cost_gbp))
 
 
 def unit_cost_lines(model: "Model") -> list[tuple[Unit, CostLine]]:

@@ -225,7 +225,7 @@ def compute(model: "Model", lines: list[CostLine], place_lines: dict[str, list[C
             peak_in_use = float(daily[:, columns, 0].sum(axis=1).max()) if len(daily) else 0.0
             peak_queue = float(daily[:, columns, 1].sum(axis=1).max()) if len(daily) else 0.0
         k.update(service_kpis(name, units, horizon, peak_in_use, peak_queue, traits))
-    k["delayed.bed_days"] = sum(k[f"{name}.delayed_bed_days"] for name in scenario.services)
+    k["delayed.bed_days"] = sum(k[f"{name}.delayed_bed_days"] for name in sorted(scenario.services))
     k.update(_route_kpis(scenario, model.router.system_decisions()))
     k.update(_cost_kpis(lines))
     census = model.census
@@ -250,7 +250,7 @@ def place_kpis(model: "Model", horizon: float, traits: list[str], place_lines: d
             if model.sharing.get(name) == "pooled":
                 continue
             own.update(service_kpis(name, [unit], horizon, unit.slots.peak_in_use, unit.slots.peak_queue, traits))
-        own["delayed.bed_days"] = sum(v for key, v in own.items() if key.endswith(".delayed_bed_days"))
+        own["delayed.bed_days"] = sum(v for key, v in sorted(own.items()) if key.endswith(".delayed_bed_days"))
         own.update(_route_kpis(scenario, model.router.place_decisions(place)))
         own.update(_cost_kpis(place_lines.get(place, [])))
         census = model.place_census[place]
