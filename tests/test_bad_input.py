@@ -103,6 +103,10 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "places_demand_share_sum": ("places", "demand shares must sum to 1, they sum to 0.8"),
     "places_need_groups_sum": ("places.south_east", "need-group shares must sum to 1, they sum to 1.05"),
     "arrivals_daily_too_short": ("arrivals.reablement.daily", "7 values, but the run simulates 40 days"),
+    "name_not_fit_for_kpi": ("places.Mid Essex", "a name becomes part of KPI names"),
+    "capacity_event_negative": ("capacity_events.0.change", "capacity of community_beds would be -90 from 2019-12-01"),
+    "capacity_event_fractional": ("capacity_events.0.change", "acute counts whole places, not 0.5"),
+    "capacity_event_on_unlimited": ("capacity_events.0.change", "home_care is unlimited"),
     # Values valid alone that overflow together, and dates past any run.
     "overflow_los_multiplier": ("need_groups.severe.los_multiplier", "less than or equal to 100"),
     "overflow_place_los_multiplier": ("places.south_east.services.community_beds.los_multiplier", "less than or equal to 100"),
