@@ -147,8 +147,8 @@ def bed_services(scenario) -> list[str]:
 # (measure, unit, KPIs added together, sign): sign +1 when more in the scenario is the gain,
 # -1 when less in the scenario is the gain (something avoided or saved). Made from the scenario's own
 # services by kind: the main service's admissions, every bed-based service's bed-days, delays, and every
-# long-term service's new placements. The scenario's own measures have no direction (more can be better or
-# worse), so they are shown as differences in words (report, app) rather than as gains.
+# long-term service's new placements; then the scenario's own measures that say which way is better
+# (`better: higher|lower`). Measures with no direction are shown as differences in words (report, app).
 Outcome = tuple[str, str, tuple[str, ...], int]
 
 
@@ -162,6 +162,10 @@ def outcomes(scenario) -> list[Outcome]:
     rows.append(("Delayed bed-days saved", "bed-days", ("delayed.bed_days",), -1))
     rows += [(f"{labels.service(name)}: new placements avoided", "people", (f"{name}.placements",), -1)
              for name in sorted(scenario.services) if scenario.services[name].kind == "long_term"]
+    # The scenario's own measures that say which way is better (`better:`), headline ones first.
+    measures = sorted((not m.headline, name) for name, m in scenario.measures.items() if m.better)
+    rows += [(scenario.measures[name].label, scenario.measures[name].unit, (name,),
+              1 if scenario.measures[name].better == "higher" else -1) for _, name in measures]
     return rows
 
 

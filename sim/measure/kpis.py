@@ -199,14 +199,18 @@ def _route_kpis(scenario: "Scenario", decisions: dict, prefix: str = "") -> dict
 
 
 def apply_measures(scenario: "Scenario", k: dict[str, float], prefix: str = "") -> None:
-    """The scenario's own measures, in the order written (a measure may use earlier ones)."""
-    for name, m in scenario.measures.items():
-        top = sum(k.get(prefix + term, 0.0) for term in m.sum)
-        if m.share_of:
-            value = _share(top, sum(k.get(prefix + term, 0.0) for term in m.share_of))
-        else:
-            value = top
-        k[prefix + name] = value * 24 if m.hours else value
+    """The scenario's own measures; one that uses another is made after it, whatever order they are read in."""
+    pending = dict(scenario.measures)
+    while pending:
+        ready = [name for name, m in pending.items()
+                 if not any(term in pending for term in (*m.sum, *(m.share_of or ())))]
+        if not ready:  # measures made of each other: the schema refuses them, so this cannot loop
+            raise ValueError(f"measures that use each other: {', '.join(sorted(pending))}")
+        for name in ready:
+            m = pending.pop(name)
+            top = sum(k.get(prefix + term, 0.0) for term in m.sum)
+            value = _share(top, sum(k.get(prefix + term, 0.0) for term in m.share_of)) if m.share_of else top
+            k[prefix + name] = value * 24 if m.hours else value
 
 
 def compute(model: "Model", lines: list[CostLine], place_lines: dict[str, list[CostLine]]) -> dict[str, float]:

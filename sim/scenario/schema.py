@@ -13,7 +13,7 @@ import json
 import re
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -77,11 +77,17 @@ class Measure(Strict):
     share_of: list[str] | None = Field(None, description="with `sum`: the KPIs whose total is the denominator")
     hours: bool = Field(False, description="days turned into hours (x24)")
     description: str = Field("", max_length=300)
+    better: Literal["higher", "lower"] | None = Field(
+        None, description="which way is better: a comparison shows a change this way as a gain"
+    )
+    headline: bool = Field(False, description="shown among the headline figures of a comparison")
 
     @model_validator(mode="after")
     def _given(self):
         if not self.sum:
             raise ValueError("sum: name at least one KPI")
+        if self.headline and self.better is None:
+            raise ValueError("headline: a headline measure says which way is better (better: higher or lower)")
         return self
 
 
@@ -236,9 +242,13 @@ def system_problems(s: Scenario) -> list[str]:
     for name, state in s.initial_state.items():
         problems += _state_problems(f"initial_state.{name}", name, state, s)
     problems += _event_problems("capacity_events", s.capacity_events, s)
-    for name in s.measures:
+    for name, measure in s.measures.items():
         if name in s.services:
             problems.append(f"measures.{name}: named like a service")
+        uses = set(measure.sum) | set(measure.share_of or ())
+        if name in uses:
+            problems.append(f"measures.{name}: is made of itself")
+    problems += _measure_cycle(s)
     for key in s.sources:
         if not _path_exists(s, key.split(".")):
             problems.append(f"sources: '{key}' is not a field of the scenario (a citation must name what it supports)")
@@ -301,6 +311,21 @@ def _series_problems(field: str, arrivals: Arrivals, s: Scenario) -> list[str]:
         f" ({s.run.warmup_days} of warm-up and {s.run.horizon_days} measured); give one a day, warm-up first"
         " (values past the run are not used), or give per_day"
     ]
+
+
+def _measure_cycle(s: Scenario) -> list[str]:
+    """Measures made of each other in a circle have no value."""
+    uses = {n: {t for t in (*m.sum, *(m.share_of or ())) if t in s.measures and t != n} for n, m in s.measures.items()}
+    done: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, needs in uses.items():
+            if name not in done and needs <= done:
+                done.add(name)
+                changed = True
+    stuck = sorted(set(uses) - done)
+    return [f"measures.{stuck[0]}: measures made of each other in a circle: {', '.join(stuck)}"] if stuck else []
 
 
 def _event_problems(field: str, events: list[CapacityEvent], s: Scenario) -> list[str]:
