@@ -1,7 +1,7 @@
-"""A person's journey, as one SimPy process: decide where next, wait for a place, stay, move on.
+"""A person's journey, as one SimPy process: decide where next, wait for a slot, stay, move on.
 
-Between services the rule is blocking: a person waits for their next place
-in the place they hold (a delayed discharge, counted by what they wait for),
+Between services the rule is blocking: a person waits for their next slot
+in the slot they hold (a delayed discharge, counted by what they wait for),
 and only then lets it go.
 """
 
@@ -29,11 +29,11 @@ def journey(model: "Model", person: Person, step: str, source: str, holding: "Un
                 holding.left(person)
             model.leave(person, step)
             return
-        unit, request = model.request_place(step, person)
+        unit, request = model.request_slot(step, person)
         person.asked_at = env.now
         if not request.triggered:
-            admitted = yield from model.wait_for_place(unit, person, holding, request)
-            if admitted is None:  # no place in time (a response team): on to where such people go
+            admitted = yield from model.wait_for_slot(unit, person, holding, request)
+            if admitted is None:  # no slot in time (a response team): on to where such people go
                 step, _ = router.follow(person, unit.spec.give_up_to, unit.name)
                 continue
             unit = admitted

@@ -1,9 +1,10 @@
 """Service kinds: how a service holds people. A unit is one service in one place (or pooled for all).
 
-Every kind offers the journey the same story: `wait_for_place` (perhaps
-while holding a place elsewhere), `stay` (returns where the person goes
-next), and `left`. What differs is the mechanics: places held for a stay
-(beds, caseload, unlimited), visit-hours that taper (visits), a team that
+Every kind offers the journey the same story: `wait` for a slot (a bed, a
+caseload slot, a team; perhaps while holding a slot elsewhere), `stay`
+(returns where the person goes next), and `left`. What differs is the
+mechanics: slots held for a stay (beds, caseload, unlimited), visit-hours
+that taper (visits), a team that
 must be free within a give-up time (response team), or a placement lasting
 years whose whole cost is committed when it starts (long term).
 """
@@ -16,7 +17,7 @@ from sim.random.distributions import Sampler
 from sim.pathway.person import Person
 from sim.scenario.services import Beds, Caseload, LongTerm, ResponseTeam, Unlimited, Visits, stay_of
 from sim.pathway.slots import Slots
-from sim.pathway.workforce import Workforce
+from sim.pathway.visit_hours import VisitHours
 
 if TYPE_CHECKING:
     from sim.pathway.model import Model
@@ -63,7 +64,7 @@ class Unit:
         self.delayed_days: dict[str, float] = {}
         self.delayed_people: dict[str, int] = {}
         self.days_before_start = 0.0
-        self.occupied_at_start = 0       # people found holding a place when the run starts
+        self.occupied_at_start = 0       # people found holding a slot when the run starts
         self.placed_away = 0           # people from another place given a place here (sharing)
         self._delayed_now: dict[int, tuple[float, str]] = {}
 
@@ -86,7 +87,7 @@ class Unit:
         return sum(n for traits, n in self.trait_sets.items() if trait in traits)
 
     def wait(self, person: Person, request):
-        """Wait until the requested place is free. Returns True once in."""
+        """Wait until the requested slot is free. Returns True once in."""
         yield request
         return True
 
@@ -146,8 +147,8 @@ class Unit:
         self.slots.close()
 
 
-class PlacesUnit(Unit):
-    """Beds, a caseload, or a service with no limit: a place held for a length of stay."""
+class StayUnit(Unit):
+    """Beds, a caseload, or a service with no limit: a slot held for a length of stay."""
 
 
 class VisitsUnit(Unit):
@@ -157,7 +158,7 @@ class VisitsUnit(Unit):
         workforce = self.spec.workforce
         if capacity is not None and capacity != workforce.visit_hours_per_day:
             workforce = workforce.model_copy(update={"visit_hours_per_day": capacity})
-        return Workforce(self.env, self.name, workforce, self.length_of_stay, self.measure_from)
+        return VisitHours(self.env, self.name, workforce, self.length_of_stay, self.measure_from)
 
     @property
     def visit_hours(self) -> float:
@@ -238,7 +239,7 @@ class LongTermUnit(Unit):
 
 
 KIND_UNITS = {
-    Beds: PlacesUnit, Caseload: PlacesUnit, Unlimited: PlacesUnit,
+    Beds: StayUnit, Caseload: StayUnit, Unlimited: StayUnit,
     Visits: VisitsUnit, ResponseTeam: ResponseUnit, LongTerm: LongTermUnit,
 }
 

@@ -128,7 +128,7 @@ class Model:
 
     # --- places in services ----------------------------------------------------------------
 
-    def request_place(self, service: str, person: Person):
+    def request_slot(self, service: str, person: Person):
         """The unit that will take this person for `service`, and the request for a place there."""
         unit = self.units[service][person.place]
         if self.env.now >= self.measure_from:
@@ -143,7 +143,7 @@ class Model:
                 return self._away(other, person)
         return unit, request
 
-    def wait_for_place(self, unit: Unit, person: Person, holding: Unit | None, request):
+    def wait_for_slot(self, unit: Unit, person: Person, holding: Unit | None, request):
         """Wait for the requested place (holding another, perhaps); returns the unit that took the person, or None."""
         if holding is not None:
             holding.start_delay(person, unit.name)

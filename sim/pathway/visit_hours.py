@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 _EPSILON = 1e-9
 
 
-class Workforce(Slots):
+class VisitHours(Slots):
     __slots__ = ("first_day_hours", "last_day_hours", "episode_days", "_plans", "_waiting", "area_hours")
 
     def __init__(

@@ -8,7 +8,7 @@ import pytest
 import simpy
 
 from sim.measure.collect import run_replication
-from sim.pathway.workforce import Workforce
+from sim.pathway.visit_hours import VisitHours
 from sim.scenario import ScenarioError
 from sim.scenario.services import Workforce as WorkforceConfig
 from support import small_system
@@ -20,8 +20,8 @@ def _person(i: int, days: float = 4.0) -> SimpleNamespace:
     return SimpleNamespace(id=i, days=days)
 
 
-def _team(env: simpy.Environment) -> Workforce:
-    return Workforce(env, "reablement", TEAM, lambda p: p.days)
+def _team(env: simpy.Environment) -> VisitHours:
+    return VisitHours(env, "reablement", TEAM, lambda p: p.days)
 
 
 def test_a_person_starts_once_everyones_tapering_hours_leave_room_for_their_first_day():
