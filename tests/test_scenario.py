@@ -1,5 +1,6 @@
 """Loading scenarios: extends:, overrides, and readable errors naming file and field."""
 
+import math
 import re
 from pathlib import Path
 
@@ -176,3 +177,26 @@ def test_a_system_nobody_enters_blames_its_demand():
         load_scenario(BASELINE).with_changes({"demand.crises_per_year": 0})
     assert "baseline.yaml: demand.crises_per_year: nobody enters the system: give demand.crises_per_year, arrivals" \
         in str(info.value)
+
+
+def test_the_largest_values_allowed_together_give_finite_results():
+    """Multipliers at their bound (100) times stays at theirs (a century's mean, any spread), the dearest price
+    and a large package: every figure of a run stays a number (only an unlimited capacity is infinite)."""
+    from pathway_helpers import one_queue, run
+
+    century = {"dist": "lognormal", "mean": 36_500, "sd": 1e12}
+    data = one_queue(5, 3.0, 1.0, days=30, warmup=0)
+    data["need_groups"] = {"all": {"share": 1.0, "los_multiplier": 100}}
+    data["services"]["ward"].update(then="onward", group_multiplier=False,  # one-day stays, so people move on
+                                    costs=[{"gbp": 1e9, "per": "day", "payer": "nhs"}])
+    data["services"]["care"] = {
+        "kind": "long_term", "duration_days": century, "group_multiplier": True,
+        "hours_per_week": {"dist": "lognormal", "mean": 1e6, "sd": 1e12},
+        "costs": [{"gbp": 1e9, "per": "hour", "payer": "means_tested", "self_funder_gbp": 1e9}],
+    }
+    data["routes"] = {"onward": {"to": {"care": 1}, "hours_multiplier": 100}}
+    data["arrivals"] = {"ward": {"per_day": 3}, "care": {"per_day": 500}}
+    k = run(data).kpis
+    assert k["cost.total"] > 1e18 and k["care.placements"] > 10_000 and k["route.onward.care"] > 50
+    assert [name for name, value in k.items() if math.isinf(value) and name != "care.capacity"] == []
+    assert not any(math.isnan(k[name]) for name in ("cost.total", "care.committed_hours", "ward.occupancy_mean"))
