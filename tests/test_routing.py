@@ -78,7 +78,7 @@ def test_by_place_gives_each_place_its_own_table():
     ({"routes": {"split": {"to": {"a": 0.5, "nowhere": 0.5}}}}, "'nowhere' is not a service, a route or an end"),
     ({"routes": {"split": {"to": {"a": 0.5, "b": 0.4}}}}, "must sum to 1, they sum to 0.9"),
     ({"routes": {"split": {"to": {"a": 0.5, "b": 0.49999}}}}, "they sum to 0.99999"),
-    ({"routes": {"split": {"to": {"a": 1.0, "b": 0.0}}}}, "services.b: nobody can reach it"),
+    ({"routes": {"split": {"to": {"a": 1.0}}}}, "services.b: nobody can reach it"),
     ({"routes": {"split": {"to": {"a": 1.0}}, "loop": {"to": {"b": 1}}},
       "services": {"b": {"kind": "unlimited", "los_days": {"dist": "fixed", "value": 1}, "then": "loop"}},
       "arrivals": {"triage": {"per_day": 4}, "b": {"per_day": 1}}}, "no way out from b, loop"),
@@ -107,3 +107,23 @@ def test_the_order_tables_are_written_in_does_not_change_any_draw():
     backward = _two_step({"to": {"b": 0.7, "a": 0.3}})
     backward["need_groups"] = dict(reversed(list(backward["need_groups"].items())))
     assert run(forward).kpis == run(backward).kpis
+
+
+def test_a_destination_turned_down_to_nothing_is_a_what_if_not_a_mistake():
+    k = run(_two_step({"to": {"a": 1.0, "b": 0.0}})).kpis
+    assert k["b.admissions"] == 0 and k["route.split.a"] > 0
+
+
+def test_a_child_writes_a_route_table_whole(tmp_path):
+    import yaml
+    from pathway_helpers import load
+
+    from sim.scenario.errors import ScenarioError
+
+    (tmp_path / "parent.yaml").write_text(yaml.safe_dump(_two_step({"to": {"a": 0.5, "b": 0.5}})))
+    (tmp_path / "child.yaml").write_text("extends: parent.yaml\nname: child\nroutes:\n  split: {to: {a: 1.0}}\n")
+    # merged key by key, the parent's b would still be in the table; written whole, b is reached by nobody
+    with pytest.raises(ScenarioError, match="services.b: nobody can reach it"):
+        load(tmp_path / "child.yaml")
+    (tmp_path / "child.yaml").write_text("extends: parent.yaml\nname: child\nroutes:\n  split: {to: {b: 1.0, a: 0}}\n")
+    assert load(tmp_path / "child.yaml").routes["split"].to == {"b": 1.0, "a": 0}

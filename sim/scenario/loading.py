@@ -290,17 +290,29 @@ def _walk_keys(data: Any):
 # --- extends: ----------------------------------------------------------------------------------------------
 
 
-def _merge(base: dict, over: dict) -> dict:
-    """Child values win; mappings merge key by key; lists and scalars replace."""
+def _is_table(value: Any) -> bool:
+    """Destinations and their probabilities: a child's table is meant whole."""
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()
+    )
+
+
+def _merge(base: dict, over: dict, in_routes: bool = False) -> dict:
+    """Child values win; mappings merge key by key; lists and scalars replace.
+
+    A distribution or service of another kind replaces the parent's whole (a lognormal's sd means
+    nothing to 'fixed', nor a caseload's capacity to a service counted in visit-hours), and so does a
+    route's table of destinations: a child that writes {home: 0.5, reablement: 0.5} means those two,
+    not those two added to the parent's others.
+    """
     out = dict(base)
     for key, value in over.items():
         previous = out.get(key)
-        # A distribution or service of another kind replaces the parent's whole: a lognormal's sd means
-        # nothing to 'fixed', nor a caseload's capacity to a service counted in visit-hours.
-        if isinstance(value, dict) and isinstance(previous, dict) and all(
+        whole = in_routes and _is_table(value) and key != "scale"
+        if not whole and isinstance(value, dict) and isinstance(previous, dict) and all(
             value.get(tag, previous.get(tag)) == previous.get(tag) for tag in ("dist", "kind")
         ):
-            out[key] = _merge(previous, value)
+            out[key] = _merge(previous, value, in_routes or key == "routes")
         else:
             out[key] = value
     return out

@@ -396,8 +396,8 @@ def _place_problems(s: Scenario) -> list[str]:
     return problems
 
 
-def _edges(s: Scenario) -> dict[str, set[str]]:
-    """Who can go where with a chance above zero."""
+def _edges(s: Scenario, positive: bool = True) -> dict[str, set[str]]:
+    """Who can go where: with a chance above zero, or (positive=False) anywhere a table names."""
     edges: dict[str, set[str]] = {}
     for name, service in s.services.items():
         out = {service.then}
@@ -405,7 +405,7 @@ def _edges(s: Scenario) -> dict[str, set[str]]:
             out |= {service.give_up_to, *service.handover_to}
         edges[name] = out
     for name, route in s.routes.items():
-        edges[name] = {d for _, table in route.tables() for d, p in table.items() if p > 0}
+        edges[name] = {d for _, table in route.tables() for d, p in table.items() if p > 0 or not positive}
     return edges
 
 
@@ -422,9 +422,12 @@ def _flow_problems(s: Scenario) -> list[str]:
             "demand.crises_per_year: nobody enters the system: give demand.crises_per_year, arrivals or an initial_state"
         )
         return problems
+    # A service is reachable if any table names it, even at a chance of zero: a lever turned down to
+    # nothing (no referrals to UCR) is a what-if, not a mistake.
+    named = _edges(s, positive=False)
     seen, todo = set(starts), deque(starts)
     while todo:
-        for nxt in edges.get(todo.popleft(), ()):
+        for nxt in named.get(todo.popleft(), ()):
             if nxt not in seen:
                 seen.add(nxt)
                 todo.append(nxt)
