@@ -180,7 +180,7 @@ def _number_trap(node: yaml.ScalarNode) -> str | None:
     if ":" in text:
         value = yaml.safe_load(text)
         return (f"YAML 1.1 reads {text} as {value:g} (base 60, like a clock);"
-                f" write it as a plain number in the field's unit (4.5 hours, not 4:30),"
+                f" write it as a plain number in the field's unit (e.g. 4.5, not 4:30),"
                 f" or '{text}' in quotes if it is text")
     if node.tag == _INT_TAG and _OCTAL.fullmatch(text) and text.lstrip("+-") != "0":
         value = yaml.safe_load(text)
@@ -247,7 +247,7 @@ def read_yaml(path: Path) -> dict:
                 ) from None
             refusal = _not_a_scenario(node)
             if refusal:
-                raise ScenarioError(path, [("", refusal)])
+                raise FileRefused(path, [("", refusal)])
             problems = list(_node_problems(node))
             if problems:
                 raise ScenarioError(path, _capped(problems))
@@ -327,20 +327,24 @@ def _parent(path: Path, name: Any, roots: Roots) -> Path:
     return parent
 
 
-def _resolve(path: Path, chain: tuple[Path, ...], roots: Roots) -> tuple[dict, dict[tuple, Path]]:
-    """Merged data for `path` and, for each leaf, the file that set it."""
+def _resolve(path: Path, chain: tuple[Path, ...], roots: Roots, written: str = "") -> tuple[dict, dict[tuple, Path]]:
+    """Merged data for `path` and, for each leaf, the file that set it (`written`: the child's `extends:`)."""
     named, path = path, path.resolve()
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise ScenarioError(chain[-1], [("extends", f"circular extends: {cycle}")])
     try:
         data = read_yaml(path)
-    except FileRefused as exc:  # the file as the user named it, not where its symlinks lead
-        raise FileRefused(named, exc.problems) from None
+    except FileRefused as exc:
+        if chain:  # a parent that is no scenario: the mistake is the child's extends: line
+            raise ScenarioError(chain[-1], [("extends", f"'{written}': {exc.problems[0][1]}")]) from None
+        raise FileRefused(named, exc.problems) from None  # as the user named it, not where symlinks lead
+    except ScenarioError as exc:
+        raise exc if chain else ScenarioError(named, exc.problems) from None
     parent_name = data.get("extends")
     if parent_name is None:
         return data, {leaf: path for leaf in _leaves(data)}
-    parent, origins = _resolve(_parent(path, parent_name, roots), (*chain, path), roots)
+    parent, origins = _resolve(_parent(path, parent_name, roots), (*chain, path), roots, parent_name)
     merged = _merge(parent, data)
     origins = {k: v for k, v in origins.items() if not any(k[: len(m)] == m for m in _leaves(data))}
     origins.update({leaf: path for leaf in _leaves(data)})
