@@ -350,3 +350,18 @@ def test_a_wrong_option_in_a_real_process_exits_2_and_writes_nothing(tmp_path, r
         assert (done.returncode, done.stdout) == (2, "")
         assert done.stderr.startswith(f"error: {options[0]}: ") and "Traceback" not in done.stderr
         assert not (tmp_path / "out").exists()
+
+
+def test_problems_found_while_reading_are_reported_together(tmp_path, reliability_tally):
+    path = tmp_path / "many.yaml"
+    path.write_text("name: x\n1: a\nyes: b\nname: c\nrun: {seed: 012}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    reliability_tally["bad inputs tried"] += 1
+    assert [(field, problem.split(";")[0]) for field, problem in caught.value.problems] == [
+        ("", "line 2: every key must be text"),
+        ("", "line 3: every key must be text"),
+        ("", "line 4: the key 'name' appears twice"),
+        ("run.seed", "line 5: YAML 1.1 reads 012 as 10 (a leading 0 makes it octal)"),
+    ]
+    assert "found True (YAML reads yes/no/on/off as a truth value)" in str(caught.value)

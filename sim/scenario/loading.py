@@ -170,6 +170,7 @@ def _not_a_scenario(node: yaml.Node) -> str | None:
 
 _OCTAL = re.compile(r"[-+]?0[0-7_]+")
 _INT_TAG, _FLOAT_TAG, _STR_TAG = (f"tag:yaml.org,2002:{t}" for t in ("int", "float", "str"))
+_NOT_TEXT = {f"tag:yaml.org,2002:{t}" for t in ("int", "float", "bool", "null", "timestamp")}
 
 
 def _number_trap(node: yaml.ScalarNode) -> str | None:
@@ -208,6 +209,10 @@ def _node_problems(node: yaml.Node, path: tuple[str, ...] = ()) -> Iterable[tupl
                 if name in seen:
                     yield ".".join(path), f"line {key.start_mark.line + 1}: the key '{name}' appears twice"
                 seen.add(name)
+            elif isinstance(key, yaml.ScalarNode) and key.tag in _NOT_TEXT and not _number_trap(key):
+                shown = yaml.safe_load(key.value) if key.style is None else key.value
+                why = " (YAML reads yes/no/on/off as a truth value): put it in quotes" if isinstance(shown, bool) else ""
+                yield ".".join(path), f"line {key.start_mark.line + 1}: every key must be text; found {shown!r}{why}"
             yield from _node_problems(key, path)
             yield from _node_problems(value, (*path, name))
 
