@@ -433,26 +433,66 @@ def test_the_stays_table_says_it_is_a_sample(written):
     assert f"up to {tables.stays_sample_size():,} per service and replication" in stays
 
 
-def test_sankey_labels_in_a_column_are_a_line_apart(rs, runs, scenarios):
+def _label_overlaps(flows: pd.DataFrame, diagram_px: float, with_nodes: bool) -> list[tuple[str, str]]:
     from sim.report import figures
 
-    def gaps(fig):
-        for trace in fig.data:
-            columns: dict[float, list[float]] = {}
-            for x, y in zip(trace.node.x, trace.node.y):
-                columns.setdefault(x, []).append(y)
-            for ys in columns.values():
-                ys.sort()
-                yield from ((b - a) * figures.SANKEY_PLOT_PX for a, b in zip(ys, ys[1:]))
+    names = sorted(set(flows["source"]) | set(flows["target"]), key=figures.NODE_ORDER.index)
+    labels = [figures.NODE_LABELS[n] for n in names]
+    x, y, heights = figures._node_positions(names, flows)
+    places = figures.label_places(labels, x, y, heights)
+    boxes = [figures.label_box(label, *where, *place, diagram_px) for label, *where, place in zip(labels, x, y, places)]
+    clashes = [(labels[i], labels[j]) for i in range(len(boxes)) for j in range(i + 1, len(boxes))
+               if figures._overlap(boxes[i], boxes[j])]
+    if with_nodes:
+        nodes = figures.node_boxes(x, y, heights, diagram_px)
+        clashes += [(labels[i], names[j]) for i in range(len(boxes)) for j in range(len(nodes))
+                    if figures._overlap(boxes[i], nodes[j])]
+    return clashes
 
-    assert min(gaps(figures.sankey(rs))) >= figures.SANKEY_LABEL_PX - 1e-6
-    # Thin nodes beside a thick one (few deaths and readmissions beside many going home) are spread too.
-    flows = pd.DataFrame({"source": ["P0"] * 4, "target": ["home", "died", "readmitted", "nursing_care"],
-                          "people": [1000.0, 1.0, 1.0, 1.0]})
-    _, y = figures._node_positions(["P0", "home", "died", "readmitted", "nursing_care"], flows)
-    last = sorted(y[1:])
-    assert min(b - a for a, b in zip(last, last[1:])) * figures.SANKEY_PLOT_PX >= figures.SANKEY_LABEL_PX - 1e-6
-    assert max(y) <= 0.999
+
+# The end of the pathway as in Connect's evaluation: a big flow home, thin ones to care homes, deaths and
+# readmissions, and intermediate care (community hospital, temporary residential, reablement) at the bottom.
+PATHWAY_END = pd.DataFrame([
+    ("crisis", "ED", 48000), ("crisis", "urgent_response", 6000), ("urgent_response", "home", 4400),
+    ("urgent_response", "ED", 1600), ("ED", "acute", 50000), ("acute", "P0", 39000), ("acute", "P1", 6000),
+    ("acute", "P2", 2600), ("acute", "P3", 400), ("P0", "home", 39000), ("P1", "reablement", 4900),
+    ("P1", "home_care", 1100), ("P2", "community_beds", 2000), ("P2", "temporary_residential", 600),
+    ("community_beds", "reablement", 1100), ("community_beds", "home", 700), ("community_beds", "died", 200),
+    ("temporary_residential", "residential_care", 300), ("temporary_residential", "home", 300),
+    ("reablement", "home", 4500), ("reablement", "home_care", 1000), ("reablement", "readmitted", 500),
+    ("P3", "nursing_care", 200), ("P3", "residential_care", 200), ("home", "died", 900),
+], columns=["source", "target", "people"])
+
+
+@pytest.mark.parametrize("flows", ["fixture", "pathway end"])
+def test_sankey_labels_never_overlap_each_other_nor_other_nodes(rs, flows):
+    from sim.report import figures
+
+    cases = ([tables.mean_flows(rs, role) for role in ("scenario", "comparator")] if flows == "fixture"
+             else [PATHWAY_END])
+    for frame in cases:
+        frame = frame[frame["people"] > 0]
+        # At the narrowest the page draws a diagram no two labels meet; at a laptop's width no label
+        # meets a node either (at the narrowest a long label may touch the next column's node).
+        assert _label_overlaps(frame, figures.SANKEY_MIN_DIAGRAM_PX, with_nodes=False) == []
+        assert _label_overlaps(frame, figures.SANKEY_WIDE_DIAGRAM_PX, with_nodes=True) == []
+    fig = figures.sankey(rs)
+    for trace in fig.data:  # plotly's own labels, which sit beside a node whatever is there, are not drawn
+        assert set(trace.node.label) == {""} and trace.node.customdata[0] == "Crisis"
+    texts = [a.text for a in fig.layout.annotations]
+    assert texts.count("Community hospital") == 2 and texts.count("Crisis") == 2
+
+
+def test_sankey_nodes_of_a_column_are_a_label_apart(rs):
+    from sim.report import figures
+
+    for trace in figures.sankey(rs).data:
+        columns: dict[float, list[float]] = {}
+        for x, y in zip(trace.node.x, trace.node.y):
+            columns.setdefault(x, []).append(y)
+        for ys in columns.values():
+            ys.sort()
+            assert all((b - a) * figures.SANKEY_PLOT_PX >= figures.SANKEY_LABEL_PX - 1e-6 for a, b in zip(ys, ys[1:]))
 
 
 def test_a_run_where_nobody_moves_still_gets_a_report_without_numpy_warnings(scenarios, tmp_path):
