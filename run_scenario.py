@@ -350,7 +350,9 @@ def main(argv: list[str] | None = None) -> int:
                      markup=False, highlight=False, soft_wrap=True)
         return BAD_INPUT
     except KeyboardInterrupt:
-        errors.print("interrupted: finished replications are kept; run again with --resume to continue")
+        # The first Ctrl-C was acknowledged on stderr when pressed (sim.executors.interruptible).
+        errors.print("interrupted: finished replications are kept; run again with --resume to continue",
+                     markup=False, highlight=False)
         return 130
 
 

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import math
 import platform
+import shutil
 import subprocess
 from dataclasses import asdict, dataclass
 from importlib import metadata
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.executors import Executor, Task, make_executor, scenario_json
+from sim.executors import Executor, Task, interruptible, make_executor, scenario_json
 from sim.intervals import confidence_interval, relative
 from sim.kpis import describe
 from sim.results import ROLES, ResultSet
@@ -239,7 +240,9 @@ def run_experiment(
     manifest = _manifest(scenarios, roles, seeds, plan, manifest_extra)
     store = Store(folder) if folder is not None else None
     if store and resume and store.is_complete() and store.same_run(manifest):
-        return load(folder)
+        resultset = load(folder)
+        shutil.rmtree(store.parts, ignore_errors=True)  # a kill between COMPLETE and removing them leaves parts
+        return resultset
     previous = store.read_manifest() if store and resume else None
     finished = store.start(manifest, resume) if store else set()
     changed_code = bool(finished) and previous is not None and previous.get("code_sha256") != manifest["code_sha256"]
@@ -250,11 +253,12 @@ def run_experiment(
     manifest["executor"] = {"backend": executor.name, "workers": executor.workers}
     runs = _Replications(scenarios, roles, seeds, executor, store, finished, progress or Progress())
     try:
-        if plan.precision is None:
-            reps, precision_result = plan.mine(range(plan.replications)), None
-            runs.ensure(reps)
-        else:
-            reps, precision_result = _choose_by_precision(plan.precision, runs)
+        with interruptible(executor):
+            if plan.precision is None:
+                reps, precision_result = plan.mine(range(plan.replications)), None
+                runs.ensure(reps)
+            else:
+                reps, precision_result = _choose_by_precision(plan.precision, runs)
     finally:
         if own_executor:
             executor.close()
