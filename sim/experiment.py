@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim import budget
 from sim.executors import Executor, Task, interruptible, make_executor, scenario_json
 from sim.intervals import confidence_interval, relative
 from sim.kpis import describe
@@ -225,16 +226,19 @@ def run_experiment(
     resume: bool = False,
     progress: Progress | None = None,
     manifest_extra: dict | None = None,
+    allow_large: bool = False,
 ) -> ResultSet:
     """Run every role's scenario for the planned replications; write a results folder if given one.
 
     `seeds` defaults to each scenario's run.seed; give a comparator another seed to run it on
-    independent streams (no common random numbers).
+    independent streams (no common random numbers). A run larger than sim.budget allows is
+    refused (BudgetError) before anything is written, unless `allow_large`.
     """
     first = scenarios.get("scenario") or next(iter(scenarios.values()))
     plan = plan or Plan(replications=first.run.replications)
     if plan.replications is None and plan.precision is None:
         plan = Plan(replications=first.run.replications, shard=plan.shard)
+    budget.check(list(scenarios.values()), planned_replications(plan), allow_large=allow_large)
     seeds = seeds or {role: s.run.seed for role, s in scenarios.items()}
     roles = [r for r in ROLES if r in scenarios] + [r for r in scenarios if r not in ROLES]
     manifest = _manifest(scenarios, roles, seeds, plan, manifest_extra)
@@ -282,6 +286,13 @@ def run_experiment(
     if store:
         store.finish(resultset, manifest, output_tables(resultset))
     return resultset
+
+
+def planned_replications(plan: Plan) -> int:
+    """The replications of each role this process may run: all of its shard, or the precision rule's cap."""
+    if plan.precision is not None:
+        return plan.precision.max_replications
+    return len(plan.mine(range(plan.replications)))
 
 
 def output_tables(resultset: ResultSet) -> dict[str, pd.DataFrame]:

@@ -100,6 +100,7 @@ def run_sweep(
     resume: bool = False,
     progress: Progress | None = None,
     figures: bool = True,
+    allow_large: bool = False,
 ) -> SweepResult:
     """Run every point of `scenario.sweep`; write the folder (tables, breaking points, figures) if given."""
     from sim import breaking_points, stress_figures
@@ -116,6 +117,7 @@ def run_sweep(
         resume=resume,
         progress=progress,
         manifest_extra={"sweep": {"scenario": scenario.name, "points": {p.id: p.values for p in points}}},
+        allow_large=allow_large,
     )
     table = sweep_table(resultset, points)
     result = SweepResult(points, resultset, table, folder)
