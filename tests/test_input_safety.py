@@ -202,3 +202,23 @@ def test_uploads_may_extend_only_the_library(tmp_path, reliability_tally):
                                      "an upload may name only those, by name (e.g. extends: baseline.yaml)")
     with pytest.raises(ScenarioError, match="comparator: '/etc/hostname' is not a scenario of the library"):
         load_upload("mine.yaml", b"extends: baseline.yaml\nname: mine\ncomparator: /etc/hostname\n", library)
+
+
+def test_the_apps_scenario_library_is_an_allowed_folder_when_it_is_set(tmp_path, monkeypatch):
+    library = tmp_path / "team-library"
+    (library / "stress").mkdir(parents=True)
+    (library / "base.yaml").write_text(f"extends: {BASELINE}\nname: team base\n")
+    (library / "stress" / "winter.yaml").write_text("extends: ../base.yaml\nname: winter\n")
+    with pytest.raises(ScenarioError, match=OUTSIDE):
+        load_scenario(library / "stress" / "winter.yaml")
+    monkeypatch.setenv("CARE_PATHWAY_SCENARIOS", str(library))
+    assert load_scenario(library / "stress" / "winter.yaml").name == "winter"
+
+
+def test_a_symlink_named_by_the_user_is_read_and_named_as_given(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "mine.yaml").write_text(f"extends: {BASELINE}\nname: mine\nrun: {{seed: 7}}\n")
+    (tmp_path / "alias.yaml").symlink_to(tmp_path / "real" / "mine.yaml")
+    assert load_scenario(tmp_path / "alias.yaml").run.seed == 7
+    (tmp_path / "dangling.yaml").symlink_to(tmp_path / "real" / "gone.yaml")
+    assert refusal(tmp_path / "dangling.yaml") == f"{tmp_path / 'dangling.yaml'}: file not found"

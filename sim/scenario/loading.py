@@ -108,9 +108,14 @@ def _read_bytes(path: Path) -> bytes:
     refusal = _refusal(path)
     if refusal:
         raise FileRefused(path, [("", refusal)])
+    real = os.path.realpath(path)
     try:
-        # O_NONBLOCK: if a pipe is swapped in after the check above, opening it cannot wait for a writer.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK: if a pipe is swapped in after the check above, opening it cannot wait for a writer;
+        # O_NOFOLLOW: nor can a symlink swapped in for the file lead the read elsewhere.
+        flags = os.O_RDONLY | os.O_NONBLOCK
+        for name in ("O_NOCTTY", "O_CLOEXEC", "O_NOFOLLOW"):
+            flags |= getattr(os, name, 0)
+        fd = os.open(real, flags)
     except OSError as exc:
         raise FileRefused(path, [("", f"cannot read the file ({exc.strerror})")]) from None
     try:
