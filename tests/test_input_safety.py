@@ -222,3 +222,12 @@ def test_a_symlink_named_by_the_user_is_read_and_named_as_given(tmp_path):
     assert load_scenario(tmp_path / "alias.yaml").run.seed == 7
     (tmp_path / "dangling.yaml").symlink_to(tmp_path / "real" / "gone.yaml")
     assert refusal(tmp_path / "dangling.yaml") == f"{tmp_path / 'dangling.yaml'}: file not found"
+
+
+def test_the_command_names_the_file_as_the_user_did_and_writes_nothing(layout, reliability_tally):
+    scenario(layout / "tree", "extends: /etc/passwd")
+    done, _ = run_cli(["mine.yaml", "--out", "out"], cwd=layout / "tree")
+    reliability_tally["bad inputs tried"] += 1
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(f"error: mine.yaml: extends: '/etc/passwd' {OUTSIDE}"), done.stderr
+    assert "root:" not in done.stderr and not (layout / "tree" / "out").exists()

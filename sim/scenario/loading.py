@@ -321,8 +321,18 @@ def _leaves(data: Any, prefix: tuple = ()) -> set[tuple]:
     return {prefix}
 
 
-def _parent(path: Path, name: Any, roots: Roots) -> Path:
-    """The file `extends: name` in `path` means, once it is known to be an allowed, regular file."""
+def _parent(path: Path, name: Any, roots: Roots, shown: Path) -> Path:
+    """The file `extends: name` in `path` means, once it is known to be an allowed, regular file.
+
+    `shown`: `path` as messages name it (the top file as the user named it).
+    """
+    try:
+        return _parent_of(path, name, roots)
+    except ScenarioError as exc:
+        raise ScenarioError(shown, exc.problems) from None
+
+
+def _parent_of(path: Path, name: Any, roots: Roots) -> Path:
     if not isinstance(name, str) or not name.strip():
         raise ScenarioError(path, [("extends", "must be the path of another scenario file")])
     try:
@@ -354,7 +364,8 @@ def _resolve(path: Path, chain: tuple[Path, ...], roots: Roots, written: str = "
     parent_name = data.get("extends")
     if parent_name is None:
         return data, {leaf: path for leaf in _leaves(data)}
-    parent, origins = _resolve(_parent(path, parent_name, roots), (*chain, path), roots, parent_name)
+    parent, origins = _resolve(_parent(path, parent_name, roots, path if chain else named), (*chain, path), roots,
+                               parent_name)
     merged = _merge(parent, data)
     origins = {k: v for k, v in origins.items() if not any(k[: len(m)] == m for m in _leaves(data))}
     origins.update({leaf: path for leaf in _leaves(data)})
