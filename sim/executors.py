@@ -165,7 +165,7 @@ def _launching(base: type) -> type:
     return type(f"Sim{base.__name__}", (base,), {"_Popen": staticmethod(_Popen), "__module__": __name__})
 
 
-# At module level, so the forkserver can unpickle the process objects it is sent.
+# At module level, so the forkserver can rebuild the process objects it is sent by name.
 SimSpawnProcess = _launching(multiprocessing.context.SpawnProcess)
 if hasattr(multiprocessing.context, "ForkServerProcess"):
     SimForkServerProcess = _launching(multiprocessing.context.ForkServerProcess)
