@@ -7,8 +7,9 @@
     rs.kpis, rs.daily # per-replication tables (see sim.results)
 
 Worker processes never import the calling script, so these work at the top level
-of a plain script as well as under `if __name__ == "__main__":`. A run too large
-to start raises sim.budget.BudgetError unless `allow_large=True`.
+of a plain script as well as under `if __name__ == "__main__":`. Problems with a
+results folder (in use by another run, damaged, not ours) raise sim.store.StoreError;
+a run too large to start raises sim.budget.BudgetError unless `allow_large=True`.
 """
 
 from __future__ import annotations
@@ -115,7 +116,12 @@ def task_estimate(plan: Plan) -> int:
 
 
 def results(folder: str | Path) -> ResultSet:
-    """Open a complete results folder written by the command line or by `run`."""
+    """Open a complete results folder written by the command line or by `run`.
+
+    Every file is checked against the checksum the run recorded: a folder that is incomplete,
+    damaged (a file missing, cut short or changed) or not a results folder raises
+    sim.store.StoreError (DamagedFolder for damage) saying what is wrong and what to do.
+    """
     return load(folder)
 
 

@@ -17,6 +17,8 @@ import math
 import platform
 import shutil
 import subprocess
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -29,7 +31,8 @@ from sim.intervals import confidence_interval, relative
 from sim.kpis import describe
 from sim.results import ROLES, ResultSet
 from sim.scenario import Scenario
-from sim.store import TABLES, Store, StoreError, assemble, check_writable, load, normalise, scenario_entry
+from sim.store import (PROGRAM, TABLES, Store, StoreError, assemble, check_writable, load, locked, normalise,
+                       scenario_entry)
 from sim.trust import assess
 
 DEFAULT_PRECISION_KPIS = ("acute.admissions", "acute.occupancy_mean", "delayed.bed_days", "cost.total")
@@ -202,6 +205,7 @@ def _manifest(scenarios: dict[str, Scenario], roles: list[str], seeds: dict[str,
               extra: dict | None) -> dict:
     """What is being run; `identity` is what must match for a folder's replications to be reused."""
     return {
+        "program": PROGRAM,
         "identity": {"scenarios": {r: scenarios[r].content_hash() for r in roles}, "seeds": seeds, **plan.describe()},
         "scenarios": {r: scenario_entry(scenarios[r]) for r in roles},
         "seed": seeds[roles[0]],
@@ -227,12 +231,15 @@ def run_experiment(
     progress: Progress | None = None,
     manifest_extra: dict | None = None,
     allow_large: bool = False,
+    before_complete: Callable[[ResultSet], None] | None = None,
 ) -> ResultSet:
     """Run every role's scenario for the planned replications; write a results folder if given one.
 
     `seeds` defaults to each scenario's run.seed; give a comparator another seed to run it on
     independent streams (no common random numbers). A run larger than sim.budget allows is
-    refused (BudgetError) before anything is written, unless `allow_large`.
+    refused (BudgetError) before anything is written, unless `allow_large`. The folder is locked
+    while the run writes it; `before_complete(resultset)` writes what else belongs in it (a
+    sweep's tables) before it is marked complete.
     """
     first = scenarios.get("scenario") or next(iter(scenarios.values()))
     plan = plan or Plan(replications=first.run.replications)
@@ -245,8 +252,23 @@ def run_experiment(
     store = Store(folder) if folder is not None else None
     if store and resume and store.is_complete() and store.same_run(manifest):
         resultset = load(folder)
-        shutil.rmtree(store.parts, ignore_errors=True)  # a kill between COMPLETE and removing them leaves parts
+        if store.parts.exists():  # a kill between COMPLETE and removing the parts left them behind
+            with locked(folder, (manifest_extra or {}).get("command")):
+                shutil.rmtree(store.parts, ignore_errors=True)
         return resultset
+    with locked(folder, (manifest_extra or {}).get("command")) if store else nullcontext():
+        return _run_locked(scenarios, plan, seeds, roles, manifest, store, executor, resume, progress,
+                           before_complete)
+
+
+def planned_replications(plan: Plan) -> int:
+    """The replications of each role this process may run: all of its shard, or the precision rule's cap."""
+    if plan.precision is not None:
+        return plan.precision.max_replications
+    return len(plan.mine(range(plan.replications)))
+
+
+def _run_locked(scenarios, plan, seeds, roles, manifest, store, executor, resume, progress, before_complete):
     previous = store.read_manifest() if store and resume else None
     finished = store.start(manifest, resume) if store else set()
     changed_code = bool(finished) and previous is not None and previous.get("code_sha256") != manifest["code_sha256"]
@@ -275,6 +297,7 @@ def run_experiment(
         "finished_utc": _now(),
         "status": "complete",
     })
+    folder = store.folder if store else None
     resultset = ResultSet(scenarios=dict(scenarios), manifest=manifest, folder=folder, **runs.tables(reps))
     manifest["warnings"] = [w.as_dict() for w in assess(resultset)]
     if changed_code:
@@ -284,15 +307,11 @@ def run_experiment(
                        "since they ran); run again without --resume for results from one version of the model",
         })
     if store:
-        store.finish(resultset, manifest, output_tables(resultset))
+        store.finish(resultset, manifest, output_tables(resultset),
+                     before_complete=(lambda: before_complete(resultset)) if before_complete else None)
+    elif before_complete is not None:
+        before_complete(resultset)
     return resultset
-
-
-def planned_replications(plan: Plan) -> int:
-    """The replications of each role this process may run: all of its shard, or the precision rule's cap."""
-    if plan.precision is not None:
-        return plan.precision.max_replications
-    return len(plan.mine(range(plan.replications)))
 
 
 def output_tables(resultset: ResultSet) -> dict[str, pd.DataFrame]:
@@ -342,9 +361,10 @@ def merge_shards(folders: list[Path], out: Path) -> ResultSet:
     resultset = ResultSet(scenarios=first.scenarios, manifest=manifest, folder=out, **tables)
     manifest["warnings"] = [w.as_dict() for w in assess(resultset)]
     store = Store(out)
-    store.clear()
-    out.mkdir(parents=True, exist_ok=True)
-    store.finish(resultset, manifest, output_tables(resultset))
+    with locked(out, ["run_scenario.py", "merge", *map(str, folders), "--out", str(out)]):
+        store.clear()
+        out.mkdir(parents=True, exist_ok=True)
+        store.finish(resultset, manifest, output_tables(resultset))
     return resultset
 
 

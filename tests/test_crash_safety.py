@@ -29,7 +29,7 @@ import pytest
 
 from experiment_helpers import assert_same_tables, write_scenarios
 
-from sim.store import COMPLETE, TABLES, StoreError, load
+from sim.store import COMPLETE, TABLES, StoreError, load, sha256_file
 
 ROOT = Path(__file__).resolve().parent.parent
 KILLS = 3
@@ -60,7 +60,10 @@ def _assert_nothing_half_written(folder: Path) -> None:
     parts = folder / "parts"
     for part in (parts.iterdir() if parts.is_dir() else []):
         if not part.name.startswith("."):
-            assert sorted(p.stem for p in part.iterdir()) == sorted(TABLES), f"{part.name} is incomplete"
+            assert sorted(p.stem for p in part.iterdir() if p.suffix == ".parquet") == sorted(TABLES), \
+                f"{part.name} is incomplete"
+            sums = json.loads((part / "SHA256SUMS").read_text())
+            assert sums == {f"{t}.parquet": sha256_file(part / f"{t}.parquet") for t in TABLES}
 
 
 def _load_cli():
