@@ -53,11 +53,11 @@ class Estimate:
     def describe(self) -> str:
         return (f"{self.tasks:,} replications, up to {self.people:,.0f} people and {self.events:,.0f} events each; "
                 f"about {_gb(self.replication_bytes)} of memory per worker, {_gb(self.result_bytes)} for the "
-                f"results, and {_hours(self.cpu_seconds)} of CPU time")
+                f"results, and {_hours(self.cpu_seconds)}")
 
 
 def _gb(n: float) -> str:
-    return f"{n / 1e9:,.1f} GB"
+    return f"{n / 1e9:,.1f} GB" if n >= 1e9 else f"{n / 1e6:,.0f} MB"
 
 
 def _hours(seconds: float) -> str:
