@@ -296,3 +296,24 @@ def test_ctrl_c_while_workers_start_prints_no_traceback(tmp_path, start, reliabi
         assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
         assert _group_gone(process.pid)
         reliability_tally["kills survived"] += 1
+
+
+def test_a_second_command_into_a_folder_being_written_exits_2_naming_the_first(reference, tmp_path, capsys):
+    scenario, _, _ = reference
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom pathlib import Path\nfrom sim.store import locked\n"
+         "with locked(Path(sys.argv[1]), ['run_scenario.py', 'first.yaml']):\n"
+         "    print('locked', flush=True)\n    time.sleep(600)\n", str(out)],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        status = _load_cli().main([str(scenario), "--out", str(out), "--workers", "1", "--no-report", "--no-compare"])
+        stderr = capsys.readouterr().err
+    finally:
+        holder.kill()
+        holder.wait()
+    assert status == 2 and "Traceback" not in stderr
+    assert stderr.startswith(f"error: --out: {out} is being written by another run (pid {holder.pid} on ")
+    assert "run_scenario.py first.yaml); wait for it to finish, or choose another --out" in stderr
+    assert sorted(p.name for p in out.iterdir()) == [".lock"]      # the holder's: nothing of the second run
