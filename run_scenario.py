@@ -109,6 +109,8 @@ def run_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", type=_shard, metavar="i/n", help="run only replications r with r %% n == i")
     p.add_argument("--resume", action="store_true", help="keep replications an interrupted run finished")
     p.add_argument("--no-report", action="store_true", help="do not write the HTML report")
+    p.add_argument("--allow-large", action="store_true",
+                   help="run even if the estimated memory or CPU time is above the limits (see sim/budget.py)")
     return p
 
 
@@ -243,7 +245,8 @@ def main_run(argv: list[str], console: Console) -> int:
     try:
         with ProgressBar(Console(stderr=True)) as bar:
             resultset = run_experiment(scenarios, plan, executor=executor, folder=out, resume=args.resume,
-                                           progress=bar, manifest_extra={"command": ["run_scenario.py", *argv]})
+                                           progress=bar, manifest_extra={"command": ["run_scenario.py", *argv]},
+                                           allow_large=args.allow_large)
     except StoreError as exc:
         raise BadInput(f"--out: {exc}") from None
     finally:
@@ -325,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     console = Console()
     errors = Console(stderr=True)
+    from sim.budget import BudgetError
     from sim.measure.invariants import InvariantError
     from sim.scenario import ScenarioError
 
@@ -334,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         if command:
             return command(argv[1:], console)
         return main_run(argv, console)
-    except (ScenarioError, BadInput) as exc:
+    except (ScenarioError, BadInput, BudgetError) as exc:
         # soft_wrap: one line per problem, so logs and grep see the whole "file: field: problem".
         errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return BAD_INPUT
@@ -350,7 +354,9 @@ def main(argv: list[str] | None = None) -> int:
                      markup=False, highlight=False, soft_wrap=True)
         return BAD_INPUT
     except KeyboardInterrupt:
-        errors.print("interrupted: finished replications are kept; run again with --resume to continue")
+        # The first Ctrl-C was acknowledged on stderr when pressed (sim.executors.interruptible).
+        errors.print("interrupted: finished replications are kept; run again with --resume to continue",
+                     markup=False, highlight=False)
         return 130
 
 

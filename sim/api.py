@@ -6,8 +6,10 @@
     rs.comparison     # savings and gains with 95% CIs, by payer
     rs.kpis, rs.daily # per-replication tables (see sim.results)
 
-In a script (not a notebook) that runs on several worker processes, call these
-from under `if __name__ == "__main__":`, as multiprocessing requires.
+Worker processes never import the calling script, so these work at the top level
+of a plain script as well as under `if __name__ == "__main__":`. Problems with a
+results folder (in use by another run, damaged, not ours) raise sim.store.StoreError;
+a run too large to start raises sim.budget.BudgetError unless `allow_large=True`.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim import trust
+from sim import budget, trust
 from sim.executors import make_executor
-from sim.experiment import Plan, Precision, Progress, crn_effect, merge_shards, run_experiment
+from sim.experiment import (Plan, Precision, Progress, crn_effect, merge_shards, planned_replications,
+                            run_experiment)
 from sim.results import ResultSet
 from sim.scenario import Scenario, comparator_path, load_scenario
 from sim.store import load
@@ -83,15 +86,17 @@ def run(
     out: str | Path | None = None,
     resume: bool = False,
     progress: Progress | None = None,
+    allow_large: bool = False,
 ) -> ResultSet:
     """Run an experiment (and comparison); write a results folder if `out` is given."""
     scenarios = prepare(main, compare, use_comparator=use_comparator, seed=seed, horizon=horizon, warmup=warmup,
                         replications=replications)
     plan = make_plan(scenarios["scenario"], precision, max_replications, precision_kpis, shard)
+    budget.check(list(scenarios.values()), planned_replications(plan), allow_large=allow_large)
     executor = make_executor(workers, dask, tasks=task_estimate(plan) * len(scenarios))
     try:
         return run_experiment(scenarios, plan, executor=executor, folder=Path(out) if out else None,
-                              resume=resume, progress=progress)
+                              resume=resume, progress=progress, allow_large=allow_large)
     finally:
         executor.close()
 
@@ -106,13 +111,16 @@ def make_plan(scen: Scenario, precision: float | None, max_replications: int,
 
 
 def task_estimate(plan: Plan) -> int:
-    if plan.precision is not None:
-        return plan.precision.max_replications
-    return len(plan.mine(range(plan.replications)))
+    return planned_replications(plan)
 
 
 def results(folder: str | Path) -> ResultSet:
-    """Open a complete results folder written by the command line or by `run`."""
+    """Open a complete results folder written by the command line or by `run`.
+
+    Every file is checked against the checksum the run recorded: a folder that is incomplete,
+    damaged (a file missing, cut short or changed) or not a results folder raises
+    sim.store.StoreError (DamagedFolder for damage) saying what is wrong and what to do.
+    """
     return load(folder)
 
 

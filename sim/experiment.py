@@ -15,7 +15,10 @@ import datetime as dt
 import hashlib
 import math
 import platform
+import shutil
 import subprocess
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -23,14 +26,16 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from sim.executors import Executor, Task, make_executor, scenario_json
+from sim import budget
+from sim.executors import Executor, Task, interruptible, make_executor, scenario_json
 from sim.intervals import confidence_interval, relative
 from sim.measure import costs as unit_costs
 from sim.measure.costs import CostLine
 from sim.measure.kpis import _cost_kpis, apply_measures, describe  # _cost_kpis: re-priced cost KPIs as a run makes them
 from sim.results import ROLES, ResultSet
 from sim.scenario import Scenario
-from sim.store import TABLES, Store, StoreError, assemble, check_writable, load, normalise, scenario_entry
+from sim.store import (PROGRAM, TABLES, Store, StoreError, assemble, check_writable, load, locked, normalise,
+                       scenario_entry)
 from sim.trust import assess
 
 DEFAULT_PRECISION_KPIS = ("acute.admissions", "acute.occupancy_mean", "delayed.bed_days", "cost.total")
@@ -203,6 +208,7 @@ def _manifest(scenarios: dict[str, Scenario], roles: list[str], seeds: dict[str,
               extra: dict | None) -> dict:
     """What is being run; `identity` is what must match for a folder's replications to be reused."""
     return {
+        "program": PROGRAM,
         "identity": {"scenarios": {r: scenarios[r].content_hash() for r in roles}, "seeds": seeds, **plan.describe()},
         "scenarios": {r: scenario_entry(scenarios[r]) for r in roles},
         "seed": seeds[roles[0]],
@@ -227,22 +233,45 @@ def run_experiment(
     resume: bool = False,
     progress: Progress | None = None,
     manifest_extra: dict | None = None,
+    allow_large: bool = False,
+    before_complete: Callable[[ResultSet], None] | None = None,
 ) -> ResultSet:
     """Run every role's scenario for the planned replications; write a results folder if given one.
 
     `seeds` defaults to each scenario's run.seed; give a comparator another seed to run it on
-    independent streams (no common random numbers).
+    independent streams (no common random numbers). A run larger than sim.budget allows is
+    refused (BudgetError) before anything is written, unless `allow_large`. The folder is locked
+    while the run writes it; `before_complete(resultset)` writes what else belongs in it (a
+    sweep's tables) before it is marked complete.
     """
     first = scenarios.get("scenario") or next(iter(scenarios.values()))
     plan = plan or Plan(replications=first.run.replications)
     if plan.replications is None and plan.precision is None:
         plan = Plan(replications=first.run.replications, shard=plan.shard)
+    budget.check(list(scenarios.values()), planned_replications(plan), allow_large=allow_large)
     seeds = seeds or {role: s.run.seed for role, s in scenarios.items()}
     roles = [r for r in ROLES if r in scenarios] + [r for r in scenarios if r not in ROLES]
     manifest = _manifest(scenarios, roles, seeds, plan, manifest_extra)
     store = Store(folder) if folder is not None else None
     if store and resume and store.is_complete() and store.same_run(manifest):
-        return load(folder)
+        resultset = load(folder)
+        if store.parts.exists():  # a kill between COMPLETE and removing the parts left them behind
+            with locked(folder, (manifest_extra or {}).get("command")):
+                shutil.rmtree(store.parts, ignore_errors=True)
+        return resultset
+    with locked(folder, (manifest_extra or {}).get("command")) if store else nullcontext():
+        return _run_locked(scenarios, plan, seeds, roles, manifest, store, executor, resume, progress,
+                           before_complete)
+
+
+def planned_replications(plan: Plan) -> int:
+    """The replications of each role this process may run: all of its shard, or the precision rule's cap."""
+    if plan.precision is not None:
+        return plan.precision.max_replications
+    return len(plan.mine(range(plan.replications)))
+
+
+def _run_locked(scenarios, plan, seeds, roles, manifest, store, executor, resume, progress, before_complete):
     previous = store.read_manifest() if store and resume else None
     finished = store.start(manifest, resume) if store else set()
     changed_code = bool(finished) and previous is not None and previous.get("code_sha256") != manifest["code_sha256"]
@@ -253,11 +282,12 @@ def run_experiment(
     manifest["executor"] = {"backend": executor.name, "workers": executor.workers}
     runs = _Replications(scenarios, roles, seeds, executor, store, finished, progress or Progress())
     try:
-        if plan.precision is None:
-            reps, precision_result = plan.mine(range(plan.replications)), None
-            runs.ensure(reps)
-        else:
-            reps, precision_result = _choose_by_precision(plan.precision, runs)
+        with interruptible(executor):
+            if plan.precision is None:
+                reps, precision_result = plan.mine(range(plan.replications)), None
+                runs.ensure(reps)
+            else:
+                reps, precision_result = _choose_by_precision(plan.precision, runs)
     finally:
         if own_executor:
             executor.close()
@@ -270,6 +300,7 @@ def run_experiment(
         "finished_utc": _now(),
         "status": "complete",
     })
+    folder = store.folder if store else None
     resultset = ResultSet(scenarios=dict(scenarios), manifest=manifest, folder=folder, **runs.tables(reps))
     manifest["warnings"] = [w.as_dict() for w in assess(resultset)]
     if changed_code:
@@ -279,7 +310,10 @@ def run_experiment(
                        "since they ran); run again without --resume for results from one version of the model",
         })
     if store:
-        store.finish(resultset, manifest, output_tables(resultset))
+        store.finish(resultset, manifest, output_tables(resultset),
+                     before_complete=(lambda: before_complete(resultset)) if before_complete else None)
+    elif before_complete is not None:
+        before_complete(resultset)
     return resultset
 
 
@@ -330,9 +364,10 @@ def merge_shards(folders: list[Path], out: Path) -> ResultSet:
     resultset = ResultSet(scenarios=first.scenarios, manifest=manifest, folder=out, **tables)
     manifest["warnings"] = [w.as_dict() for w in assess(resultset)]
     store = Store(out)
-    store.clear()
-    out.mkdir(parents=True, exist_ok=True)
-    store.finish(resultset, manifest, output_tables(resultset))
+    with locked(out, ["run_scenario.py", "merge", *map(str, folders), "--out", str(out)]):
+        store.clear()
+        out.mkdir(parents=True, exist_ok=True)
+        store.finish(resultset, manifest, output_tables(resultset))
     return resultset
 
 

@@ -29,7 +29,7 @@ from sim.experiment import Plan, Progress, run_experiment
 from sim.executors import Executor
 from sim.results import ResultSet
 from sim.scenario import Scenario, ScenarioError
-from sim.store import atomic_write_csv, atomic_write_parquet
+from sim.store import Store, atomic_write_csv, atomic_write_parquet
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,6 +57,13 @@ def points_of(scenario: Scenario) -> list[Point]:
     """
     if scenario.sweep is None:
         raise ScenarioError(scenario.path or "<scenario>", [("sweep", "the scenario has no sweep: section")])
+    if "run.replications" in scenario.sweep.parameters():
+        # Every point runs the same replications (common random numbers): their number is the run's, not a point's.
+        where = "sweep.grid" if scenario.sweep.grid is not None else "sweep.points"
+        raise ScenarioError(scenario.path or "<scenario>", [(
+            f"{where}.run.replications",
+            "the number of replications cannot be swept: every point runs the same replications; "
+            "set run.replications or use --replications (and --precision on a scenario without a sweep)")])
     points = []
     for i, values in enumerate(scenario.sweep.expand()):
         try:
@@ -85,8 +92,8 @@ def sweep_table(resultset: ResultSet, points: list[Point]) -> pd.DataFrame:
 @dataclass
 class SweepResult:
     points: list[Point]
-    resultset: ResultSet
-    table: pd.DataFrame
+    resultset: ResultSet | None
+    table: pd.DataFrame | None
     folder: Path | None
     analysis: "Analysis | None" = None
 
@@ -100,6 +107,8 @@ def run_sweep(
     resume: bool = False,
     progress: Progress | None = None,
     figures: bool = True,
+    allow_large: bool = False,
+    command: list[str] | None = None,
 ) -> SweepResult:
     """Run every point of `scenario.sweep`; write the folder (tables, breaking points, figures) if given."""
     from sim import breaking_points, stress_figures
@@ -108,6 +117,21 @@ def run_sweep(
         scenario = scenario.with_changes({"run.replications": replications})
     points = points_of(scenario)
     plan = Plan(replications=scenario.run.replications)
+    result = SweepResult(points, None, None, Path(folder) if folder is not None else None)
+
+    def write_tables(resultset: ResultSet) -> None:
+        # Inside the run, before COMPLETE: a folder marked complete always has its sweep tables.
+        result.resultset = resultset
+        result.table = sweep_table(resultset, points)
+        result.analysis = breaking_points.analyse(scenario, result)
+        if result.folder is not None:
+            atomic_write_parquet(result.folder / "sweep.parquet", result.table)
+            atomic_write_csv(result.folder / "sweep.csv", result.table)
+            atomic_write_csv(result.folder / "points.csv", points_table(points))
+            breaking_points.write(result.analysis, result.folder / "breaking_points")
+            if figures:
+                stress_figures.write_sweep_figures(scenario, result, result.folder)
+
     resultset = run_experiment(
         {p.id: p.scenario for p in points},
         plan,
@@ -115,19 +139,18 @@ def run_sweep(
         folder=folder,
         resume=resume,
         progress=progress,
-        manifest_extra={"sweep": {"scenario": scenario.name, "points": {p.id: p.values for p in points}}},
+        manifest_extra={"sweep": {"scenario": scenario.name, "points": {p.id: p.values for p in points}},
+                        **({"command": command} if command else {})},
+        allow_large=allow_large,
+        before_complete=write_tables,
     )
-    table = sweep_table(resultset, points)
-    result = SweepResult(points, resultset, table, folder)
-    result.analysis = breaking_points.analyse(scenario, result)
-    if folder is not None:
-        folder = Path(folder)
-        atomic_write_parquet(folder / "sweep.parquet", table)
-        atomic_write_csv(folder / "sweep.csv", table)
-        atomic_write_csv(folder / "points.csv", points_table(points))
-        breaking_points.write(result.analysis, folder / "breaking_points")
-        if figures:
-            stress_figures.write_sweep_figures(scenario, result, folder)
+    if result.resultset is None:
+        # A finished folder read back on --resume: judged again (service levels may have changed),
+        # its tables rewritten and their checksums recorded, as one more finish of the same run.
+        if result.folder is None:
+            write_tables(resultset)
+        else:
+            Store(result.folder).refinish(resultset.manifest, lambda: write_tables(resultset), command)
     return result
 
 

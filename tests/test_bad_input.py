@@ -12,10 +12,12 @@ process to check its exit status and that no traceback ever reaches the user.
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -116,7 +118,23 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "date_start_past_2200": ("run", "start_date 2201-04-01 is outside 1900-2200"),
     "date_capacity_event_past_2200": ("capacity_events.0", "dates after 2200 are out of reach of any run"),
     "date_surge_past_2200": ("demand.surges.0", "dates after 2200 are out of reach of any run"),
+    "yaml_sexagesimal_hours": ("services.urgent_response.give_up_hours",
+                               "line 5: YAML 1.1 reads 4:00 as 240 (base 60, like a clock)"),
+    "yaml_octal_beds": ("services.acute.capacity", "YAML 1.1 reads 0310 as 200 (a leading 0 makes it octal); write 310"),
+    "yaml_number_traps_many": ("run.seed", "YAML 1.1 reads 0123 as 83"),
+    "extends_outside_absolute": ("extends", "'/etc/passwd' is outside the folders scenarios may be read from"),
+    "extends_outside_dotdot": ("extends", "'../../../../../../../../../../etc/passwd' is outside the folders"),
+    "extends_not_a_scenario": ("extends", "'not_a_scenario.txt': does not look like a scenario"),
+    "inherited_conflict_sd": ("services.acute.los_days",
+                              "'sd' is inherited from older-people-pathway.yaml; to drop it write 'sd: null'"),
+    "probabilities_pathway_near_one": ("routes.P1.to", "they sum to 1.0000011 (reablement=0.5, home_care_decision=0.5000011)"),
+    "sweep_grid_wrong_type": ("sweep.grid.services.acute.capacity", "must be a mapping of fields or a list, not int 5"),
+    "sweep_range_bad_bound": ("sweep.grid.services.acute.capacity.to", "valid number"),
 }
+# Words of pydantic's own that mean nothing to a planner.
+INTERNALS = ("function-after", "function-before", "union[", "tagged-union", "nullable[", "union_tag", "Value error,")
+# Text of tests/bad_inputs/not_a_scenario.txt, which no message may quote.
+SECRET = "hunter2"
 
 # One of each kind, run as a real process (each costs a Python start-up).
 AS_PROCESS = (
@@ -161,6 +179,8 @@ def _assert_clear(message: str, file: Path, field: str, fragment: str) -> None:
     assert f": {field}" in message, f"the message does not name the field {field}: {message}"
     assert fragment in message, f"expected '{fragment}' in: {message}"
     assert "Traceback" not in message
+    assert not [word for word in INTERNALS if word in message], message
+    assert SECRET not in message and "root:x:" not in message
 
 
 def test_every_corpus_file_has_an_expected_message():
@@ -268,11 +288,120 @@ def test_scenario_text_is_escaped_in_every_page_and_paths_stay_inside_out(tmp_pa
     assert "&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in (out / "report.html").read_text()
 
 
+FORBIDDEN = ("eval(", "exec(", "pickle", "marshal", "yaml.load(", "unsafe_load", "yaml.Loader", "FullLoader",
+             "shelve", "__import__(")
+
+
+def _unsafe_words(source: str) -> list[str]:
+    """Forbidden words in the code and its strings; comments are left out, since they never run."""
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    code = " ".join(token.string for token in tokens if token.type != tokenize.COMMENT)
+    code = code.replace(" . ", ".").replace(" (", "(")
+    return [word for word in FORBIDDEN if word in code]
+
+
+def test_the_unsafe_code_scan_sees_code_and_strings_not_comments():
+    assert _unsafe_words("import pickle\nx = yaml.load(f)\n") == ["pickle", "yaml.load("]
+    assert _unsafe_words("m = __import__('marshal')\n") == ["marshal", "__import__("]
+    assert _unsafe_words("# the forkserver can unpickle what it is sent\nx = 1\n") == []
+
+
 def test_no_code_runs_from_data_files():
     """Scenario and results files are read with safe parsers only: no eval, exec, pickle or unsafe YAML."""
-    forbidden = ("eval(", "exec(", "pickle", "marshal", "yaml.load(", "unsafe_load", "yaml.Loader", "FullLoader",
-                 "shelve", "__import__(")
     sources = [*(ROOT / "sim").rglob("*.py"), ROOT / "run_scenario.py"]
-    found = [f"{path.relative_to(ROOT)}: {word}" for path in sources for word in forbidden
-             if word in path.read_text()]
+    found = [f"{path.relative_to(ROOT)}: {word}" for path in sources for word in _unsafe_words(path.read_text())]
     assert found == []
+
+
+# --- every problem at once, and options blamed rather than the file ---------------------------------------
+
+
+def test_every_misread_number_in_a_file_is_reported_at_once(reliability_tally):
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(CORPUS / "yaml_number_traps_many.yaml")
+    reliability_tally["bad inputs tried"] += 1
+    shown = {field: problem.split(";")[0] for field, problem in caught.value.problems}
+    assert shown == {
+        "run.seed": "line 4: YAML 1.1 reads 0123 as 83 (a leading 0 makes it octal)",
+        "run.horizon_days": "line 5: YAML 1.1 reads 1:00:00 as 3600 (base 60, like a clock)",
+        "services.urgent_response.target_hours": "line 8: YAML 1.1 reads 2:00 as 120 (base 60, like a clock)",
+        "services.acute.capacity": "line 10: YAML 1.1 reads 01440 as 800 (a leading 0 makes it octal)",
+    }
+
+
+def test_quoted_or_plain_numbers_are_read_as_written(tmp_path):
+    path = tmp_path / "fine.yaml"
+    path.write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: '4:00 and 0310'\n"
+                    "description: meets at 10:30\nservices: {acute: {capacity: 310}}\n")
+    scenario = load_scenario(path)
+    assert (scenario.name, scenario.description, scenario.services["acute"].capacity) == ("4:00 and 0310", "meets at 10:30", 310)
+
+
+def test_problems_in_different_sections_are_all_reported(tmp_path, reliability_tally):
+    path = tmp_path / "three.yaml"
+    path.write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: three\n"
+                    "run: {replications: many}\nservices: {acute: {bedz: 4}, community_beds: {beds: -2}}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    reliability_tally["bad inputs tried"] += 1
+    assert [field for field, _ in caught.value.problems] == [
+        "run.replications", "services.acute.bedz", "services.community_beds.beds"]
+
+
+def test_a_conflict_set_in_one_file_is_not_blamed_on_a_parent(tmp_path):
+    path = tmp_path / "both.yaml"
+    path.write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: both\n"
+                    "services: {acute: {los_days: {dist: lognormal, mean: 8, sd: 3, median: 5}}}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert caught.value.problems == [("services.acute.los_days", "give exactly one of 'sd' or 'median' with 'mean'")]
+
+
+BAD_OPTIONS = [
+    (["--horizon", "-5"], "error: --horizon: must be at least 1, not -5"),
+    (["--seed", "x"], "error: --seed: must be a whole number, not 'x'"),
+    (["--horizon", "100000"], "error: --horizon: Input should be less than or equal to 36500 (got 100000)"),
+    (["-r", "20000"], "error: --replications: Input should be less than or equal to 10000 (got 20000)"),
+    (["--compare", "missing.yaml"], "error: --compare: missing.yaml: file not found"),
+    (["--compare", "/etc/passwd"], "error: --compare: /etc/passwd: is outside the folders scenarios may be read from"),
+    (["--bogus"], "error: unrecognized arguments: --bogus (see run_scenario.py --help)"),
+]
+
+
+@pytest.mark.parametrize(("options", "first_line"), BAD_OPTIONS)
+def test_a_wrong_option_is_blamed_not_the_file(tmp_path, monkeypatch, capsys, options, first_line, reliability_tally):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.yaml").write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: mine\n")
+    status, stderr = _run_main(["mine.yaml", *options, "--out", "out"], capsys)
+    reliability_tally["bad inputs tried"] += 1
+    assert status == 2
+    assert stderr.splitlines()[0].startswith(first_line), stderr
+    assert "mine.yaml" not in stderr and "usage:" not in stderr
+    assert list(tmp_path.iterdir()) == [tmp_path / "mine.yaml"]
+
+
+def test_a_wrong_option_in_a_real_process_exits_2_and_writes_nothing(tmp_path, reliability_tally):
+    (tmp_path / "mine.yaml").write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\nname: mine\n")
+    for options in (["--horizon", "-5"], ["--compare", "missing.yaml"]):
+        done = subprocess.run([sys.executable, str(ROOT / "run_scenario.py"), "mine.yaml", *options,
+                               "--out", str(tmp_path / "out")],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        reliability_tally["bad inputs tried"] += 1
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr.startswith(f"error: {options[0]}: ") and "Traceback" not in done.stderr
+        assert not (tmp_path / "out").exists()
+
+
+def test_problems_found_while_reading_are_reported_together(tmp_path, reliability_tally):
+    path = tmp_path / "many.yaml"
+    path.write_text("name: x\n1: a\nyes: b\nname: c\nrun: {seed: 012}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    reliability_tally["bad inputs tried"] += 1
+    assert [(field, problem.split(";")[0]) for field, problem in caught.value.problems] == [
+        ("", "line 2: every key must be text"),
+        ("", "line 3: every key must be text"),
+        ("", "line 4: the key 'name' appears twice"),
+        ("run.seed", "line 5: YAML 1.1 reads 012 as 10 (a leading 0 makes it octal)"),
+    ]
+    assert "found True (YAML reads yes/no/on/off as a truth value)" in str(caught.value)

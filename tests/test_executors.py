@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 
 import pytest
 from experiment_helpers import assert_same_tables, tiny
@@ -10,6 +12,7 @@ from experiment_helpers import assert_same_tables, tiny
 from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor, Task, make_executor, run_one, scenario_json
 from sim.experiment import Plan, merge_shards, run_experiment
 from sim.store import StoreError, load
+from support import ROOT
 
 REPLICATIONS = 5
 
@@ -85,3 +88,32 @@ def test_executor_choice():
         assert isinstance(pool, ProcessExecutor) and pool.workers == 2
     finally:
         pool.close()
+
+
+# --- workers never re-import the user's main module -------------------------------------------------
+
+PASTED_FROM_THE_README = """\
+import sys
+sys.path.insert(0, {tests!r})
+with open({marker!r}, "a") as f:        # one line each time this file is imported
+    f.write("imported\\n")
+from experiment_helpers import tiny
+from sim import api
+
+rs = api.run(tiny(), replications=2, workers=2, use_comparator=False)
+print("replications:", rs.manifest["replications"], "workers:", rs.manifest["executor"]["workers"])
+"""
+
+
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_api_run_at_the_top_level_of_a_script_runs_once_on_worker_processes(tmp_path, how):
+    """No `if __name__ == "__main__":`: neither the script (`python x.py`) nor a module run with -m is imported again
+    by the workers (multiprocessing's bootstrapping error; streamlit's "missing ScriptRunContext")."""
+    marker = tmp_path / "imports.log"
+    (tmp_path / "pasted.py").write_text(PASTED_FROM_THE_README.format(tests=str(ROOT / "tests"), marker=str(marker)))
+    command = [sys.executable, "pasted.py"] if how == "script" else [sys.executable, "-m", "pasted"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "replications: 2 workers: 2" in done.stdout
+    assert marker.read_text() == "imported\n"
+    assert "bootstrapping" not in done.stderr and "Traceback" not in done.stderr

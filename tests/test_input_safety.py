@@ -191,6 +191,9 @@ def test_uploads_may_extend_only_the_library(tmp_path, reliability_tally):
     library = tmp_path / "library"
     library.mkdir()
     (library / "baseline.yaml").write_text(BASELINE.read_text())
+    (library / "library").mkdir()  # what the baseline extends: the pathway's service definitions
+    (library / "library" / "older-people-pathway.yaml").write_text(
+        (BASELINE.parent / "library" / "older-people-pathway.yaml").read_text())
     (tmp_path / "outside.yaml").write_text(f"extends: {BASELINE}\nname: {SECRET}\n")
     os.mkfifo(library / "pipe.yaml")  # the copy made for an upload leaves pipes out, so copying cannot block
     assert load_upload("mine.yaml", b"extends: baseline.yaml\nname: mine\n", library).scenario.name == "mine"
@@ -202,3 +205,32 @@ def test_uploads_may_extend_only_the_library(tmp_path, reliability_tally):
                                      "an upload may name only those, by name (e.g. extends: baseline.yaml)")
     with pytest.raises(ScenarioError, match="comparator: '/etc/hostname' is not a scenario of the library"):
         load_upload("mine.yaml", b"extends: baseline.yaml\nname: mine\ncomparator: /etc/hostname\n", library)
+
+
+def test_the_apps_scenario_library_is_an_allowed_folder_when_it_is_set(tmp_path, monkeypatch):
+    library = tmp_path / "team-library"
+    (library / "stress").mkdir(parents=True)
+    (library / "base.yaml").write_text(f"extends: {BASELINE}\nname: team base\n")
+    (library / "stress" / "winter.yaml").write_text("extends: ../base.yaml\nname: winter\n")
+    with pytest.raises(ScenarioError, match=OUTSIDE):
+        load_scenario(library / "stress" / "winter.yaml")
+    monkeypatch.setenv("CARE_PATHWAY_SCENARIOS", str(library))
+    assert load_scenario(library / "stress" / "winter.yaml").name == "winter"
+
+
+def test_a_symlink_named_by_the_user_is_read_and_named_as_given(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "mine.yaml").write_text(f"extends: {BASELINE}\nname: mine\nrun: {{seed: 7}}\n")
+    (tmp_path / "alias.yaml").symlink_to(tmp_path / "real" / "mine.yaml")
+    assert load_scenario(tmp_path / "alias.yaml").run.seed == 7
+    (tmp_path / "dangling.yaml").symlink_to(tmp_path / "real" / "gone.yaml")
+    assert refusal(tmp_path / "dangling.yaml") == f"{tmp_path / 'dangling.yaml'}: file not found"
+
+
+def test_the_command_names_the_file_as_the_user_did_and_writes_nothing(layout, reliability_tally):
+    scenario(layout / "tree", "extends: /etc/passwd")
+    done, _ = run_cli(["mine.yaml", "--out", "out"], cwd=layout / "tree")
+    reliability_tally["bad inputs tried"] += 1
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith(f"error: mine.yaml: extends: '/etc/passwd' {OUTSIDE}"), done.stderr
+    assert "root:" not in done.stderr and not (layout / "tree" / "out").exists()

@@ -441,8 +441,8 @@ def test_one_sign_convention_said_once_and_kept_by_cards_tables_and_figures(rs, 
     admissions = tables.comparison(rs).set_index("kpi").loc["acute.admissions"]
     words, ci = page.change_cell("difference", REPS)(pd.Series({"unit": "people", **admissions.to_dict()}))
     fewer = -admissions["difference_mean"]
-    assert words == (f"{fewer:,.{0 if fewer >= 100 else 1 if fewer >= 10 else 2}f} fewer" if fewer > 0
-                     else words) and ci.startswith("95% CI ")
+    assert fewer > 0  # more UCR keeps people out of hospital in every replication of the fixture
+    assert words == f"{fewer:,.{0 if fewer >= 100 else 1 if fewer >= 10 else 2}f} fewer" and ci.startswith("95% CI ")
     spec = json.loads((written / FIGURES_DIR / "cost_waterfall.json").read_text())
     labels = spec["data"][0]["text"]
     assert all(t.endswith((" less", " more")) for t in labels[1:-1]) and labels[0].startswith("£")
@@ -457,27 +457,74 @@ def test_the_stays_table_says_it_is_a_sample(written):
     assert f"up to {tables.stays_sample_size():,} per service and replication" in stays
 
 
-def test_sankey_labels_in_a_column_are_a_line_apart(rs, runs, scenarios):
+def _label_overlaps(flows: pd.DataFrame, scenario, diagram_px: float, with_nodes: bool) -> list[tuple[str, str]]:
     from sim.report import figures
 
-    def gaps(fig):
-        for trace in fig.data:
-            columns: dict[float, list[float]] = {}
-            for x, y in zip(trace.node.x, trace.node.y):
-                columns.setdefault(x, []).append(y)
-            for ys in columns.values():
-                ys.sort()
-                yield from ((b - a) * figures.SANKEY_PLOT_PX for a, b in zip(ys, ys[1:]))
+    flows, columns = figures.pathway_graph(flows, scenario)
+    names = sorted(set(flows["source"]) | set(flows["target"]))
+    labels = [figures.node_label(n, scenario) for n in names]
+    x, y, heights = figures._node_positions(names, flows, columns)
+    places = figures.label_places(labels, x, y, heights)
+    boxes = [figures.label_box(label, *where, *place, diagram_px) for label, *where, place in zip(labels, x, y, places)]
+    clashes = [(labels[i], labels[j]) for i in range(len(boxes)) for j in range(i + 1, len(boxes))
+               if figures._overlap(boxes[i], boxes[j])]
+    if with_nodes:
+        nodes = figures.node_boxes(x, y, heights, diagram_px)
+        clashes += [(labels[i], names[j]) for i in range(len(boxes)) for j in range(len(nodes))
+                    if figures._overlap(boxes[i], nodes[j])]
+    return clashes
 
-    assert min(gaps(figures.sankey(rs))) >= figures.SANKEY_LABEL_PX - 1e-6
-    # Thin nodes beside a thick one (few deaths and readmissions beside many going home) are spread too.
-    flows = pd.DataFrame({"source": ["P0"] * 4, "target": ["home", "died", "readmitted", "nursing_care"],
-                          "people": [1000.0, 1.0, 1.0, 1.0]})
-    columns = {"P0": 0, "home": 1, "died": 1, "readmitted": 1, "nursing_care": 1}
-    _, y = figures._node_positions(["P0", "home", "died", "readmitted", "nursing_care"], flows, columns)
-    last = sorted(y[1:])
-    assert min(b - a for a, b in zip(last, last[1:])) * figures.SANKEY_PLOT_PX >= figures.SANKEY_LABEL_PX - 1e-6
-    assert max(y) <= 0.999
+
+# The end of the pathway as in Connect's evaluation: a big flow home, thin ones to care homes, deaths and
+# readmissions, and intermediate care (community hospital, temporary residential, reablement) at the bottom.
+PATHWAY_END = pd.DataFrame([
+    ("crises", "crisis", 54000), ("crisis", "acute", 48000), ("crisis", "urgent_response", 6000),
+    ("urgent_response", "ucr_outcome", 6000), ("ucr_outcome", "home", 4400), ("ucr_outcome", "acute", 1600),
+    ("acute", "acute_outcome", 50000), ("acute_outcome", "discharge_pathway", 48000), ("acute_outcome", "died", 2000),
+    ("discharge_pathway", "P0", 39000), ("discharge_pathway", "P1", 6000), ("discharge_pathway", "P2", 2600),
+    ("discharge_pathway", "P3", 400), ("P0", "home", 39000), ("P1", "reablement", 4900),
+    ("P1", "home_care_decision", 1100), ("home_care_decision", "home_care", 2100), ("P2", "community_beds", 2000),
+    ("P2", "temporary_residential", 600), ("community_beds", "community_outcome", 2000),
+    ("community_outcome", "reablement", 1100), ("community_outcome", "home", 700), ("community_outcome", "died", 200),
+    ("temporary_residential", "temporary_outcome", 600), ("temporary_outcome", "care_home_decision", 300),
+    ("temporary_outcome", "home", 300), ("P3", "care_home_decision", 400), ("care_home_decision", "care_home", 700),
+    ("care_home", "residential_care", 400), ("care_home", "nursing_care", 300),
+    ("reablement", "reablement_outcome", 6000), ("reablement_outcome", "home", 4500),
+    ("reablement_outcome", "home_care_decision", 1000), ("reablement_outcome", "readmitted", 500),
+    ("readmitted", "acute", 500),
+], columns=["source", "target", "people"])
+
+
+@pytest.mark.parametrize("flows", ["fixture", "pathway end"])
+def test_sankey_labels_never_overlap_each_other_nor_other_nodes(rs, flows):
+    from sim.report import figures
+
+    cases = ([tables.mean_flows(rs, role) for role in ("scenario", "comparator")] if flows == "fixture"
+             else [PATHWAY_END])
+    for frame in cases:
+        frame = frame[frame["people"] > 0]
+        # At the narrowest the page draws a diagram no two labels meet; at a laptop's width no label
+        # meets a node either (at the narrowest a long label may touch the next column's node).
+        scenario = rs.scenarios["scenario"]
+        assert _label_overlaps(frame, scenario, figures.SANKEY_MIN_DIAGRAM_PX, with_nodes=False) == []
+        assert _label_overlaps(frame, scenario, figures.SANKEY_WIDE_DIAGRAM_PX, with_nodes=True) == []
+    fig = figures.sankey(rs)
+    for trace in fig.data:  # plotly's own labels, which sit beside a node whatever is there, are not drawn
+        assert set(trace.node.label) == {""} and trace.node.customdata[0] == "Crises"
+    texts = [a.text for a in fig.layout.annotations]
+    assert texts.count("Community hospital beds") == 2 and texts.count("Crises") == 2
+
+
+def test_sankey_nodes_of_a_column_are_a_label_apart(rs):
+    from sim.report import figures
+
+    for trace in figures.sankey(rs).data:
+        columns: dict[float, list[float]] = {}
+        for x, y in zip(trace.node.x, trace.node.y):
+            columns.setdefault(x, []).append(y)
+        for ys in columns.values():
+            ys.sort()
+            assert all((b - a) * figures.SANKEY_PLOT_PX >= figures.SANKEY_LABEL_PX - 1e-6 for a, b in zip(ys, ys[1:]))
 
 
 def test_a_run_where_nobody_moves_still_gets_a_report_without_numpy_warnings(scenarios, tmp_path):

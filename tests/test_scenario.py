@@ -95,7 +95,7 @@ def test_probabilities_must_sum_to_one(tmp_path):
     path = write(tmp_path, "p.yaml", f"extends: {BASELINE}\nname: p\nroutes:\n  P1: {{to: {{reablement: 0.5, home_care_decision: 0.4}}}}\n")
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
-    assert "routes.P1: to: probabilities must sum to 1, they sum to 0.9" in str(info.value)
+    assert "routes.P1.to: probabilities must sum to 1, they sum to 0.9" in str(info.value)
 
 
 def test_with_changes_revalidates():

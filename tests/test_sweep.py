@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -19,6 +20,7 @@ from sim.executors import SerialExecutor
 from sim.measure.collect import run_replication
 from sim.scenario import ScenarioError
 from sim.scenario.study import Sweep
+from sim.store import load
 from sim.stress_figures import heatmaps
 from sim.sweep import points_of, run_sweep
 from support import ROOT, small_system
@@ -264,3 +266,45 @@ def test_a_run_with_a_surge_writes_the_surge_timeline_and_when_queues_cleared(tm
     assert acute["days_to_clear_after_end"] > 0  # queues outlast the surge that built them
     assert "urgent_response" not in recovery.index or recovery.loc["urgent_response", "queue_peak"] > 0
     assert "outbreak" in (out / "surge.html").read_text()
+
+
+def test_sweeping_the_number_of_replications_is_refused_pointing_to_the_option(tmp_path, capsys):
+    with pytest.raises(ScenarioError, match=r"sweep.grid.run.replications: the number of replications cannot be "
+                                            r"swept.*--replications"):
+        points_of(_tiny(sweep={"grid": {"run.replications": [2, 20]}}))
+    scenario = _write(tmp_path, "reps.yaml", {"sweep": {"points": [{"run.replications": 2}, {"run.replications": 5}]}})
+    out = tmp_path / "out"
+    assert run_scenario.main([str(scenario), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "reps.yaml" in error and "sweep.points.run.replications" in error and "--replications" in error
+    assert not out.exists()
+
+
+def test_a_sweep_is_complete_only_once_its_sweep_tables_and_breaking_points_are_written(tmp_path, monkeypatch):
+    from sim import breaking_points
+
+    def fails(analysis, folder):
+        raise OSError(28, "No space left on device", str(folder))
+
+    monkeypatch.setattr(breaking_points, "write", fails)
+    folder = tmp_path / "sweep"
+    with pytest.raises(OSError):
+        run_sweep(_tiny(), folder, executor=SerialExecutor(), figures=False)
+    assert (folder / "sweep.csv").exists() and not (folder / "COMPLETE").exists()
+    monkeypatch.undo()
+    resumed = Counting()
+    result = run_sweep(_tiny(), folder, executor=resumed, resume=True, figures=False)
+    assert resumed.ran == 0 and (folder / "COMPLETE").exists()
+    files = json.loads((folder / "manifest.json").read_text())["files"]
+    assert {"sweep.csv", "sweep.parquet", "points.csv", "breaking_points/cost_curve.csv"} <= set(files)
+    assert load(folder).manifest["replications"] == 2
+    pd.testing.assert_frame_equal(result.table, pd.read_parquet(folder / "sweep.parquet"))
+
+
+def test_judging_a_finished_sweep_again_keeps_its_checksums_true(tmp_path):
+    folder = tmp_path / "judged"
+    run_sweep(_tiny(), folder, executor=SerialExecutor(), figures=False)
+    levels = [{"kpi": "ucr.no_team_in_time", "at_most": 1e9}]
+    run_sweep(_tiny(service_levels=levels), folder, executor=Counting(), resume=True, figures=False)
+    assert list(pd.read_csv(folder / "breaking_points" / "service_levels.csv")["smallest_value"]) == [20, 20, 2, 2]
+    load(folder)   # every file, rewritten or not, matches the checksums the manifest now holds

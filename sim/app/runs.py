@@ -5,6 +5,8 @@ the scenario, its comparator paired on the same run settings, and the
 report), written to a temporary folder of its own. The same scenarios give
 the same run: a planner who goes back to earlier settings sees their results
 at once. Only the last few runs are kept; their folders go when the app stops.
+One browser session may have at most MAX_RUNNING runs going at once; a run too
+large for sim.budget is refused with the reason.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from sim import api
+from sim.budget import BudgetError
 from sim.executors import make_executor
 from sim.experiment import Progress, run_experiment
 from sim.measure.invariants import InvariantError
@@ -32,6 +35,7 @@ from sim.results import ResultSet
 from sim.scenario import Scenario
 
 KEEP = 6
+MAX_RUNNING = 2  # runs one session may have going at once: each takes every core it is given
 RESULTS = "results"
 # The report's figures, in the report's order; a delays figure exists only when a run had delays.
 FIGURES = ("flows_sankey", "occupancy", "queues", "stays", "delays", "costs", "cost_waterfall")
@@ -46,8 +50,9 @@ def run_key(scenarios: dict[str, Scenario]) -> str:
 class Run(Progress):
     """One experiment in a background thread; the page reads its progress and, once done, its results."""
 
-    def __init__(self, key: str, scenarios: dict[str, Scenario], folder: Path):
+    def __init__(self, key: str, scenarios: dict[str, Scenario], folder: Path, session: str | None = None):
         self.key = key
+        self.session = session
         self.scenarios = scenarios
         self.folder = folder
         self.total = 0
@@ -81,6 +86,8 @@ class Run(Progress):
             self.report = write_report(resultset, self.results_folder)
             self.resultset = resultset
             self.state = "done"
+        except BudgetError as exc:
+            self._fail(f"{exc.reason}. Make the run smaller, or run it from the command line with --allow-large")
         except InvariantError as exc:
             self._fail(f"a replication broke a rule of the model, so no results were written: {exc}")
         except Exception as exc:  # shown in the page; the app itself carries on
@@ -113,15 +120,38 @@ _runs: OrderedDict[str, Run] = OrderedDict()
 _lock = threading.Lock()
 
 
-def start(scenarios: dict[str, Scenario], workers: int) -> Run:
-    """The run of these scenarios: the one already running or done, else a new one in a background thread."""
+def _session() -> str | None:
+    """The browser session calling, when called from a streamlit page."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        context = get_script_run_ctx(suppress_warning=True)
+    except Exception:  # streamlit missing or changed: no session to limit
+        return None
+    return getattr(context, "session_id", None)
+
+
+def start(scenarios: dict[str, Scenario], workers: int, session: str | None = None) -> Run:
+    """The run of these scenarios: the one already running or done, else a new one in a background thread.
+
+    A session that already has MAX_RUNNING runs going gets a failed run saying so, and nothing starts.
+    """
     key = run_key(scenarios)
+    session = session if session is not None else _session()
     with _lock:
         run = _runs.get(key)
         if run is not None and run.state != "failed":
             _runs.move_to_end(key)
             return run
-        run = Run(key, scenarios, Path(tempfile.mkdtemp(prefix="care-pathway-app-")))
+        going = [r for r in _runs.values() if r.state == "running" and session is not None and r.session == session]
+        if len(going) >= MAX_RUNNING:
+            refused = Run(key, scenarios, Path(tempfile.mkdtemp(prefix="care-pathway-app-")), session)
+            refused._fail(f"{len(going)} of your runs are still going (at most {MAX_RUNNING} at once): wait for "
+                          "one to finish, then press Run again")
+            _runs[key] = refused
+            _forget_old()
+            return refused
+        run = Run(key, scenarios, Path(tempfile.mkdtemp(prefix="care-pathway-app-")), session)
         _runs[key] = run
         _forget_old()
     threading.Thread(target=run.execute, args=(workers,), name=f"app-run-{key[:8]}", daemon=True).start()

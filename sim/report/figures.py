@@ -41,9 +41,18 @@ ROUTE_COLOUR = OKABE_ITO["sky"]
 END_COLOURS = {"home": OKABE_ITO["blue"], "died": "#333333", "left": OKABE_ITO["grey"]}
 # Where people come from before their first step (sim.pathway.model): crises, and arrivals straight into a service.
 SOURCES = {"crises": "Crises", "arrivals": "Arrivals"}
+# The first and last columns' x (plotly keeps node centres inside (0.001, 0.999)).
+FIRST_X, LAST_X = 0.001, 0.999
 SANKEY_PLOT_PX = 520   # height of the drawing area (figure height less margins)
-SANKEY_PAD_PX = 14     # gap between nodes of a column
-SANKEY_LABEL_PX = 15   # a node label's line height at the diagram's 11px font: neighbours' centres stay this far apart
+SANKEY_LABEL_PX = 15   # a node label's line height at the diagram's 11px font
+SANKEY_PAD_PX = SANKEY_LABEL_PX  # gap between nodes of a column: the labels of neighbours stay a line apart
+SANKEY_NODE_PX = 16    # node thickness
+SANKEY_CHAR_PX = 6.0   # average width of a character of the 11px label font (Arial: about 5.6)
+# The narrowest a diagram is drawn: the figure's 880px minimum width (page.STYLE), two diagrams, margins.
+# Labels placed apart at this width stay apart at any wider one: each is anchored to its node.
+SANKEY_MIN_DIAGRAM_PX = 400
+SANKEY_WIDE_DIAGRAM_PX = 560  # a diagram on a laptop's page (1280px): no label may meet a node there
+SANKEY_MAX_SHIFT_PX = 24  # how far a label may move up or down to stay clear, so it still reads as its node's
 
 
 def role_name(rs: ResultSet, role: str, limit: int = 48) -> str:
@@ -156,45 +165,125 @@ def node_colour(name: str, scenario) -> str:
 
 
 def _node_positions(names: list[str], flows: pd.DataFrame,
-                    columns: dict[str, int]) -> tuple[list[float], list[float]]:
-    """x and y (centre) of each node: its column, nodes stacked in the order given.
+                    columns: dict[str, int]) -> tuple[list[float], list[float], list[float]]:
+    """x, y (centre) and height of each node (fractions of the diagram): its column, nodes stacked in order.
 
-    Heights follow plotly's own scale (the fullest column fills the height), so the stacks do not overlap;
-    the gap above a node is widened where two thin nodes would put their labels (drawn at their centres)
-    closer than a line of text.
+    Heights follow plotly's own scale (the fullest column fills the height, with SANKEY_PAD_PX between
+    nodes), so the stacks do not overlap and neighbours' labels are a line apart.
     """
     size = {n: max(flows.loc[flows["source"] == n, "people"].sum(), flows.loc[flows["target"] == n, "people"].sum())
             for n in names}
     last = max(columns.get(n, 0) for n in names)
     column = {n: columns.get(n, last) for n in names}
-    pad, label = SANKEY_PAD_PX / SANKEY_PLOT_PX, SANKEY_LABEL_PX / SANKEY_PLOT_PX
+    pad = SANKEY_PAD_PX / SANKEY_PLOT_PX
     members = {c: [n for n in names if column[n] == c] for c in set(column.values())}
-
-    def gaps(nodes: list[str], scale: float) -> list[float]:
-        return [max(pad, label - (size[a] + size[b]) * scale / 2) for a, b in zip(nodes, nodes[1:])]
-
-    def fits(scale: float) -> bool:
-        # A margin of 0.002 keeps the end nodes' centres inside plotly's (0.001, 0.999), so none is moved.
-        return all(sum(size[n] for n in m) * scale + sum(gaps(m, scale)) <= 0.998 for m in members.values())
-
-    # The largest scale at which every column fits: the widened gaps shrink as the scale grows, so bisect.
-    low, high = 0.0, 1 / max(max(size[n] for n in m) for m in members.values())
-    for _ in range(60):
-        middle = (low + high) / 2
-        low, high = (middle, high) if fits(middle) else (low, middle)
-    scale = low
+    # 0.998: the end nodes' centres stay inside plotly's (0.001, 0.999), so none is moved.
+    scale = min((0.998 - pad * (len(m) - 1)) / sum(size[n] for n in m) for m in members.values())
     y: dict[str, float] = {}
     for c, nodes in members.items():
-        between = gaps(nodes, scale)
         top = 0.001
-        for i, n in enumerate(nodes):
+        for n in nodes:
             y[n] = top + size[n] * scale / 2
-            top += size[n] * scale + (between[i] if i < len(between) else 0)
+            top += size[n] * scale + pad
     xs = [0.001 + 0.998 * column[n] / last if last else 0.5 for n in names]
-    return xs, [min(max(y[n], 0.001), 0.999) for n in names]
+    return xs, [min(max(y[n], 0.001), 0.999) for n in names], [size[n] * scale for n in names]
 
 
-def _sankey_trace(flows: pd.DataFrame, x_domain: tuple[float, float], scenario) -> go.Sankey:
+Box = tuple[float, float, float, float]  # left, top, right, bottom, in pixels of the narrowest diagram
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _node_centre_px(x: float, width: float = SANKEY_MIN_DIAGRAM_PX) -> float:
+    """Plotly puts a node's left edge at x of the width less its thickness."""
+    return x * (width - SANKEY_NODE_PX) + SANKEY_NODE_PX / 2
+
+
+def label_box(label: str, x: float, y: float, side: str, shift: float, diagram_px: float = SANKEY_MIN_DIAGRAM_PX) -> Box:
+    """Where a node's label is drawn: beside its node on `side` ("right" or "left"), `shift` px down."""
+    width = len(label) * SANKEY_CHAR_PX
+    centre = _node_centre_px(x, diagram_px)
+    if side == "left":
+        right = centre - SANKEY_NODE_PX / 2 - 3
+        left = right - width
+    else:
+        left = centre + SANKEY_NODE_PX / 2 + 3
+        right = left + width
+    middle = y * SANKEY_PLOT_PX + shift
+    return (left, middle - SANKEY_LABEL_PX / 2, right, middle + SANKEY_LABEL_PX / 2)
+
+
+def node_boxes(x: list[float], y: list[float], heights: list[float],
+               diagram_px: float = SANKEY_MIN_DIAGRAM_PX) -> list[Box]:
+    return [(_node_centre_px(nx, diagram_px) - SANKEY_NODE_PX / 2, (ny - h / 2) * SANKEY_PLOT_PX,
+             _node_centre_px(nx, diagram_px) + SANKEY_NODE_PX / 2, (ny + h / 2) * SANKEY_PLOT_PX)
+            for nx, ny, h in zip(x, y, heights)]
+
+
+def label_places(labels: list[str], x: list[float], y: list[float], heights: list[float]) -> list[tuple[str, float]]:
+    """The side and shift (px down) of each node's label so that no two labels, and no label and node,
+    overlap: plotly's own labels sit right of the node whatever is there (the intermediate-care steps
+    near the end of the pathway ran into each other).
+
+    Greedy, from the last column back (its labels can only go left) and top down in a column: the usual
+    side (right; left in the last column) with the smallest shift that is clear, then the other side.
+    Clear means of every label at the narrowest width and, if possible, of every node there too; else of
+    every node at a laptop's width (SANKEY_WIDE_DIAGRAM_PX); else of labels only. A label left with no
+    clear place is placed first in another round, a few times at most; then it keeps the usual place.
+    """
+    nodes = node_boxes(x, y, heights)
+    wide_nodes = node_boxes(x, y, heights, SANKEY_WIDE_DIAGRAM_PX)
+    shifts = [0.0] + [sign * step for step in range(3, SANKEY_MAX_SHIFT_PX + 1, 3) for sign in (1, -1)]
+
+    def sides(i: int) -> list[str]:
+        return ["left"] if x[i] >= LAST_X else ["right"] if x[i] <= FIRST_X else ["right", "left"]
+
+    def clear(i: int, place: tuple[str, float], placed: list[Box], tier: int) -> bool:
+        box = label_box(labels[i], x[i], y[i], *place)
+        if not _clear(box, placed):
+            return False
+        if tier == 0:
+            return _clear(box, nodes)
+        if tier == 1:
+            wide = label_box(labels[i], x[i], y[i], *place, SANKEY_WIDE_DIAGRAM_PX)
+            return _clear(wide, wide_nodes, SANKEY_WIDE_DIAGRAM_PX)
+        return True
+
+    def attempt(order: list[int]) -> tuple[list[tuple[str, float]], list[int]]:
+        places: list[tuple[str, float]] = [("right", 0.0)] * len(labels)
+        placed: list[Box] = []
+        stuck = []
+        for i in order:
+            candidates = [(side, shift) for side in sides(i) for shift in shifts]
+            found = next((place for tier in (0, 1, 2) for place in candidates if clear(i, place, placed, tier)), None)
+            if found is None:
+                stuck.append(i)
+            places[i] = found or (sides(i)[0], 0.0)
+            placed.append(label_box(labels[i], x[i], y[i], *places[i]))
+        return places, stuck
+
+    order = sorted(range(len(labels)), key=lambda i: (-x[i], y[i]))
+    places, stuck = attempt(order)
+    for _ in range(len(labels)):
+        if not stuck:
+            break
+        order = [stuck[0]] + [i for i in order if i != stuck[0]]
+        places, stuck = attempt(order)
+    return places
+
+
+def _clear(box: Box, others: list[Box], diagram_px: float = SANKEY_MIN_DIAGRAM_PX) -> bool:
+    # A label may reach into the figure's margins (20px) and the gap between the diagrams, not beyond.
+    inside = -10 <= box[0] and box[2] <= diagram_px + 20 and -10 <= box[1] and box[3] <= SANKEY_PLOT_PX + 10
+    return inside and not any(_overlap(box, other) for other in others)
+
+
+
+
+def _sankey(flows: pd.DataFrame, x_domain: tuple[float, float], scenario) -> tuple[go.Sankey, list[dict]]:
+    """The diagram and its node labels, drawn as annotations placed clear of each other and of the nodes."""
     flows, columns = pathway_graph(flows, scenario)
     # Services in the scenario's order, routes by name (P0 above P1), then the ends.
     order = list(dict.fromkeys([*SOURCES, *scenario.services, *sorted(scenario.routes), *END_COLOURS]))
@@ -202,19 +291,38 @@ def _sankey_trace(flows: pd.DataFrame, x_domain: tuple[float, float], scenario) 
                    key=lambda n: (order.index(n) if n in order else len(order), n))
     index = {n: i for i, n in enumerate(names)}
     colours = [node_colour(n, scenario) for n in names]
-    x, y = _node_positions(names, flows, columns)
-    return go.Sankey(
+    labels = [node_label(n, scenario) for n in names]
+    x, y, heights = _node_positions(names, flows, columns)
+    places = label_places(labels, x, y, heights)
+    span = x_domain[1] - x_domain[0]
+
+    def offset(nx: float, side: str) -> float:
+        # From the annotation's anchor (x of the domain) to the label's edge beside the node, in px.
+        centre_from_anchor = SANKEY_NODE_PX / 2 - SANKEY_NODE_PX * nx
+        return centre_from_anchor + (1 if side == "right" else -1) * (SANKEY_NODE_PX / 2 + 3)
+
+    annotations = [
+        dict(text=html.escape(label), x=x_domain[0] + nx * span, y=1 - ny, yshift=-shift, xshift=offset(nx, side),
+             xref="paper", yref="paper", xanchor="left" if side == "right" else "right", yanchor="middle",
+             showarrow=False, font=dict(size=11, color="#222"))
+        for label, nx, ny, (side, shift) in zip(labels, x, y, places)
+    ]
+    trace = go.Sankey(
         domain=dict(x=list(x_domain), y=[0, 1]),
-        arrangement="snap",
+        arrangement="fixed",  # the labels are placed for these positions
         valueformat=",.1f",
         valuesuffix=" people",
-        textfont=dict(size=11, color="#222"),
-        node=dict(label=[html.escape(node_label(n, scenario)) for n in names], color=colours,
-                  x=x, y=y, pad=SANKEY_PAD_PX, thickness=16, line=dict(color="white", width=0.5)),
+        node=dict(label=[""] * len(names), customdata=[html.escape(label) for label in labels],
+                  hovertemplate="%{customdata}: %{value:,.1f} people<extra></extra>", color=colours,
+                  x=x, y=y, pad=SANKEY_PAD_PX, thickness=SANKEY_NODE_PX, line=dict(color="white", width=0.5)),
         link=dict(source=[index[s] for s in flows["source"]], target=[index[t] for t in flows["target"]],
                   value=flows["people"].tolist(),
+                  customdata=[f"{html.escape(labels[index[a]])} → {html.escape(labels[index[b]])}"
+                              for a, b in zip(flows["source"], flows["target"])],
+                  hovertemplate="%{customdata}: %{value:,.1f} people<extra></extra>",
                   color=[_rgba(colours[index[s]], 0.35) for s in flows["source"]]),
     )
+    return trace, annotations
 
 
 def sankey(rs: ResultSet) -> go.Figure:
@@ -230,7 +338,10 @@ def sankey(rs: ResultSet) -> go.Figure:
             fig.add_annotation(text="nobody moved in the measured period", x=sum(domain) / 2, y=0.5,
                                xref="paper", yref="paper", showarrow=False)
         else:
-            fig.add_trace(_sankey_trace(flows, domain, rs.scenarios[role]))
+            trace, labels = _sankey(flows, domain, rs.scenarios[role])
+            fig.add_trace(trace)
+            for label in labels:
+                fig.add_annotation(**label)
         fig.add_annotation(text=f"<b>{role_name(rs, role, 56)}</b>", x=domain[0], xanchor="left", y=1.04,
                            xref="paper", yref="paper", showarrow=False,
                            font=dict(size=14, color=ROLE_COLOURS.get(role, "#222")))

@@ -88,7 +88,8 @@ def headline(rs: ResultSet, warnings: list[trust.TrustWarning] | None = None) ->
                           "comparator's days in a place waiting to move on, all services, minus the scenario's"))
     for payer in (*PAYERS, "all"):
         who = compare.PAYER_NAMES[payer]
-        split = [f"{kind} {compare.money(estimate(saved[(kind, payer)]).mean, signed=True)}"
+        scale = compare.money_scale(estimate(saved[("all", payer)]).mean)  # the parts in the total's unit
+        split = [f"{kind} {compare.money(estimate(saved[(kind, payer)]).mean, signed=True, scale=scale)}"
                  for kind in (compare.CASH_RELEASING, compare.CAPACITY_FREED) if (kind, payer) in saved]
         items.append(Headline(
             f"Net saving to {who}" if payer != "all" else "Net saving, all payers", "GBP",

@@ -109,9 +109,14 @@ def _read_bytes(path: Path) -> bytes:
     refusal = _refusal(path)
     if refusal:
         raise FileRefused(path, [("", refusal)])
+    real = os.path.realpath(path)
     try:
-        # O_NONBLOCK: if a pipe is swapped in after the check above, opening it cannot wait for a writer.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK: if a pipe is swapped in after the check above, opening it cannot wait for a writer;
+        # O_NOFOLLOW: nor can a symlink swapped in for the file lead the read elsewhere.
+        flags = os.O_RDONLY | os.O_NONBLOCK
+        for name in ("O_NOCTTY", "O_CLOEXEC", "O_NOFOLLOW"):
+            flags |= getattr(os, name, 0)
+        fd = os.open(real, flags)
     except OSError as exc:
         raise FileRefused(path, [("", f"cannot read the file ({exc.strerror})")]) from None
     try:
@@ -171,6 +176,7 @@ def _not_a_scenario(node: yaml.Node) -> str | None:
 
 _OCTAL = re.compile(r"[-+]?0[0-7_]+")
 _INT_TAG, _FLOAT_TAG, _STR_TAG = (f"tag:yaml.org,2002:{t}" for t in ("int", "float", "str"))
+_NOT_TEXT = {f"tag:yaml.org,2002:{t}" for t in ("int", "float", "bool", "null", "timestamp")}
 
 
 def _number_trap(node: yaml.ScalarNode) -> str | None:
@@ -181,7 +187,7 @@ def _number_trap(node: yaml.ScalarNode) -> str | None:
     if ":" in text:
         value = yaml.safe_load(text)
         return (f"YAML 1.1 reads {text} as {value:g} (base 60, like a clock);"
-                f" write it as a plain number in the field's unit (4.5 hours, not 4:30),"
+                f" write it as a plain number in the field's unit (e.g. 4.5, not 4:30),"
                 f" or '{text}' in quotes if it is text")
     if node.tag == _INT_TAG and _OCTAL.fullmatch(text) and text.lstrip("+-") != "0":
         value = yaml.safe_load(text)
@@ -209,6 +215,10 @@ def _node_problems(node: yaml.Node, path: tuple[str, ...] = ()) -> Iterable[tupl
                 if name in seen:
                     yield ".".join(path), f"line {key.start_mark.line + 1}: the key '{name}' appears twice"
                 seen.add(name)
+            elif isinstance(key, yaml.ScalarNode) and key.tag in _NOT_TEXT and not _number_trap(key):
+                shown = yaml.safe_load(key.value) if key.style is None else key.value
+                why = " (YAML reads yes/no/on/off as a truth value): put it in quotes" if isinstance(shown, bool) else ""
+                yield ".".join(path), f"line {key.start_mark.line + 1}: every key must be text; found {shown!r}{why}"
             yield from _node_problems(key, path)
             yield from _node_problems(value, (*path, name))
 
@@ -248,7 +258,7 @@ def read_yaml(path: Path) -> dict:
                 ) from None
             refusal = _not_a_scenario(node)
             if refusal:
-                raise ScenarioError(path, [("", refusal)])
+                raise FileRefused(path, [("", refusal)])
             problems = list(_node_problems(node))
             if problems:
                 raise ScenarioError(path, _capped(problems))
@@ -327,8 +337,18 @@ def _leaves(data: Any, prefix: tuple = ()) -> set[tuple]:
     return {prefix}
 
 
-def _parent(path: Path, name: Any, roots: Roots) -> Path:
-    """The file `extends: name` in `path` means, once it is known to be an allowed, regular file."""
+def _parent(path: Path, name: Any, roots: Roots, shown: Path) -> Path:
+    """The file `extends: name` in `path` means, once it is known to be an allowed, regular file.
+
+    `shown`: `path` as messages name it (the top file as the user named it).
+    """
+    try:
+        return _parent_of(path, name, roots)
+    except ScenarioError as exc:
+        raise ScenarioError(shown, exc.problems) from None
+
+
+def _parent_of(path: Path, name: Any, roots: Roots) -> Path:
     if not isinstance(name, str) or not name.strip():
         raise ScenarioError(path, [("extends", "must be the path of another scenario file")])
     try:
@@ -343,20 +363,25 @@ def _parent(path: Path, name: Any, roots: Roots) -> Path:
     return parent
 
 
-def _resolve(path: Path, chain: tuple[Path, ...], roots: Roots) -> tuple[dict, dict[tuple, Path]]:
-    """Merged data for `path` and, for each leaf, the file that set it."""
+def _resolve(path: Path, chain: tuple[Path, ...], roots: Roots, written: str = "") -> tuple[dict, dict[tuple, Path]]:
+    """Merged data for `path` and, for each leaf, the file that set it (`written`: the child's `extends:`)."""
     named, path = path, path.resolve()
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise ScenarioError(chain[-1], [("extends", f"circular extends: {cycle}")])
     try:
         data = read_yaml(path)
-    except FileRefused as exc:  # the file as the user named it, not where its symlinks lead
-        raise FileRefused(named, exc.problems) from None
+    except FileRefused as exc:
+        if chain:  # a parent that is no scenario: the mistake is the child's extends: line
+            raise ScenarioError(chain[-1], [("extends", f"'{written}': {exc.problems[0][1]}")]) from None
+        raise FileRefused(named, exc.problems) from None  # as the user named it, not where symlinks lead
+    except ScenarioError as exc:
+        raise exc if chain else ScenarioError(named, exc.problems) from None
     parent_name = data.get("extends")
     if parent_name is None:
         return data, {leaf: path for leaf in _leaves(data)}
-    parent, origins = _resolve(_parent(path, parent_name, roots), (*chain, path), roots)
+    parent, origins = _resolve(_parent(path, parent_name, roots, path if chain else named), (*chain, path), roots,
+                               parent_name)
     merged = _merge(parent, data)
     origins = {k: v for k, v in origins.items() if not any(k[: len(m)] == m for m in _leaves(data))}
     origins.update({leaf: path for leaf in _leaves(data)})

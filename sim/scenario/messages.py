@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import math
+import re
 from pathlib import Path
 from types import NoneType, UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 
 _TAGS = ("dist", "kind")  # fields whose value names the member of a tagged union (distributions, services)
@@ -28,20 +30,62 @@ def _tagged_member(annotation: Any, part: Any) -> Any:
     return None
 
 
-def _format_loc(loc: tuple, root: Any = None) -> str:
-    # Drop pydantic's union tags (e.g. 'lognormal', 'beds') that are not keys of the file.
-    parts, holder = [], root
+# How pydantic names the member of a union it tried, e.g. 'function-after[_ordered(), SweepRange]',
+# 'list[nullable[union[int,float,str,bool]]]', 'int': never a key of the file.
+_INTERNAL = re.compile(r"^(function-(after|before|wrap|plain)\[.*\]|(list|dict|set|tuple|nullable|union|tagged-union|"
+                       r"constrained-\w+|lax-or-strict|json-or-python|chain|default)\[.*\]|int|float|str|bool|none|"
+                       r"is-instance\[.*\]|literal\[.*\])$")
+
+
+def _unwrap(annotation: Any) -> Any:
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
+
+
+def _member(members: list, tag: str) -> Any:
+    """The union member pydantic's tag names (a distribution's 'dist', a class or container named in it)."""
+    tagged = _tagged_member(Union[tuple(members)], tag) if members else None
+    if tagged is not None:
+        return tagged
+    for member in members:
+        name = getattr(_unwrap(member), "__name__", "")
+        if name and re.search(rf"\b{re.escape(name)}\b", tag):
+            return member
+    containers = {"list": list, "dict": dict}
+    head = tag.split("[", 1)[0]
+    return next((m for m in members if get_origin(_unwrap(m)) is containers.get(head, object)), None)
+
+
+def _clean_loc(loc: tuple, root: type[BaseModel]) -> tuple[tuple, int | None]:
+    """The location as the file's own keys, and where (how many keys deep) a union's member tag was dropped."""
+    holder: Any = root
+    parts: list = []
+    union_at = None
     for part in loc:
-        member = _tagged_member(holder, part)
-        if member is not None:
-            holder = member
+        unwrapped = _unwrap(holder)
+        members = [m for m in get_args(unwrapped) if m is not NoneType] if get_origin(unwrapped) in (Union, UnionType) else []
+        if len(members) == 1:
+            unwrapped = _unwrap(members[0])
+            members = [m for m in get_args(unwrapped) if m is not NoneType] if get_origin(unwrapped) in (Union, UnionType) else []
+        if len(members) > 1 and isinstance(part, str):
+            member = _member(members, part)
+            if member is not None:  # pydantic's tag for the member it tried; a plain field otherwise
+                holder = member
+                union_at = len(parts) if union_at is None else union_at
+                continue
+        if isinstance(part, str) and _INTERNAL.match(part) and not (isinstance(unwrapped, type) and issubclass(unwrapped, BaseModel)):
+            union_at = len(parts) if union_at is None else union_at
             continue
-        if part in {"fixed", "exponential", "lognormal", "gamma", "empirical",
-                    "function-after[_capacity(), int]", "int", "none"}:
-            continue
-        parts.append(str(part))
-        holder = _step(holder, part) if holder is not None else None
-    return ".".join(parts)
+        parts.append(part)
+        holder = _step(unwrapped, part) if unwrapped is not None else None
+    return tuple(parts), union_at
+
+
+def _format_loc(loc: tuple, root: type[BaseModel] | None = None) -> str:
+    if root is None:
+        return ".".join(str(p) for p in loc if not (isinstance(p, str) and _INTERNAL.match(p)))
+    return ".".join(str(p) for p in _clean_loc(loc, root)[0])
 
 
 def _step(annotation: Any, part: Any) -> Any:
@@ -102,10 +146,23 @@ def _describe(error: dict, root: type[BaseModel]) -> str:
     return f"{message} (got {_shown(value)})"
 
 
+# What each kind of type error asks for, in words: for a value that fits none of a union's members.
+_WANTED = {"model_type": "a mapping of fields", "dict_type": "a mapping of fields",
+           "model_attributes_type": "a mapping of fields", "list_type": "a list", "int_type": "a whole number",
+           "int_parsing": "a whole number", "float_type": "a number", "float_parsing": "a number",
+           "string_type": "text", "bool_type": "true or false", "bool_parsing": "true or false",
+           "date_type": "a date (YYYY-MM-DD)", "date_parsing": "a date (YYYY-MM-DD)", "literal_error": "one of the names allowed"}
+
+
 def _shown(value: Any) -> str:
     shown = repr(value)
     return shown if len(shown) <= 60 else shown[:57] + "..."
 
+
+
+def _files_under(prefix: tuple, origins: dict[tuple, Path]) -> set[Path]:
+    """The files that set this field or anything inside it."""
+    return {Path(f).resolve() for leaf, f in origins.items() if leaf[: len(prefix)] == prefix or prefix[: len(leaf)] == leaf}
 
 
 def _origin_of(loc: tuple, origins: dict[tuple, Path]) -> Path | None:
@@ -116,18 +173,121 @@ def _origin_of(loc: tuple, origins: dict[tuple, Path]) -> Path | None:
 
 
 
+def _within_unions(errors: list[dict], root: type[BaseModel]) -> list[tuple[tuple, dict]]:
+    """Errors at their file locations; a value no member of a union accepts is one error, not one per member.
+
+    When some member got further (the value had its shape, a field inside was wrong), that
+    member's errors are the ones that say what to fix; the others' "not a list" is noise.
+    """
+    spots: dict[tuple, list[tuple[tuple, dict]]] = {}
+    plain: list[tuple[tuple, dict] | tuple] = []
+    for error in errors:
+        loc, union_at = _clean_loc(error["loc"], root)
+        if union_at is None:
+            plain.append((loc, error))
+            continue
+        spot = loc[:union_at]
+        if spot not in spots:
+            plain.append(("union", spot))
+            spots[spot] = []
+        spots[spot].append((loc, error))
+    out: list[tuple[tuple, dict]] = []
+    for item in plain:
+        if item[0] != "union":
+            out.append(item)
+            continue
+        members = spots[item[1]]
+        specific = [(loc, e) for loc, e in members if len(loc) > len(item[1]) or e["type"] not in _WANTED]
+        if specific:
+            out.extend(specific)
+            continue
+        wanted = list(dict.fromkeys(_WANTED[e["type"]] for _, e in members))
+        value = members[0][1].get("input")
+        merged = dict(members[0][1], type="union_wanted",
+                      msg=f"must be {' or '.join(wanted)}, not {type(value).__name__} {_shown(value)}")
+        out.append((item[1], merged))
+    return out
+
+
+def exact(total: float) -> str:
+    """A sum shown with as many digits as it takes to see it is not 1."""
+    for digits in range(6, 18):
+        shown = f"{total:.{digits}g}"
+        if shown != "1":
+            return shown
+    return repr(total)
+
+
+def _sum_shown(problem: str, value: Any) -> str:
+    """'they sum to 1' for a sum that is not 1 (six digits hid the difference): show the digits that differ."""
+    match = re.search(r"must sum to 1, they sum to 1\b(?!\.)", problem)
+    if match is None or not isinstance(value, dict):
+        return problem
+    numbers = list(value.values())
+    if problem.startswith("need_groups"):
+        numbers = [g.get("share") for g in value.get("need_groups", {}).values() if isinstance(g, dict)]
+    numbers = [n for n in numbers if isinstance(n, (int, float)) and not isinstance(n, bool)]
+    if not numbers:
+        return problem
+    problem = problem[:match.end() - 1] + exact(math.fsum(numbers)) + problem[match.end():]
+    if problem.endswith(")") and all(isinstance(v, (int, float)) for v in value.values()):
+        parts = ", ".join(f"{k}={v:.15g}" for k, v in value.items())
+        problem = re.sub(r"\([^()]*\)$", f"({parts})", problem)
+    return problem
+
+
+def _accepts(raw_loc: tuple, root: type[BaseModel], value: dict) -> bool:
+    """Whether the part of the schema at this error's location takes `value`."""
+    holder: Any = root
+    for part in raw_loc:
+        holder = _step(holder, part)
+        if holder is None:
+            return False
+    try:
+        TypeAdapter(holder).validate_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return False
+    except Exception:  # a schema part that cannot stand alone: no advice rather than a wrong one
+        return False
+    return True
+
+
+def _inherited_hint(raw_loc: tuple, loc: tuple, value: Any, problem: str, file: str | Path,
+                    origins: dict[tuple, Path], root: type[BaseModel]) -> str:
+    """For two fields that conflict, the one a parent file set and, if dropping it would fix it, how."""
+    if not loc or not isinstance(value, dict):
+        return problem
+    here = Path(file).resolve()
+    mentioned = [k for k, v in value.items()
+                 if v is not None and isinstance(k, str) and re.search(rf"(?<![\w.]){re.escape(k)}(?![\w])", problem)]
+    where = {k: _files_under((*map(str, loc), k), origins) for k in mentioned}
+    inherited = [k for k in mentioned if where[k] and here not in where[k]]
+    if not inherited or not any(here in where[k] for k in mentioned):
+        return problem
+    # Advice to drop a field only where dropping it is checked to clear the problem.
+    fixes = [k for k in inherited if _accepts(raw_loc, root, {**value, k: None})]
+    hints = [f"'{k}' is inherited from {', '.join(sorted(f.name for f in where[k]))}"
+             + (f"; to drop it write '{k}: null'" if k in fixes else "")
+             for k in (fixes or inherited)]
+    return f"{problem} ({'; '.join(hints)})"
+
+
 def problems_from(
     exc: ValidationError, root: type[BaseModel], file: str | Path, origins: dict[tuple, Path] | None = None
 ) -> list[tuple[str, str]]:
     """One (field, problem) per distinct error, naming the file an inherited value came from."""
     problems: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
-    for error in exc.errors():
-        field = _format_loc(error["loc"], root)
-        problem = _describe(error, root)
+    for loc, error in _within_unions(exc.errors(), root):
+        field = ".".join(str(p) for p in loc)
+        problem = error["msg"] if error["type"] == "union_wanted" else _describe(error, root)
+        problem = _sum_shown(problem, error.get("input"))
         if origins:
-            origin = _origin_of(tuple(field.split(".")), origins)
-            if origin is not None and Path(origin) != Path(file).resolve():
+            hinted = _inherited_hint(error["loc"], loc, error.get("input"), problem, file, origins, root)
+            origin = _origin_of(tuple(str(p) for p in loc), origins)
+            if hinted != problem:
+                problem = hinted
+            elif origin is not None and Path(origin) != Path(file).resolve():
                 problem += f" (value set in {origin.name})"
         if (field, problem) not in seen:
             seen.add((field, problem))

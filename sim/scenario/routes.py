@@ -79,14 +79,23 @@ class Route(Strict):
             raise ValueError("by_trait goes with if_true and if_false")
         if self.by_trait is not None and (self.if_true is None or self.if_false is None):
             raise ValueError("by_trait needs both if_true and if_false")
-        if self.to is not None:
-            problem = _table_problem(self.to)
-            if problem:
-                raise ValueError(f"to: {problem}")
-        for dest, factor in self.scale.items():
-            if not 0 <= factor <= MAX_MULTIPLIER:
-                raise ValueError(f"scale.{dest}: a multiplier from 0 to {MAX_MULTIPLIER:g} (got {factor:g})")
         return self
+
+    @field_validator("to")
+    @classmethod
+    def _a_table(cls, value: Table | None) -> Table | None:
+        problem = _table_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("scale")
+    @classmethod
+    def _factors(cls, value: dict[str, float]) -> dict[str, float]:
+        for dest, factor in value.items():
+            if not 0 <= factor <= MAX_MULTIPLIER:
+                raise ValueError(f"{dest}: a multiplier from 0 to {MAX_MULTIPLIER:g} (got {factor:g})")
+        return value
 
     # --- reading it --------------------------------------------------------------
 

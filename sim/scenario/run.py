@@ -30,7 +30,7 @@ class Surge(Strict):
     name: str = Field(min_length=1)
     start: dt.date = Field(description="first day of the surge")
     end: dt.date = Field(description="last day of the surge (included)")
-    multiplier: NonNegative = Field(le=100, description="multiplies the crisis rate on every day of the surge")
+    multiplier: NonNegative = Field(le=10_000, description="multiplies the crisis rate on every day of the surge (sim/budget.py refuses a run too large)")
 
     @model_validator(mode="after")
     def _ordered(self):
