@@ -20,7 +20,7 @@ tests/data/determinism_pinned.yaml written in the new schema for the same system
 - changed by mechanics, not only luck: a response team now holds its team while the
   person it hands over waits for their next place (the journey's blocking rule), where
   the old engine freed it at once, so `ucr.no_team_in_time` rises in this congested
-  system (82 -> 138 and 104 -> 120) although there are no more referrals.
+  system (82 -> 138 and 104 -> 120, on about as many referrals: 316 -> 329, 338 -> 305).
 The stream test checks the new contract: person i of a family reads draw i of each
 stream, whatever order people draw in, and the k-th meeting of a decision reads `name#k`.
 """
