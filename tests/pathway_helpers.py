@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sim.measure.collect import run_replication
 from sim.scenario.loading import _resolve, default_roots
-from sim.scenario.system import System, validate_system
+from sim.scenario.schema import Scenario, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,19 +30,19 @@ def one_queue(servers: int | None, per_day: float, mean_stay: float, days: int =
     return data
 
 
-def system(data: dict, file: str = "test.yaml") -> System:
-    return validate_system(data, file)
+def system(data: dict, file: str = "test.yaml") -> Scenario:
+    return validate(data, file)
 
 
-def load(path: str | Path) -> System:
+def load(path: str | Path) -> Scenario:
     path = (ROOT / path).resolve()
     data, origins = _resolve(path, (), default_roots(path))
-    scenario = validate_system(data, path, origins)
+    scenario = validate(data, path, origins)
     scenario._path = path
     return scenario
 
 
-def run(scenario: System | dict, replication: int = 0):
+def run(scenario: Scenario | dict, replication: int = 0):
     if isinstance(scenario, dict):
         scenario = system(scenario)
     return run_replication(scenario, replication)
