@@ -13,10 +13,6 @@ from scipy import stats
 from sim.measure.collect import run_replication
 from support import small_system
 
-# A scenario no one can reach a service of is refused (schema: "nobody can reach it"), so "all"
-# leaves a share of one in a billion to the placement: with these seeds nobody draws it.
-ALL = 1 - 1e-9
-
 
 def _run(home_care_to_independent: float, care_home_to_home_care: float):
     scenario = small_system(**{
@@ -38,7 +34,7 @@ def test_no_lever_means_every_decision_is_a_placement(untouched):
 
 
 def test_all_home_care_to_independence_leaves_no_new_package():
-    k = _run(ALL, 0.0)
+    k = _run(1.0, 0.0)
     assert k["home_care.packages"] == 0
     assert k["long_term.more_independent"] > 100
     # Care home decisions are untouched, so every other decision was a home care one made independent.
@@ -47,7 +43,7 @@ def test_all_home_care_to_independence_leaves_no_new_package():
 
 
 def test_all_care_homes_to_home_care_leaves_no_care_home_admission(untouched):
-    k = _run(0.0, ALL)
+    k = _run(0.0, 1.0)
     assert k["care_home.permanent_admissions"] == 0
     # The same people, with the same luck, now get a package instead (common random numbers).
     assert k["home_care.packages"] == pytest.approx(
