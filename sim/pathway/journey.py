@@ -2,7 +2,8 @@
 
 Between services the rule is blocking: a person waits for their next slot
 in the slot they hold (a delayed discharge, counted by what they wait for),
-and only then lets it go.
+and only then lets it go; unless the next service says its people wait
+apart (`waiting: apart`, as people wait in ED for an acute bed).
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ def journey(model: "Model", person: Person, step: str, source: str, holding: "Un
                 holding.left(person)
             model.leave(person, step)
             return
+        if holding is not None and model.waits_apart[step]:
+            # People wait for this service apart from where they were (for an acute bed, in ED): the
+            # team or slot they held is free for others at once.
+            holding.left(person)
+            holding = None
         unit, request = model.request_slot(step, person)
         person.asked_at = env.now
         if not request.triggered:

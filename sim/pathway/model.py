@@ -70,6 +70,7 @@ class Model:
         self.units: dict[str, dict[str, Unit]] = {}
         self.unit_list: list[Unit] = []
         self.sharing = {name: s.mode for name, s in scenario.sharing.items()}
+        self.waits_apart = {name: spec.waiting == "apart" for name, spec in scenario.services.items()}
         self.overflow_after = {name: s.after_hours * HOURS for name, s in scenario.sharing.items() if s.mode == "overflow"}
         for name, spec in scenario.services.items():
             self.units[name] = {}

@@ -97,6 +97,10 @@ class _Service(Strict):
     then: str = Field("home", description="where people go when their stay ends: a route, a service or an end")
     costs: list[UnitCost] = Field(default_factory=list)
     group_multiplier: bool = Field(True, description="need groups' los_multiplier applies to stays here")
+    waiting: Literal["blocking", "apart"] = Field(
+        "blocking", description="blocking: people wait for a slot here in the slot they hold elsewhere (a delayed"
+        " discharge); apart: they leave it and wait apart (in ED for an acute bed)"
+    )
 
     _unlimited = field_validator("capacity", mode="before", check_fields=False)(unlimited_to_none)
 
