@@ -1,4 +1,4 @@
-"""Back-test: the baseline and Connect, at a tenth of Mid and South Essex, stay inside documented bands.
+"""Back-test: the baseline and Connect, at a quarter of Mid and South Essex, stay inside documented bands.
 
 The bands are those of docs/validation.md widened for the smaller system and
 three replications. A change that moves a headline output out of its band
