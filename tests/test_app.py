@@ -211,7 +211,7 @@ def test_an_invalid_value_shows_the_command_lines_message_and_nothing_runs(small
     errors = _errors(at)
     assert len(errors) == 1
     assert errors[0].startswith(f"error: {small_library / 'small-connect.yaml'}: "
-                                "routes.discharge_pathway.by_group.mild: to: P0: a probability must be a number "
+                                "routes.discharge_pathway.by_group.mild.to: P0: a probability must be a number "
                                 "from 0 to 1 (got -0.008)")
     assert len(at.button) == 0  # no Run button, no download of a scenario that cannot run
 

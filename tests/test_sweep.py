@@ -211,9 +211,6 @@ def _write(folder: Path, name: str, extra: dict) -> Path:
     return path
 
 
-@pytest.mark.xfail(raises=AttributeError, strict=True,
-                   reason="run_scenario.py passes run_sweep allow_large=args.allow_large, an option main has not yet "
-                          "brought to this branch (sim/budget.py)")
 def test_the_main_command_runs_a_sweep_and_prints_its_breaking_points(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     scenario = _write(tmp_path, "sweep.yaml", {

@@ -92,23 +92,31 @@ def pathway_graph(flows: pd.DataFrame, scenario) -> tuple[pd.DataFrame, dict[str
     """The flows as the diagram draws them, and each node's column (0 = where people come from).
 
     A route all of whose people come from one service (its outcome) or one source (crises) is drawn as
-    part of it. Flows out of long-term services (placements that end, years later) are left out, and so
+    part of it, and one that everybody leaves the same way (a decision nobody was spared) is drawn as
+    the step it leads to. A route with a label of its own (a discharge pathway) is always drawn. Flows out of long-term services (placements that end, years later) are left out, and so
     is a flow back to an earlier step (a readmission): the step that sends people back is drawn as an end.
     A node's column is its longest path from the sources; ends and nodes with no flow out are in the last.
     """
     services = scenario.services
     flows = flows[~flows["source"].map(lambda n: n in services and services[n].kind == "long_term")]
-    into = flows.groupby("target")["source"].agg(set)
-    merged = {route: next(iter(into[route])) for route in scenario.routes
-              if route in into and len(into[route]) == 1 and (next(iter(into[route])) in services
-                                                              or next(iter(into[route])) in SOURCES)}
-
-    def owner(node: str) -> str:
-        while node in merged:
-            node = merged[node]
-        return node
-    flows = flows[~flows["target"].isin(list(merged))].assign(source=flows["source"].map(owner))
     flows = flows.groupby(["source", "target"], as_index=False, sort=False)["people"].sum()
+    while True:  # one route at a time, until none is left to fold into its neighbours
+        into = flows.groupby("target")["source"].agg(set)
+        out_of = flows.groupby("source")["target"].agg(set)
+        route = next((r for r in scenario.routes if r in into.index and not scenario.routes[r].label and (
+            (len(into[r]) == 1 and next(iter(into[r])) in (*services, *SOURCES))  # one service's outcome
+            or (r in out_of.index and len(out_of[r]) == 1))), None)  # a decision everyone leaves one way
+        if route is None:
+            break
+        if len(into[route]) == 1 and next(iter(into[route])) in (*services, *SOURCES):
+            owner = next(iter(into[route]))
+            flows = flows[flows["target"] != route].assign(
+                source=flows["source"].where(flows["source"] != route, owner))
+        else:
+            onward = next(iter(out_of[route]))
+            flows = flows[flows["source"] != route].assign(
+                target=flows["target"].where(flows["target"] != route, onward))
+        flows = flows.groupby(["source", "target"], as_index=False, sort=False)["people"].sum()
     order = list(dict.fromkeys([*SOURCES, *services, *scenario.routes, *flows["source"], *flows["target"]]))
     out: dict[str, list[str]] = {}
     for source, target in zip(flows["source"], flows["target"]):
