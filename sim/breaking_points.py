@@ -16,7 +16,7 @@ combination of the others).
 - Cost curve: the cost of the urgent and intermediate care system in the
   measured period (every cost line of the services that are not long-term
   placements: in the Connect library ED, UCR, acute, community and temporary
-  beds, reablement), with the swept service paid for by its capacity (every
+  beds, home-based care), with the swept service paid for by its capacity (every
   place, used or not, at its unit cost a day) instead of by its occupied
   days: more capacity costs more, fewer delays cost less, and the minimum is
   often short of removing every delay. Long-term care committed by new

@@ -16,15 +16,18 @@ Savings are split two ways:
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from sim.measure.costs import COMMITTED, PAYERS
 from sim.intervals import interval_row
+from sim.measure.costs import COMMITTED, PAYERS
 from sim.measure.kpis import describe
-from sim.results import ResultSet
 from sim.scenario import labels
+
+if TYPE_CHECKING:
+    from sim.results import ResultSet
 
 CASH_RELEASING = "cash-releasing"
 CAPACITY_FREED = "capacity freed"

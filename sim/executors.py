@@ -30,9 +30,10 @@ from functools import lru_cache
 import pandas as pd
 
 from sim.measure.collect import run_replication
+from sim.random.streams import stable_hash
 from sim.results import replication_tables
 from sim.scenario import Scenario, validate
-from sim.random.streams import stable_hash
+from sim.store import TABLES, normalise
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,6 @@ def _scenario(text: str) -> Scenario:
 
 def run_one(scenario_text: str, role: str, replication: int, seed: int) -> dict[str, pd.DataFrame]:
     """Run one replication and return its ResultSet table rows (picklable, for any backend)."""
-    from sim.store import TABLES, normalise
-
     result = run_replication(_scenario(scenario_text), replication, seed)
     tables = replication_tables(role, result)
     return {name: normalise(name, tables[name]) for name in TABLES}

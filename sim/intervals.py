@@ -9,7 +9,8 @@ import pandas as pd
 from scipy import stats
 
 from sim.measure.kpis import describe
-from sim.results import ROLES
+
+ROLES = ("scenario", "comparator")
 
 LEVEL = 0.95
 

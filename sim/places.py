@@ -11,6 +11,7 @@ every place, shown in the total only. Nothing is simulated. See docs/places.md.
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 
@@ -18,7 +19,7 @@ import pandas as pd
 
 from sim.pathway.arrivals import place_shares
 from sim.pathway.capacity import place_capacity, system_capacity
-from sim.scenario import Scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario
 
 POOLED = "pooled"
 UNLIMITED = "unlimited"
@@ -52,10 +53,6 @@ def table(scenario: Scenario) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    from sim.scenario import ScenarioError, load_scenario
-
     parser = argparse.ArgumentParser(
         prog="python -m sim.places", description="Show how a scenario's demand and capacity are split by place."
     )

@@ -35,10 +35,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim import compare
+from sim.intervals import ROLES, summarise
 from sim.measure.collect import ReplicationResult
 from sim.scenario import Scenario
 
-ROLES = ("scenario", "comparator")
 DAILY_PLACES_COLUMNS = ["role", "replication", "day", "place", "service", "occupancy", "queue", "capacity"]
 
 
@@ -60,21 +61,15 @@ class ResultSet:
 
     @property
     def summary(self) -> pd.DataFrame:
-        from sim.intervals import summarise
-
         return self._derived("summary", lambda: summarise(self.kpis))
 
     @property
     def comparison(self) -> pd.DataFrame:
-        from sim.compare import comparison
-
-        return self._derived("comparison", lambda: comparison(self))
+        return self._derived("comparison", lambda: compare.comparison(self))
 
     @property
     def differences(self) -> pd.DataFrame:
-        from sim.compare import differences
-
-        return self._derived("differences", lambda: differences(self))
+        return self._derived("differences", lambda: compare.differences(self))
 
     def _derived(self, name: str, build) -> pd.DataFrame:
         cache = self.__dict__.setdefault("_derived_tables", {})

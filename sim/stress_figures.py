@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 from sim.breaking_points import lines, service_of
 from sim.measure.kpis import describe
 from sim.scenario import Scenario
-from sim.store import atomic_write_csv, atomic_write_text
+from sim.store import StoreError, atomic_write_csv, atomic_write_text, load
 
 if TYPE_CHECKING:
     from sim.sweep import SweepResult
@@ -215,8 +215,6 @@ def write_surge(scenario: Scenario, daily: pd.DataFrame, folder: Path) -> list[P
 
 
 def main(argv: list[str]) -> int:
-    from sim.store import StoreError, load
-
     if len(argv) != 1:
         print("usage: python -m sim.stress_figures RESULTS_FOLDER", file=sys.stderr)
         return 2

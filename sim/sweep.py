@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.experiment import Plan, Progress, run_experiment
+from sim import breaking_points, stress_figures
 from sim.executors import Executor
+from sim.experiment import Plan, Progress, run_experiment
 from sim.results import ResultSet
 from sim.scenario import Scenario, ScenarioError
 from sim.store import Store, atomic_write_csv, atomic_write_parquet
@@ -111,8 +112,6 @@ def run_sweep(
     command: list[str] | None = None,
 ) -> SweepResult:
     """Run every point of `scenario.sweep`; write the folder (tables, breaking points, figures) if given."""
-    from sim import breaking_points, stress_figures
-
     if replications is not None:
         scenario = scenario.with_changes({"run.replications": replications})
     points = points_of(scenario)
@@ -155,7 +154,7 @@ def run_sweep(
 
 
 def _short(text: str) -> str:
-    """Parameter names as people say them: 'community_beds.capacity', not 'services.community_beds.capacity'."""
+    """Parameter names as people say them: 'rehab_beds.capacity', not 'services.rehab_beds.capacity'."""
     return (text or "-").replace("services.", "")
 
 

@@ -7,7 +7,7 @@ Three things make a simulation's numbers mislead even when the model is right:
   nothing as "a year's" figures;
 - too few replications for the precision asked (95% CI half-width as a share
   of the mean), so differences smaller than the noise look real;
-- a warm-up shorter than the MSER-5 diagnostic (sim/warmup.py) suggests, so the
+- a warm-up shorter than the MSER-5 diagnostic (sim/mser.py) suggests, so the
   measured period still carries the empty start.
 
 `assess(resultset)` runs every check and returns a list of TrustWarning; an
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim import mser
 from sim.compare import main_service, money
 from sim.intervals import LEVEL, confidence_interval, relative
 from sim.measure.kpis import describe
@@ -225,19 +226,16 @@ def undefined_kpis(kpis: pd.DataFrame, role: str = "scenario") -> list[TrustWarn
 
 def short_warm_up(daily: pd.DataFrame, role: str = "scenario", seasonal: bool = False) -> list[TrustWarning]:
     """The MSER-5 warm-up the census suggests, against the warm-up the run used."""
-    # Imported here: the diagnostic brings its plotting along, which checking a run does not need.
-    from sim import warmup
-
     rows, roles = daily[daily["role"] == role], daily["role"].nunique()
     try:
-        suggestion = warmup.suggest(rows)
+        suggestion = mser.suggest(rows)
     except ValueError:
         return []  # too short a run for the diagnostic
     used = -suggestion.first_day
     if suggestion.days <= used:
         return []
     worst = max(
-        (s for s in suggestion.series if warmup.short_term(s.service) and s.truncation.status == warmup.SETTLED),
+        (s for s in suggestion.series if mser.short_term(s.service) and s.truncation.status == mser.SETTLED),
         key=lambda s: s.truncation.days,
     )
     return [TrustWarning(

@@ -10,7 +10,8 @@ from sim.pathway.initial_state import _groups, length_biased_z
 from sim.pathway.model import Model
 from sim.random.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal, Sampler
 from sim.scenario import ScenarioError, load_scenario
-from sim.warmup import SETTLED, mser, run_census, suggest
+from sim.mser import SETTLED, mser, suggest
+from sim.warmup import run_census
 from support import BASELINE, UNLIMITED, baseline, single_queue, small_system
 
 # --- validation -------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.warmup import CONSTANT, DRIFTING, SETTLED, SPARSE, diagnostic_scenario, main, mser, run_census, suggest, welch
+from sim.mser import CONSTANT, DRIFTING, SETTLED, SPARSE, mser, suggest, welch
+from sim.warmup import diagnostic_scenario, main, run_census
 from support import BASELINE, single_queue
 
 DAYS = np.arange(1000)
@@ -117,7 +118,7 @@ def test_suggestion_is_the_largest_short_term_cut_and_ignores_long_term_care():
 
 
 def test_long_term_services_are_those_of_kind_long_term():
-    from sim.warmup import long_term_services, short_term
+    from sim.mser import long_term_services, short_term
     from support import baseline
 
     scenario = baseline()

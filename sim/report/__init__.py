@@ -11,8 +11,6 @@ written last, so a report that exists is complete.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -24,6 +22,7 @@ from sim.measure.costs import PAYERS
 from sim.report import describe, figures, page, tables
 from sim.report.formatting import number
 from sim.report.intervals import estimate
+from sim.store import atomic_write_bytes
 from sim.results import ResultSet
 
 REPORT_NAME = "report.html"
@@ -44,15 +43,7 @@ BESIDE = {
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write a file so that `path` is either absent, the old file, or the whole new file (text as UTF-8)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, data.encode("utf-8") if isinstance(data, str) else data)
 
 
 class _Report:

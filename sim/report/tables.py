@@ -16,9 +16,9 @@ import pandas as pd
 from sim import compare, trust
 from sim.measure.costs import PAYERS
 from sim.measure.kpis import describe
-from sim.scenario import labels
 from sim.report.intervals import Estimate, estimate
-from sim.results import ResultSet
+from sim.results import ResultSet, replication_tables
+from sim.scenario import labels
 
 # The same words as the command line's: NHS, council, self-funders.
 PAYER_LABELS = {payer: compare.PAYER_NAMES[payer] for payer in PAYERS}
@@ -234,8 +234,6 @@ STAYS_COLUMNS = ["role", "service", "service_label", "stays_recorded", "mean_day
 def stays_sample_size() -> int:
     """The most stays a results folder keeps per service and replication (an evenly spaced sample beyond it)."""
     import inspect
-
-    from sim.results import replication_tables
 
     return int(inspect.signature(replication_tables).parameters["max_stays"].default)
 

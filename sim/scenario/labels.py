@@ -3,7 +3,7 @@
 KPI names are made from a scenario's own service, route and measure names,
 so their labels come from the scenario too. Every validated scenario adds
 its labels here; tables, reports and the app read them by name, and a name
-no scenario labelled is shown tidied ("community_beds" as "Community beds").
+no scenario labelled is shown tidied ("rehab_beds" as "Rehab beds").
 """
 
 from __future__ import annotations
