@@ -336,7 +336,7 @@ def test_stress_sections_come_from_the_scenario(rs):
     assert rows["Service: Acute beds"].startswith("beds; capacity 80 beds; stay lognormal (mean 8, sd 10) days")
     assert {f"Service: {s.services[n].label}" for n in s.services} <= set(rows)
     assert len([term for term in rows if term.startswith("Route: ")]) == len(s.routes)
-    assert rows["Route: P2"] == "Community hospital beds 77%, Temporary residential placements 23%"
+    assert rows["Route: P2 short-term bed"] == "Community hospital beds 77%, Temporary residential placements 23%"
     assert rows["Route: crisis"].startswith("with ucr suitable: Urgent community response ")
     assert rows["Route: crisis"].endswith("(scaled: Urgent community response x1.7)")
     assert "mild (45%)" in rows["Entities"]
