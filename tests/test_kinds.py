@@ -68,3 +68,23 @@ def test_a_long_term_placement_commits_its_whole_cost_when_it_starts():
                                                                           "partial_share": 0,
                                                                           "partial_contribution": 0})).kpis
     assert k["cost.care.council"] == pytest.approx(k["care.placements"] * 700, rel=1e-9)
+
+
+def test_a_response_team_leaves_when_its_response_ends_and_acute_is_waited_for_apart():
+    """Nobody holds a team while waiting for what comes next (the team goes), nor a slot while waiting
+    for a service whose people wait apart (in ED for an acute bed)."""
+    services = {
+        "team": {"kind": "response_team", "capacity": 1, "give_up_hours": 1, "give_up_to": "ward",
+                 "travel_hours": {"dist": "fixed", "value": 0.1}, "duration_days": {"dist": "fixed", "value": 0.05},
+                 "then": "full"},
+        "full": {"kind": "caseload", "capacity": 0, "los_days": {"dist": "fixed", "value": 1}},
+        "ward": {"kind": "unlimited", "los_days": {"dist": "fixed", "value": 1}},
+    }
+    k = run(_system(services, {"team": {"per_day": 2}}, days=200)).kpis
+    # the caseload never has room, yet the team keeps responding: it is not held by the people waiting
+    assert k["full.queue_peak"] > 300 and k["team.no_team_in_time"] < 0.05 * k["team.arrivals"]
+    rehab = {"rehab": {"kind": "beds", "capacity": 1, "los_days": {"dist": "fixed", "value": 30}, "then": "acute"},
+             "acute": {"kind": "beds", "capacity": 0, "los_days": {"dist": "fixed", "value": 1}, "waiting": "apart"}}
+    k = run(_system(rehab, {"rehab": {"per_day": 1}}, days=200)).kpis
+    # people waiting for an acute bed wait apart, so rehab's bed frees every 30 days and nobody is delayed in it
+    assert k["rehab.delayed_bed_days"] == 0 and k["rehab.admissions"] >= 6

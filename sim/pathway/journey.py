@@ -3,7 +3,8 @@
 Between services the rule is blocking: a person waits for their next slot
 in the slot they hold (a delayed discharge, counted by what they wait for),
 and only then lets it go; unless the next service says its people wait
-apart (`waiting: apart`, as people wait in ED for an acute bed).
+apart (`waiting: apart`, as people wait in ED for an acute bed), or the
+service they leave does not stay with them while they wait (a response team).
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ def journey(model: "Model", person: Person, step: str, source: str, holding: "Un
                 holding.left(person)
             model.leave(person, step)
             return
-        if holding is not None and model.waits_apart[step]:
-            # People wait for this service apart from where they were (for an acute bed, in ED): the
-            # team or slot they held is free for others at once.
+        if holding is not None and (model.waits_apart[step] or not holding.holds_while_waiting):
+            # People wait for this service apart from where they were (for an acute bed, in ED), or
+            # what they held does not stay with them (a response team leaves): it is free at once.
             holding.left(person)
             holding = None
         unit, request = model.request_slot(step, person)

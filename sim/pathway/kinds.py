@@ -29,6 +29,9 @@ FUNDING = ("council", "partial", "self")
 class Unit:
     """One service in one place: its capacity, and counts of its activity in the measured period."""
 
+    # Whether a person keeps their slot here while they wait for the next service (blocking).
+    holds_while_waiting = True
+
     def __init__(self, model: "Model", name: str, spec, place: str, capacity: float | None, los_multiplier: float):
         self.model = model
         self.env = model.env
@@ -166,7 +169,12 @@ class VisitsUnit(Unit):
 
 
 class ResponseUnit(Unit):
-    """A response team: a team must be free within the give-up time, or the person goes elsewhere."""
+    """A response team: a team must be free within the give-up time, or the person goes elsewhere.
+
+    The team leaves when its response ends: people it keeps at home wait at home for what comes next.
+    """
+
+    holds_while_waiting = False
 
     def __init__(self, model, name, spec, place, capacity, los_multiplier):
         super().__init__(model, name, spec, place, capacity, los_multiplier)
