@@ -26,6 +26,9 @@ from sim.report.formatting import interval, number  # noqa: E402
 from sim.report.intervals import Estimate  # noqa: E402
 from sim.scenario import ScenarioError, load_scenario  # noqa: E402
 
+# Runs processes, a browser or whole studies: left out of the quick loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "sim" / "app" / "main.py"
 SMALL = """extends: baseline.yaml

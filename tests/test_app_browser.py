@@ -23,6 +23,7 @@ from test_app import SMALL, write_library
 from test_report_browser import ARGS, CHROMIUM
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
 ]

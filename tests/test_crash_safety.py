@@ -31,6 +31,9 @@ from experiment_helpers import assert_same_tables, write_scenarios
 
 from sim.store import COMPLETE, TABLES, StoreError, load, sha256_file
 
+# Runs processes, a browser or whole studies: left out of the quick loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 KILLS = 3
 REPLICATIONS = 5

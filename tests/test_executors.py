@@ -14,6 +14,10 @@ from sim.experiment import Plan, merge_shards, run_experiment
 from sim.store import StoreError, load
 from support import ROOT
 
+# Runs processes, a browser or whole studies: left out of the quick loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
+
+
 REPLICATIONS = 5
 
 

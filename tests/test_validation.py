@@ -17,6 +17,9 @@ from sim.random.distributions import Exponential, Fixed, Lognormal
 from sim.studies.connect import sensitivity, validation
 from support import ROOT
 
+# Runs processes, a browser or whole studies: left out of the quick loop (pytest -m "not slow").
+pytestmark = pytest.mark.slow
+
 SCENARIOS = ROOT / "scenarios"
 NOT_LEVERS = {"name", "description", "sources", "comparator"}
 # The levers each workstream may move (brief §2), as dotted prefixes.
