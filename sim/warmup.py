@@ -1,26 +1,10 @@
 """How long to simulate before measuring: MSER-5 on the daily census, and a Welch plot to check it by eye.
 
-A model started empty shows an initial transient: beds fill, queues form,
-and only after a while does the census fluctuate around its long-run level.
-Measuring from the start would bias every KPI towards an emptier system.
-
-MSER-5 (White 1997; White, Cobb and Spratt 2000) picks the truncation point
-d that minimises the standard error of the mean of what is left: batch the
-series into means of 5 days, Z_1..Z_k, and choose d minimising
-
-    MSER(d) = sum_{j>d} (Z_j - mean(Z_{d+1..k}))^2 / (k - d)^2.
-
-Cutting more removes bias but leaves fewer days to average; the minimum
-balances the two. As Hoad, Robinson and Davies (2010) advise, only the first
-half of the series is searched: the last few batches alone can look perfectly
-steady by chance, all the more when the census is strongly autocorrelated (a
-service run near full). A cut at the end of that half means the series is
-still drifting (too short a run, or a queue that grows without limit), and
-the suggestion is then a lower bound, not an answer.
-
-The series are averaged across replications first (Welch's method, and the
-practice Hoad et al. recommend), so a replication's noise does not move the
-suggestion.
+A model started empty shows an initial transient: beds fill, queues form, and
+only after a while does the census fluctuate around its long-run level. This
+diagnostic runs a scenario long, without seasons, and reports where MSER-5
+(sim/mser.py, which explains the method) would cut each service's daily census,
+with a Welch plot to check the cut by eye.
 
 Run it:  python -m sim.warmup SCENARIO.yaml [--replications N] [--days D]
 """

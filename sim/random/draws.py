@@ -55,14 +55,10 @@ class Family:
         return index
 
     def uniform(self, stream: str, index: int) -> float:
-        column = self._uniform.get(stream)
-        if column is None:
-            rng = generator_for(self.seed, self.replication, f"u:{self.name}/{stream}")
-            column = self._uniform[stream] = _Column(rng.random)
+        """Draw `index` of the uniform [0, 1) stream `stream`."""
+        column = self._uniform.get(stream) or self._column(self._uniform, "u", stream)
         values = column.values
-        if index >= len(values):
-            values = column.grow_to(index)
-        return values[index]
+        return values[index] if index < len(values) else column.grow_to(index)[index]
 
     def set_normal(self, stream: str, index: int, value: float) -> None:
         """Give person `index` this normal score in `stream` (a stay found under way at the start)."""
@@ -70,11 +66,12 @@ class Family:
         self._normal[stream].values[index] = value
 
     def normal(self, stream: str, index: int) -> float:
-        column = self._normal.get(stream)
-        if column is None:
-            rng = generator_for(self.seed, self.replication, f"z:{self.name}/{stream}")
-            column = self._normal[stream] = _Column(rng.standard_normal)
+        """Draw `index` of the standard normal stream `stream`."""
+        column = self._normal.get(stream) or self._column(self._normal, "z", stream)
         values = column.values
-        if index >= len(values):
-            values = column.grow_to(index)
-        return values[index]
+        return values[index] if index < len(values) else column.grow_to(index)[index]
+
+    def _column(self, columns: dict[str, _Column], kind: str, stream: str) -> _Column:
+        rng = generator_for(self.seed, self.replication, f"{kind}:{self.name}/{stream}")
+        column = columns[stream] = _Column(rng.random if kind == "u" else rng.standard_normal)
+        return column
