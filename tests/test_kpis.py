@@ -32,3 +32,10 @@ def test_waits_in_hours_and_the_share_over_four_hours():
     assert k["ward.wait_hours_mean"] == pytest.approx(24 * k["ward.wait_mean"])
     assert 0 < k["ward.waits_over_4h_share"] < 1
     assert k["ward.wait_hours_p95"] > k["ward.wait_hours_mean"]
+
+
+def test_the_names_a_service_level_may_use_are_the_measures_made():
+    from sim.measure.kpis import SERVICE_MEASURES
+    from sim.scenario import kpi_names
+
+    assert set(kpi_names.SERVICE_MEASURES) == set(SERVICE_MEASURES)

@@ -29,6 +29,7 @@ from sim.scenario.base import (
 )
 from sim.scenario.calendar import capacity_steps
 from sim.scenario.errors import ScenarioError
+from sim.scenario.kpi_names import is_kpi
 from sim.scenario.messages import problems_from
 from sim.scenario.places import Arrivals, CapacityEvent, Place, ServiceState, Sharing
 from sim.scenario.routes import ENDS, Route
@@ -249,6 +250,10 @@ def system_problems(s: Scenario) -> list[str]:
         if name in uses:
             problems.append(f"measures.{name}: is made of itself")
     problems += _measure_cycle(s)
+    for i, level in enumerate(s.service_levels):
+        if not is_kpi(s, level.kpi):
+            problems.append(f"service_levels.{i}.kpi: '{level.kpi}' is not a KPI of this scenario (docs/outputs.md lists"
+                            " the forms: <service>.<measure>, route.<route>.<destination>, a measure, cost.<payer>, ...)")
     for key in s.sources:
         if not _path_exists(s, key.split(".")):
             problems.append(f"sources: '{key}' is not a field of the scenario (a citation must name what it supports)")
