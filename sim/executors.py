@@ -235,6 +235,13 @@ class ProcessExecutor(_Stoppable):
             with contextlib.suppress(Exception):
                 process.kill()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        # Let the pool's manager thread finish closing its wake-up pipe now: at interpreter exit,
+        # concurrent.futures wakes every manager, and one closing its pipe at that moment raised
+        # "Bad file descriptor" from an atexit handler (a traceback after a clean stop).
+        manager = getattr(self._pool, "_executor_manager_thread", None)
+        if manager is not None:
+            with contextlib.suppress(Exception):
+                manager.join(timeout=10)
 
     def close(self) -> None:
         if not self._killed:
