@@ -55,7 +55,7 @@ class Model:
         self.end = self.measure_from + scenario.run.horizon_days
         self.days = int(math.ceil(self.end))
         self.streams = Streams(self.seed, replication)
-        self.router = Router(scenario.routes, set(scenario.services), self.env, self.measure_from)
+        self.router = Router(scenario.routes, self.env, self.measure_from)
         self.places = scenario.place_names
         self.many_places = len(self.places) > 1
         self.census = Census()

@@ -46,13 +46,12 @@ def _compile(route: Route, scale: dict[str, float]) -> Callable[[Person], Table]
 class Router:
     """Takes a person from a route to a service or an end, counting each decision in the measured period."""
 
-    def __init__(self, routes: dict[str, Route], services: set[str], env, measure_from: float):
+    def __init__(self, routes: dict[str, Route], env, measure_from: float):
         self.env = env
         self.measure_from = measure_from
         self.tables = {name: _compile(route, route.scale) for name, route in routes.items()}
         self.streams = {name: "route." + name for name in routes}
         self.hours = {name: route.hours_multiplier for name, route in routes.items() if route.hours_multiplier != 1.0}
-        self.services = services
         self.decisions: Counter = Counter()  # (place, route, destination) -> people, in the measured period
         self.flows: Counter = Counter()      # (from, to) -> people, in the measured period
 

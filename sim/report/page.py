@@ -171,19 +171,6 @@ def change_cell(prefix: str, replications: int | None = None) -> Cell:
         mean, low, high = (row[f"{prefix}_{part}"] for part in ("mean", "ci95_low", "ci95_high"))
         unit = row["unit"]
         if math.isnan(low):
-            return change_words(mean, unit), "95% CI " + _missing(mean, replications)
-        if low == high:
-            return change_words(mean, unit), "95% CI: the same in every replication"
-        return change_words(mean, unit), f"95% CI {change_words(low, unit)} to {change_words(high, unit)}"
-    return cell
-
-
-def change_cell(prefix: str, replications: int | None = None) -> Cell:
-    """A difference (scenario - comparator) in words that carry its direction, with its 95% CI likewise."""
-    def cell(row: pd.Series) -> tuple[str, str]:
-        mean, low, high = (row[f"{prefix}_{part}"] for part in ("mean", "ci95_low", "ci95_high"))
-        unit = row["unit"]
-        if math.isnan(low):
             e = Estimate(mean, low, high, 1)
             return change_words(mean, unit), f"95% CI {interval(e, unit, replications=replications)}"
         if low == high:

@@ -37,8 +37,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.executors import make_executor
-from sim.experiment import Plan, run_experiment
 from sim.intervals import confidence_interval
 from sim.measure.costs import PAYERS
 from sim.scenario import Scenario, ScenarioError, load_scenario
