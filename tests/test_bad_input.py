@@ -66,7 +66,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "exponential_mean_zero": ("services.acute.los_days.mean", "greater than 0"),
     "empirical_weights_mismatch": ("services.acute.los_days", "'weights' has 2 entries but 'values' has 3"),
     "empirical_no_values": ("services.acute.los_days.values", "at least 1 item"),
-    "unknown_distribution": ("services.acute.los_days", "unknown distribution 'weibull'"),
+    "unknown_distribution": ("services.acute.los_days", "unknown distribution 'pareto'"),
     "distribution_dist_null": ("services.acute.los_days", "'dist' must be one of"),
     "cost_unit_not_allowed": ("services.acute", "costs.0.per is 'hour'; a beds service is costed per one of"),
     "cost_unknown_payer": ("services.acute.costs.0.payer", "'treasury'"),

@@ -61,7 +61,7 @@ def test_scaling_a_distribution_scales_each_draw():
         ({"dist": "exponential", "mean": 0}, "greater than 0"),
         ({"dist": "gamma", "mean": 3}, "Field required"),
         ({"dist": "empirical", "values": [1, 2], "weights": [1]}, "'weights' has 1 entries"),
-        ({"dist": "weibull", "mean": 3}, "does not match any of the expected tags"),
+        ({"dist": "pareto", "mean": 3}, "does not match any of the expected tags"),
     ],
 )
 def test_impossible_parameters_are_refused(spec, fragment):

@@ -17,6 +17,7 @@ E[S^2] / (2 E[S]). The length-biased stay is drawn exactly:
   normal score by sigma;
 - gamma(k, theta) becomes gamma(k + 1, theta) (exponential: k = 1);
 - an empirical distribution's weights are multiplied by the values;
+- weibull(k, scale): (S/scale)^k becomes gamma(1 + 1/k, 1);
 - a fixed stay stays fixed.
 
 Need groups among people found in a service are the crisis mix weighted by
@@ -29,11 +30,12 @@ run: they only hold a place until they end.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from scipy import special
 
-from sim.random.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal
+from sim.random.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal, Weibull
 from sim.pathway.capacity import apportion
 from sim.pathway.journey import journey, rest_of_stay
 from sim.scenario.services import stay_of
@@ -58,6 +60,9 @@ def length_biased_z(spec, u: float) -> float:
         shape = 1.0 if isinstance(spec, Exponential) else (spec.mean_ / spec.sd) ** 2
         x = special.gammaincinv(shape + 1.0, u)          # in units of the scale
         z = -special.ndtri(special.gammaincc(shape, x))  # the upper tail keeps long stays precise
+    elif isinstance(spec, Weibull):
+        x = special.gammaincinv(1.0 + 1.0 / spec.shape, u)  # (S/scale)^shape of a length-biased stay
+        z = -special.ndtri(math.exp(-x))
     elif isinstance(spec, Empirical):
         weights = spec.weights or [1.0] * len(spec.values)
         biased = [w * v for w, v in zip(weights, spec.values)]

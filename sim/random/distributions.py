@@ -155,6 +155,24 @@ class Gamma(_Spec):
         return Gamma(dist="gamma", mean=self.mean_ * factor, sd=self.sd * factor)
 
 
+class Weibull(_Spec):
+    """Weibull given by shape and scale (days): shape below 1 gives many short stays and a long tail."""
+
+    dist: Literal["weibull"]
+    shape: float = Field(gt=0, le=100)
+    scale: float = Field(gt=0)
+
+    def mean(self) -> float:
+        return self.scale * math.gamma(1.0 + 1.0 / self.shape)
+
+    def from_z(self, z: float) -> float:
+        # The upper tail keeps long stays precise: S = scale * (-log P(Z > z))^(1/shape).
+        return self.scale * (-math.log(upper_tail(z))) ** (1.0 / self.shape)
+
+    def scaled(self, factor: float) -> "Weibull":
+        return Weibull(dist="weibull", shape=self.shape, scale=self.scale * factor)
+
+
 class Empirical(_Spec):
     """Observed values, each equally likely unless weights are given."""
 
@@ -193,7 +211,7 @@ class Empirical(_Spec):
 
 
 Distribution = Annotated[
-    Union[Fixed, Exponential, Lognormal, Gamma, Empirical], Field(discriminator="dist")
+    Union[Fixed, Exponential, Lognormal, Gamma, Weibull, Empirical], Field(discriminator="dist")
 ]
 
 

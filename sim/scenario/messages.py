@@ -135,9 +135,9 @@ def _describe(error: dict, root: type[BaseModel]) -> str:
     if kind in ("model_type", "dict_type", "model_attributes_type") or (kind == "unknown_kind" and not isinstance(value, dict)):
         return f"must be a mapping of fields (name: value lines), not {type(value).__name__} {_shown(value)}"
     if kind == "union_tag_not_found":
-        return "'dist' is missing: give one of fixed, exponential, lognormal, gamma, empirical"
+        return "'dist' is missing: give one of fixed, exponential, lognormal, gamma, weibull, empirical"
     if kind == "union_tag_invalid":
-        return f"unknown distribution {error['ctx']['tag']!r}: 'dist' must be one of fixed, exponential, lognormal, gamma, empirical"
+        return f"unknown distribution {error['ctx']['tag']!r}: 'dist' must be one of fixed, exponential, lognormal, gamma, weibull, empirical"
     message = error["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
