@@ -19,6 +19,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from sim.excel import workbook
 from sim.scenario.errors import FileRefused, ScenarioError
 from sim.scenario.base import MAX_FILE_BYTES, MAX_NODES
 from sim.scenario.schema import Scenario, validate
@@ -26,6 +27,7 @@ from sim.scenario.schema import Scenario, validate
 PROJECT_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 # The folder a deployment of the web app keeps its scenario library in (sim/app/library.py).
 LIBRARY_ENV = "CARE_PATHWAY_SCENARIOS"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")  # a scenario may be an Excel workbook laid out like the YAML's sections
 MAX_LISTED = 20  # problems of one kind listed from one file; the rest are counted
 
 Roots = tuple[Path, ...]
@@ -399,8 +401,32 @@ def load_scenario(path: str | Path, roots: Iterable[str | Path] | None = None) -
     roots = default_roots(path) if roots is None else tuple(Path(r).resolve() for r in roots)
     if not _inside(Path(os.path.realpath(path)), roots):
         raise FileRefused(path, [("", outside_message(roots))])
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return _load_workbook(path, roots)
     data, origins = _resolve(path, (), roots)
     scenario = validate(data, path, origins)
+    scenario._path = path.resolve()
+    return scenario
+
+
+def _load_workbook(path: Path, roots: Roots) -> Scenario:
+    """A scenario given as an Excel workbook (sim/excel/workbook.py): read as safely as YAML, within the same
+    folders and size, and validated with the same messages, each naming the sheet and cell."""
+    try:
+        data, cells = workbook.scenario_data(_read_bytes(path))
+    except workbook.WorkbookProblems as exc:
+        raise ScenarioError(path, exc.problems) from None
+    except workbook.WorkbookError as exc:
+        raise FileRefused(path, [("", str(exc))]) from None
+    origins: dict[tuple, Path] = {}
+    if data.get("extends") is not None:
+        parent, origins = _resolve(_parent(path, data["extends"], roots, path), (path.resolve(),), roots,
+                                   data["extends"])
+        data = _merge(parent, data)
+    try:
+        scenario = validate(data, path, origins)
+    except ScenarioError as exc:
+        raise ScenarioError(path, [(workbook.cell_of(field, cells), problem) for field, problem in exc.problems]) from None
     scenario._path = path.resolve()
     return scenario
 
