@@ -6,6 +6,9 @@
     python run_scenario.py scenarios/connect.yaml --shard 0/4 --out results/connect-shard-0
     python run_scenario.py merge results/connect-shard-* --out results/connect
     python run_scenario.py crn scenarios/connect.yaml --compare scenarios/baseline.yaml
+    python run_scenario.py fit RECORDS.csv --census CENSUS.csv --out my-system.yaml   (docs/records.md)
+    python run_scenario.py synthesize scenarios/baseline.yaml --out records.csv --census census.csv
+    python run_scenario.py template --excel my-system.xlsx    (a scenario as a workbook; docs/excel.md)
 
 Exit status: 0 done; 1 the run failed; 2 bad input (nothing written); 130 interrupted
 (finished replications are kept: run again with --resume).
@@ -109,6 +112,7 @@ def run_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard", type=_shard, metavar="i/n", help="run only replications r with r %% n == i")
     p.add_argument("--resume", action="store_true", help="keep replications an interrupted run finished")
     p.add_argument("--no-report", action="store_true", help="do not write the HTML report")
+    p.add_argument("--excel", action="store_true", help="also write the results as one workbook, results.xlsx")
     p.add_argument("--allow-large", action="store_true",
                    help="run even if the estimated memory or CPU time is above the limits (see sim/budget.py)")
     return p
@@ -256,6 +260,10 @@ def main_run(argv: list[str], console: Console) -> int:
         console.print(f"Resumed: {resultset.manifest['resumed_replications']} replications reused from the earlier run.")
     console.print(f"Results written to {out}/")
     status = 0 if args.no_report else _write_report(console, resultset, out)
+    if args.excel:
+        from sim.excel.results import write_results_workbook
+
+        console.print(f"Excel: {write_results_workbook(out, resultset)}")
     from sim.stress_figures import write_surge
 
     for path in write_surge(scenarios["scenario"], resultset.daily[resultset.daily["role"] == "scenario"], out):
@@ -324,6 +332,16 @@ def main_crn(argv: list[str], console: Console) -> int:
     return 0
 
 
+# Records and Excel: fit and synthesize (sim/records/commands.py), template (sim/excel/commands.py).
+DATA_COMMANDS = {"fit": "sim.records.commands", "synthesize": "sim.records.commands", "template": "sim.excel.commands"}
+
+
+def _data_command(name: str):
+    def command(argv: list[str], console: Console) -> int:
+        return getattr(importlib.import_module(DATA_COMMANDS[name]), f"main_{name}")(argv, console, _Parser)
+    return command
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     console = Console()
@@ -332,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     from sim.measure.invariants import InvariantError
     from sim.scenario import ScenarioError
 
-    commands = {"merge": main_merge, "crn": main_crn}
+    commands = {"merge": main_merge, "crn": main_crn, **{name: _data_command(name) for name in DATA_COMMANDS}}
     command = commands.get(argv[0]) if argv else None
     try:
         if command:
