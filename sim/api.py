@@ -5,6 +5,11 @@
     rs.summary        # every KPI: mean and 95% CI
     rs.comparison     # savings and gains with 95% CIs, by payer
     rs.kpis, rs.daily # per-replication tables (see sim.results)
+    api.to_excel(rs, "results.xlsx")                  # the results as one workbook
+
+    api.fit("records.csv", "my-system.yaml", census="census.csv")   # a scenario from records (docs/records.md)
+    episodes, census = api.synthesize("scenarios/baseline.yaml")    # the records a scenario's people leave
+    api.template("my-system.xlsx")                                  # a scenario as a workbook (docs/excel.md)
 
 Worker processes never import the calling script, so these work at the top level
 of a plain script as well as under `if __name__ == "__main__":`. Problems with a
@@ -19,12 +24,17 @@ from pathlib import Path
 import pandas as pd
 
 from sim import budget, trust
+from sim.excel.commands import write_template
+from sim.excel.results import results_workbook
 from sim.executors import make_executor
 from sim.experiment import (Plan, Precision, Progress, crn_effect, merge_shards, planned_replications,
                             run_experiment)
+from sim.records.commands import LIBRARY, fit_files
+from sim.records.fit import Fitted
+from sim.records.synthesize import synthesize as _synthesize
 from sim.results import ResultSet
 from sim.scenario import Scenario, comparator_path, load_scenario
-from sim.store import load
+from sim.store import atomic_write_bytes, load
 
 ScenarioLike = Scenario | str | Path
 
@@ -137,3 +147,35 @@ def crn(main: ScenarioLike, compare: ScenarioLike, replications: int = 20, worke
         return crn_effect(scenarios["scenario"], scenarios["comparator"], replications, executor=executor)
     finally:
         executor.close()
+
+
+def to_excel(results_or_folder: ResultSet | str | Path, path: str | Path | None = None) -> Path:
+    """Write results as one workbook (summary with intervals, comparison, budget impact where present, daily
+    census, costs by payer); by default results.xlsx in the results folder. Returns its path."""
+    rs = results_or_folder if isinstance(results_or_folder, ResultSet) else load(results_or_folder)
+    if path is None:
+        if rs.folder is None:
+            raise ValueError("these results have no folder: give the path of the workbook to write")
+        path = Path(rs.folder) / "results.xlsx"
+    atomic_write_bytes(Path(path), results_workbook(rs, rs.folder))
+    return Path(path)
+
+
+def fit(records: str | Path, out: str | Path, census: str | Path | None = None, library: str | Path = LIBRARY,
+        name: str | None = None) -> Fitted:
+    """Fit a scenario from records (as `run_scenario.py fit`): writes OUT, its .uncertainty.yaml and .fit.html.
+
+    Bad records raise sim.records.read.RecordsError listing every problem (file, row, column); nothing is written.
+    """
+    return fit_files(Path(records), Path(out), Path(census) if census else None, Path(library), name)
+
+
+def synthesize(scenario: ScenarioLike, replication: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The records (episodes, daily census) one replication of a scenario leaves, in the record format."""
+    return _synthesize(_as_scenario(scenario), replication)
+
+
+def template(out: str | Path, source: str | Path | None = None) -> Path:
+    """Write a scenario (default: the baseline) as an Excel workbook to fill in (as `run_scenario.py template`)."""
+    from_file = Path(source) if source is not None else Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    return write_template(from_file, Path(out))

@@ -280,7 +280,7 @@ def test_a_run_shows_headline_numbers_that_match_the_python_api(small_library):
                                         "Difference in the scenario"]
     crises = comparison.set_index("Measure").iloc[0]
     assert crises.name == "Crises" and crises["Difference in the scenario"] == "no change"  # same arrivals (CRN)
-    assert {"download_results", "download_report", "download_yaml"} <= {b.key for b in at.get("download_button")}
+    assert {"download_results", "download_excel", "download_report", "download_yaml"} <= {b.key for b in at.get("download_button")}
 
     # The same settings again: the finished run is reused, not run again.
     at.button(key="run").click().run()

@@ -263,9 +263,12 @@ def results(run: runs.Run, stem: str) -> None:
     st.caption("Means over replications (95% CI in brackets); the difference is paired replication by replication "
                "and says which way it goes in words. Shares in %, their differences in percentage points.")
     st.dataframe(comparison_table(rs), hide_index=True, key="comparison_table")
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     left.download_button("Download the results (zip: tables, manifest, report)", run.results_zip,
                          file_name=f"{stem}-results.zip", mime="application/zip", key="download_results")
+    middle.download_button("Download the results (Excel)", run.results_excel, file_name=f"{stem}-results.xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           key="download_excel")
     right.download_button("Download the report (HTML)", run.report.read_bytes(), file_name=f"{stem}-report.html",
                           mime="text/html", key="download_report")
 

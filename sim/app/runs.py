@@ -26,6 +26,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from sim import api
+from sim.excel.results import results_workbook
 from sim.budget import BudgetError
 from sim.executors import make_executor
 from sim.experiment import Progress, run_experiment
@@ -104,6 +105,11 @@ class Run(Progress):
         folder = self.results_folder / FIGURES_DIR
         return {name: pio.read_json(folder / f"{name}.json") for name in FIGURES
                 if (folder / f"{name}.json").exists()}
+
+    @cached_property
+    def results_excel(self) -> bytes:
+        """The results as one workbook (sim/excel/results.py), made in memory."""
+        return results_workbook(self.resultset, self.results_folder)
 
     @cached_property
     def results_zip(self) -> bytes:

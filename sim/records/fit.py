@@ -119,7 +119,7 @@ class _Fitter:
             "psa": {"dist": "gamma", "shape": n, "rate_per": _r(years), "meaning": "crises a year ~ Gamma(count, 1/years)"}}
         days = pd.date_range(r.epoch, periods=max(1, int(math.ceil(r.end))), freq="D")
         stamps = r.epoch + pd.to_timedelta(crises["arrived"], unit="D")
-        weekday = _profile(stamps.dt.weekday, pd.Series(days.weekday), 7)
+        weekday = _profile(stamps.dt.day_of_week, pd.Series(days.day_of_week), 7)
         month = _profile(stamps.dt.month - 1, pd.Series(days.month - 1), 12)
         self.sources["demand.weekday_multipliers"] = ("fitted: new crises on each weekday over the number of such days"
                                                       f" in the records ({n:,} crises); Monday..Sunday, mean 1")

@@ -1,0 +1,191 @@
+"""Records in, a scenario out: every kind of bad record gives its message (file, row, column), exit status 2 and
+nothing written; a fit says where each value came from and how sure it is; synthesized records follow people."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from contextlib import redirect_stderr
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+import run_scenario
+from sim.records.commands import fit_files, outputs
+from sim.records.read import RecordsError
+from sim.records.synthesize import synthesize
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "records"
+EPISODES = EXAMPLE / "episodes.csv"
+CENSUS = EXAMPLE / "census.csv"
+
+
+@pytest.fixture(scope="module")
+def episodes() -> pd.DataFrame:
+    return pd.read_csv(EPISODES, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fit") / "small.yaml"
+    return fit_files(EPISODES, out, CENSUS), out
+
+
+def _fit_cli(args: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with redirect_stderr(err):
+        status = run_scenario.main(["fit", *args])
+    return status, err.getvalue()
+
+
+def _changed(episodes: pd.DataFrame, tmp_path: Path, change) -> Path:
+    frame = change(episodes.copy())
+    path = tmp_path / "records.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _set(row: int, column: str, value: str):
+    """Change one cell; `row` is the file's row number (the header is row 1)."""
+    def change(frame):
+        frame.loc[row - 2, column] = value
+        return frame
+    return change
+
+
+BAD = {
+    "missing column": (lambda f: f.drop(columns=["ready"]), "column ready: missing"),
+    "unknown service": (_set(5, "service", "ward_99"), "row 5, column service: 'ward_99' is not a service of the library"),
+    "ready before arrived": (_set(7, "ready", "2022-03-01 10:00"), "row 7, column ready: 2022-03-01 10:00 is before arrived"),
+    "left before ready": (_set(8, "left", "2022-03-01"), "row 8, column left: 2022-03-01 is before ready"),
+    "not a date": (_set(9, "arrived", "31/12/2023"), "row 9, column arrived: '31/12/2023' is not a date"),
+    "unknown destination": (_set(10, "to", "moon"), "row 10, column to: 'moon' is not a service of the library or one of home, died, left"),
+    "no destination": (_set(11, "to", ""), "row 11, column to: blank, but the person left"),
+    "not a pathway": (_set(12, "pathway", "4"), "row 12, column pathway: '4' is not a discharge pathway"),
+    "blank person": (_set(13, "person_id", ""), "row 13, column person_id: blank"),
+    "too few rows": (lambda f: f.drop(f.index[f["service"] == "nursing_care"][25:]),
+                     "column service, 'nursing_care': only"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_every_kind_of_bad_record_names_file_row_and_column_exits_2_and_writes_nothing(case, episodes, tmp_path):
+    change, message = BAD[case]
+    path = _changed(episodes, tmp_path, change)
+    out = tmp_path / "my-system.yaml"
+    status, err = _fit_cli([str(path), "--census", str(CENSUS), "--out", str(out)])
+    assert status == 2
+    assert f"error: {path}: {message}" in err or f"{path}: {message}" in err, err
+    assert "Traceback" not in err
+    assert not any(p.exists() for p in outputs(out))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["records.csv"]
+
+
+def test_every_problem_is_listed_at_once(episodes, tmp_path):
+    def change(frame):
+        for change_one in (_set(5, "service", "ward_99"), _set(9, "arrived", "soon"), _set(12, "pathway", "7")):
+            frame = change_one(frame)
+        return frame
+    path = _changed(episodes, tmp_path, change)
+    with pytest.raises(RecordsError) as info:
+        fit_files(path, tmp_path / "x.yaml")
+    wheres = [w for w, _ in info.value.problems]
+    assert wheres == ["row 5, column service", "row 9, column arrived", "row 12, column pathway"]
+
+
+def test_a_bad_census_names_its_row_and_column(tmp_path):
+    census = pd.read_csv(CENSUS, dtype=str, keep_default_na=False)
+    census.loc[3, "occupied"] = "many"
+    path = tmp_path / "census.csv"
+    census.to_csv(path, index=False)
+    status, err = _fit_cli([str(EPISODES), "--census", str(path), "--out", str(tmp_path / "x.yaml")])
+    assert status == 2 and f"{path}: row 5, column occupied: 'many' is not a number of people" in err
+
+
+def test_the_fit_says_where_every_value_came_from_and_how_sure_it_is(fitted):
+    result, out = fitted
+    scenario = load_scenario(out)  # the file written is a valid scenario
+    data = yaml.safe_load(out.read_text())
+    sources, uncertainty = data["sources"], yaml.safe_load(outputs(out)[1].read_text())
+    for service, spec in data["services"].items():
+        stay = "los_days" if "los_days" in spec else "duration_days"
+        key = f"services.{service}.{stay}"
+        assert sources[key].startswith(f"fitted: {EPISODES}, ") and " rows (rows " in sources[key]
+        assert re.search(r"arrived 202\d-\d\d-\d\d to 202\d-\d\d-\d\d", sources[key])
+        assert "maximum likelihood" in sources[key]
+        low, high = uncertainty[key]["ci95"]
+        assert low < uncertainty[key]["mean"] < high
+    for route in data["routes"]:
+        assert f"routes.{route}" in sources and uncertainty[f"routes.{route}"]["count"] > 0
+    assert "demand.crises_per_year" in sources and uncertainty["demand.crises_per_year"]["count"] > 10_000
+    # capacities and the initial state are the census's last day
+    census = pd.read_csv(CENSUS)
+    last = census[census["date"] == census["date"].max()].set_index("service")
+    assert scenario.services["acute"].capacity == int(last.loc["acute", "capacity"]) == 180
+    assert scenario.initial_state["acute"].occupied == last.loc["acute", "occupied"]
+    assert scenario.initial_state["reablement"].waiting == last.loc["reablement", "waiting"]
+    assert "urgent_response" not in scenario.initial_state  # responses last hours: none under way at the start
+
+
+def test_the_fit_recovers_the_scenario_that_made_the_records(fitted):
+    result, out = fitted
+    original = load_scenario(ROOT / "examples" / "small-system.yaml")
+    fit = load_scenario(out)
+    # stays: each need group's mean stay (the service's times the group's multiplier) within 5%
+    acute = result.stays["acute: los_days"]
+    assert acute.chosen == "lognormal"
+    for name, group in original.need_groups.items():
+        want = original.services["acute"].los_days.mean() * group.los_multiplier
+        assert fit.services["acute"].los_days.mean() * fit.need_groups[name].los_multiplier == pytest.approx(want, rel=0.05)
+    # routes: the discharge pathway shares of each group, to within two points
+    for group in original.need_groups:
+        want = original.routes["discharge_pathway"].by_group[group].to
+        got = fit.routes["discharge_pathway"].by_group[group].to
+        for pathway, share in want.items():
+            assert got.get(pathway, 0.0) == pytest.approx(share, abs=0.02)
+    # demand: crises a year within 3% (the records hold two years)
+    assert fit.demand.crises_per_year == pytest.approx(original.demand.crises_per_year, rel=0.03)
+    # the skipped delays are those the scenario skips
+    assert set(fit.services["acute"].discharge_process.skip_for) == {"P0", "died"}
+
+
+def test_routes_count_every_leaver(fitted, episodes):
+    result, _ = fitted
+    left_acute = episodes[(episodes["service"] == "acute") & (episodes["left"] != "")]
+    assert sum(result.routes["after_acute"]["all"].values()) == len(left_acute)
+    assert sum(result.routes["discharge_pathway"]["all"].values()) == (left_acute["pathway"] != "").sum()
+
+
+def test_the_fit_report_shows_each_fit_and_renders_no_markup_from_the_input(tmp_path):
+    named = tmp_path / "<b onmouseover=x>records.csv"
+    shutil.copy(EPISODES, named)
+    out = tmp_path / "s.yaml"
+    fit_files(named, out)
+    page = outputs(out)[2].read_text()
+    assert "<b onmouseover" not in page and "&lt;b onmouseover=x&gt;records.csv" in page
+    assert page.count("Q-Q plot") >= 8 and page.count("<th>AIC</th>") >= 8 and "Kolmogorov-Smirnov D" in page
+    # without a census: capacities are unknown, flagged and left unlimited; a year of warm-up instead of a state
+    data = yaml.safe_load(out.read_text())
+    assert data["services"]["acute"]["capacity"] is None
+    assert data["sources"]["services.acute.capacity"].startswith("unknown:")
+    assert "initial_state" not in data and data["run"]["warmup_days"] == 365
+
+
+def test_synthesized_records_are_the_shipped_example_and_follow_people(episodes):
+    made, census = synthesize(load_scenario(ROOT / "examples" / "small-system.yaml"))
+    pd.testing.assert_frame_equal(made.reset_index(drop=True), episodes.reset_index(drop=True))
+    assert census.equals(pd.read_csv(CENSUS, dtype=str, keep_default_na=False).astype(census.dtypes.to_dict()))
+    # everyone who left for a service arrives there next, coming from where they were
+    moved = made[made["to"].isin(set(made["service"]))]
+    nxt = made.groupby("person_id").shift(-1)
+    arrived = nxt.loc[moved.index]
+    seen = arrived["service"].notna()
+    assert seen.mean() > 0.99  # the rest moved on after the records end... or queue past it
+    assert (arrived.loc[seen, "service"] == moved.loc[seen, "to"]).all()
+    assert (arrived.loc[seen, "came_from"] == moved.loc[seen, "service"]).all()
+    assert (arrived.loc[seen, "arrived"] >= moved.loc[seen, "left"]).all()
