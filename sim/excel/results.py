@@ -4,7 +4,8 @@ Sheets: about (what was run, prices, perspective), summary (every KPI with
 its 95% interval), comparison and differences (with a comparator), budget
 impact (when the folder has budget_impact.csv), daily census (mean of the
 replications) and costs by payer (mean and 95% interval). Units are in the
-headers; numbers are written as numbers (a missing value is a blank cell),
+headers; numbers are written as numbers (a missing value is a blank cell,
+an unlimited one the text inf),
 so they can be summed and charted. The tables are the folder's own CSV
 files, cell for cell.
 """
@@ -47,14 +48,14 @@ def column_name(header_text: str) -> str:
 
 
 def _cell(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    """A value as Excel holds it: a number as a number; missing as a blank cell; unlimited (infinity) as the text
+    'inf', which Excel cannot hold as a number."""
     if hasattr(value, "item"):  # numpy scalars
         value = value.item()
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
     if value is pd.NA or value is pd.NaT:
         return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
     return value
 
 

@@ -209,7 +209,7 @@ def scenario_data(data: bytes) -> tuple[dict, dict[tuple, str]]:
     ('sheet services, cell B12'). Raises WorkbookError (not a workbook) or WorkbookProblems (cells)."""
     from openpyxl.utils import get_column_letter
 
-    sheets = read_sheets(data)
+    sheets = read_sheets(data)  # data only: a formula gives the value Excel stored for it, never one computed here
     if TOP_SHEET not in sheets:
         raise WorkbookProblems([("", f"no sheet named '{TOP_SHEET}' (make one with run_scenario.py template --excel)")])
     tree: dict = {}
@@ -229,9 +229,6 @@ def scenario_data(data: bytes) -> tuple[dict, dict[tuple, str]]:
                 if not blank:
                     problems.append((f"sheet {sheet}, cell A{i}", "a value with no field name"))
                 continue
-            if blank:
-                continue  # left out: the default applies
-            value = _cell_value(raw)
             where = f"sheet {sheet}, cell {get_column_letter(2)}{i}"
             parts = _split(str(field).strip())
             if parts is None or len(parts) > MAX_DEPTH:
@@ -239,7 +236,10 @@ def scenario_data(data: bytes) -> tuple[dict, dict[tuple, str]]:
                                  "(names joined by dots, e.g. acute.capacity)"))
                 continue
             path = ([section] if section else []) + parts
-            _put(tree, path, value, where, problems)
+            if blank:  # left out: the default applies; a formula reads as blank, as it is never evaluated
+                cells.setdefault(tuple(path), f"{where}, empty or a formula (formulas are not evaluated: type the value)")
+                continue
+            _put(tree, path, _cell_value(raw), where, problems)
             cells[tuple(path)] = where
     if problems:
         raise WorkbookProblems(problems[:25])
