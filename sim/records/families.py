@@ -23,7 +23,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
 FAMILIES = ("lognormal", "gamma", "weibull", "exponential")
 EMPIRICAL_QUANTILES = 100
@@ -108,9 +108,10 @@ def _fit_one(family: str, ended: np.ndarray, censored: np.ndarray) -> Candidate 
                 params = (float(logs.std()), float(math.exp(logs.mean())))
             elif family == "exponential" and not len(censored):
                 params = (float(ended.mean()),)
+            elif len(censored):
+                params = _censored_fit(family, ended, censored)
             else:
-                data = stats.CensoredData(uncensored=ended, right=censored) if len(censored) else ended
-                fitted = dist.fit(data, floc=0)
+                fitted = dist.fit(ended, floc=0)
                 params = tuple(float(p) for i, p in enumerate(fitted) if i != len(fitted) - 2)
         except (ValueError, RuntimeError, FloatingPointError):
             return None
@@ -118,6 +119,22 @@ def _fit_one(family: str, ended: np.ndarray, censored: np.ndarray) -> Candidate 
         return None
     loglik = _loglik(family, params, ended, censored)
     return Candidate(family, params, loglik, len(params)) if math.isfinite(loglik) else None
+
+
+def _censored_fit(family: str, ended: np.ndarray, censored: np.ndarray) -> tuple[float, ...]:
+    """Maximum likelihood with right-censored stays: ended stays count by their density, stays under way by
+    the chance of lasting longer. Started from the fit that takes every stay as ended (too short), and
+    optimised in log parameters by L-BFGS-B (scipy's generic censored fit, Nelder-Mead, is ten times slower)."""
+    both = np.concatenate([ended, censored])
+    start = _fit_one(family, both, np.array([]))
+    theta = np.log(np.array(start.params if start is not None else (1.0, float(both.mean()))[-2 if family != "exponential" else -1:]))
+
+    def nll(t):
+        value = -_loglik(family, tuple(np.exp(t)), ended, censored)
+        return value if math.isfinite(value) else 1e300
+
+    found = optimize.minimize(nll, theta, method="L-BFGS-B")
+    return tuple(float(p) for p in np.exp(found.x))
 
 
 def _loglik(family: str, params, ended: np.ndarray, censored: np.ndarray) -> float:
