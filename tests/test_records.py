@@ -189,3 +189,11 @@ def test_synthesized_records_are_the_shipped_example_and_follow_people(episodes)
     assert (arrived.loc[seen, "service"] == moved.loc[seen, "to"]).all()
     assert (arrived.loc[seen, "came_from"] == moved.loc[seen, "service"]).all()
     assert (arrived.loc[seen, "arrived"] >= moved.loc[seen, "left"]).all()
+
+
+def test_the_documentation_lists_every_column():
+    from sim.records.format import CENSUS_COLUMNS, EPISODE_COLUMNS
+
+    text = (ROOT / "docs" / "records.md").read_text()
+    for column in (*EPISODE_COLUMNS, *CENSUS_COLUMNS):
+        assert f"| `{column.name}` | {'yes' if column.required else 'no'} | {column.meaning} | {column.unit} |" in text
