@@ -68,7 +68,8 @@ def child(records: str, census: str, out: str) -> None:
     fitted = fit_files(Path(records), Path(out), Path(census))
     fit_seconds, wall_seconds = time.process_time() - start, time.perf_counter() - wall
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rows = sum(1 for _ in open(records, encoding="utf-8")) - 1
+    with open(records, encoding="utf-8") as lines:
+        rows = sum(1 for _ in lines) - 1
     print(json.dumps({"rows": rows, "fit_seconds": fit_seconds, "reference_seconds": reference_seconds,
                       "ratio": fit_seconds / reference_seconds, "peak_mb": peak_mb, "wall_seconds": wall_seconds,
                       "services": len(fitted.scenario["services"])}))

@@ -27,8 +27,15 @@ from sim import budget, trust
 from sim.excel.commands import write_template
 from sim.excel.results import results_workbook
 from sim.executors import make_executor
-from sim.experiment import (Plan, Precision, Progress, crn_effect, merge_shards, planned_replications,
-                            run_experiment)
+from sim.experiment import (
+    Plan,
+    Precision,
+    Progress,
+    crn_effect,
+    merge_shards,
+    planned_replications,
+    run_experiment,
+)
 from sim.records.commands import LIBRARY, fit_files
 from sim.records.fit import Fitted
 from sim.records.synthesize import synthesize as _synthesize

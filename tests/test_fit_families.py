@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pydantic import TypeAdapter
 from scipy import stats
 
 from sim.random.distributions import Sampler, Weibull
 from sim.records.families import fit_stays
-from sim.scenario.services import Stay  # noqa: F401  (the spec a fit writes must be a valid stay)
-from pydantic import TypeAdapter
+from sim.scenario.services import Stay
 
 STAY = TypeAdapter(Stay)
 

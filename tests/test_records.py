@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
-from contextlib import redirect_stderr
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pandas as pd
@@ -197,3 +197,38 @@ def test_the_documentation_lists_every_column():
     text = (ROOT / "docs" / "records.md").read_text()
     for column in (*EPISODE_COLUMNS, *CENSUS_COLUMNS):
         assert f"| `{column.name}` | {'yes' if column.required else 'no'} | {column.meaning} | {column.unit} |" in text
+
+
+def test_records_in_an_excel_sheet_are_read_and_their_problems_named(episodes, tmp_path):
+    book = tmp_path / "records.xlsx"
+    frame = episodes[episodes["service"] == "acute"].head(300).reset_index(drop=True)
+    frame.loc[3, "service"] = "ward_99"     # row 5 of the sheet
+    with pd.ExcelWriter(book) as writer:
+        frame.to_excel(writer, sheet_name="episodes", index=False)
+    status, err = _fit_cli([str(book), "--out", str(tmp_path / "x.yaml")])
+    assert status == 2
+    assert f"{book} (sheet episodes): row 5, column service: 'ward_99' is not a service of the library" in err
+    # without the unknown service, the sheet is read like the CSV: the same rows, the same times
+    frame.loc[3, "service"] = "acute"
+    with pd.ExcelWriter(book) as writer:
+        frame.to_excel(writer, sheet_name="episodes", index=False)
+    from sim.records.read import read_records
+
+    services = {"urgent_response", "acute", "reablement", "community_beds", "temporary_residential", "home_care",
+                "residential_care", "nursing_care"}
+    from_excel = read_records(book, services).episodes
+    frame.to_csv(tmp_path / "same.csv", index=False)
+    from_csv = read_records(tmp_path / "same.csv", services).episodes
+    pd.testing.assert_frame_equal(from_excel, from_csv)
+
+
+def test_synthesize_and_fit_from_the_command_line(tmp_path):
+    out, census = tmp_path / "records.csv", tmp_path / "census.csv"
+    printed = io.StringIO()
+    with redirect_stdout(printed):
+        assert run_scenario.main(["synthesize", str(ROOT / "examples" / "small-system.yaml"), "--out", str(out),
+                                  "--census", str(census)]) == 0
+    assert out.read_bytes() == EPISODES.read_bytes() and census.read_bytes() == CENSUS.read_bytes()
+    assert f"{len(pd.read_csv(out)):,} episodes written to {out}" in " ".join(printed.getvalue().split())
+    status, err = _fit_cli([str(out), "--out", str(tmp_path / "fitted.txt")])
+    assert status == 2 and "--out: " in err and "must end in .yaml or .yml" in err

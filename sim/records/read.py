@@ -233,7 +233,7 @@ def _enough_rows(records: Records) -> None:
         if done < MIN_STAYS:
             rows = e.loc[e["service"] == service, "row"].head(5).tolist()
             problems.append((f"column service, '{service}'",
-                             f"only {done} episode{'s' if done != 1 else ''} with a ready date (of {count}; rows "
+                             f"only {done} episode{'s' if done != 1 else ''} with a ready date (of {count}; row{'s' if count > 1 else ''} "
                              f"{', '.join(map(str, rows))}{', ...' if count > 5 else ''}); at least {MIN_STAYS} are "
                              "needed to fit a length of stay: add more months of records, or leave the service out"))
     if problems:
