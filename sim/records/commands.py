@@ -121,14 +121,15 @@ def main_fit(argv: list[str], console, parser_class) -> int:
     scenario, uncertainty, report = outputs(args.out)
     s = fitted.scenario
     console.print(f"Fitted {len(s['services'])} services and {len(s['routes'])} routes from {args.records}: "
-                  f"{s['demand']['crises_per_year']:,.0f} new crises a year.", markup=False, highlight=False)
+                  f"{s['demand']['crises_per_year']:,.0f} new crises a year.", markup=False, highlight=False,
+                  soft_wrap=True)
     for name, fit in fitted.stays.items():
         console.print(f"  {name}: {fit.chosen}, mean {fit.mean:.3g} (95% CI {fit.mean_low:.3g} to {fit.mean_high:.3g}),"
-                      f" KS D {fit.ks_d:.3f}, {fit.n:,} stays", markup=False, highlight=False)
+                      f" KS D {fit.ks_d:.3f}, {fit.n:,} stays", markup=False, highlight=False, soft_wrap=True)
     for note in fitted.notes:
-        console.print(f"  note: {note}", markup=False, highlight=False)
+        console.print(f"  note: {note}", markup=False, highlight=False, soft_wrap=True)
     console.print(f"Scenario: {scenario}\nUncertainty: {uncertainty}\nFit report: {report}", markup=False,
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
     return 0
 
 
@@ -136,5 +137,6 @@ def main_synthesize(argv: list[str], console, parser_class) -> int:
     args = synthesize_parser(parser_class).parse_args(argv)
     episodes, days = synthesize_files(args.scenario, args.out, args.census, args.replication)
     console.print(f"{episodes:,} episodes written to {args.out}"
-                  + (f"; {days:,} census rows to {args.census}" if args.census else ""), markup=False, highlight=False)
+                  + (f"; {days:,} census rows to {args.census}" if args.census else ""), markup=False, highlight=False,
+                  soft_wrap=True)
     return 0

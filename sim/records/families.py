@@ -127,7 +127,8 @@ def _censored_fit(family: str, ended: np.ndarray, censored: np.ndarray) -> tuple
     optimised in log parameters by L-BFGS-B (scipy's generic censored fit, Nelder-Mead, is ten times slower)."""
     both = np.concatenate([ended, censored])
     start = _fit_one(family, both, np.array([]))
-    theta = np.log(np.array(start.params if start is not None else (1.0, float(both.mean()))[-2 if family != "exponential" else -1:]))
+    fallback = (float(both.mean()),) if family == "exponential" else (1.0, float(both.mean()))
+    theta = np.log(np.array(start.params if start is not None else fallback))
 
     def nll(t):
         value = -_loglik(family, tuple(np.exp(t)), ended, censored)
