@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 import run_scenario
+from sim import api
 from sim.records.commands import fit_files, outputs
 from sim.records.read import RecordsError
 from sim.records.synthesize import synthesize
@@ -183,7 +184,7 @@ def test_the_fit_report_shows_each_fit_and_renders_no_markup_from_the_input(tmp_
 
 
 def test_synthesized_records_are_the_shipped_example_and_follow_people(episodes):
-    made, census = synthesize(load_scenario(ROOT / "examples" / "small-system.yaml"))
+    made, census = api.synthesize(ROOT / "examples" / "small-system.yaml")
     pd.testing.assert_frame_equal(made.reset_index(drop=True), episodes.reset_index(drop=True))
     assert census.equals(pd.read_csv(CENSUS, dtype=str, keep_default_na=False).astype(census.dtypes.to_dict()))
     # everyone who left for a service arrives there next, coming from where they were
@@ -238,3 +239,21 @@ def test_synthesize_and_fit_from_the_command_line(tmp_path):
     assert f"{len(pd.read_csv(out)):,} episodes written to {out}" in " ".join(printed.getvalue().split())
     status, err = _fit_cli([str(out), "--out", str(tmp_path / "fitted.txt")])
     assert status == 2 and "--out: " in err and "must end in .yaml or .yml" in err
+
+
+def test_records_with_dates_only_and_no_need_groups_still_fit(episodes, tmp_path):
+    # The national discharge data give dates, not times; many systems record no need group.
+    frame = episodes.drop(columns=["need_group"])
+    for column in ("arrived", "ready", "left"):
+        frame[column] = frame[column].str[:10]
+    path = tmp_path / "dates.csv"
+    frame.to_csv(path, index=False)
+    fitted = fit_files(path, tmp_path / "dates.yaml", CENSUS)
+    scenario = load_scenario(tmp_path / "dates.yaml")
+    assert list(scenario.need_groups) == ["all"] and scenario.need_groups["all"].share == 1
+    assert all(route.by_group is None for route in scenario.routes.values())
+    timed = pd.read_csv(EPISODES, parse_dates=["arrived", "ready"])
+    acute = timed[(timed["service"] == "acute") & timed["ready"].notna()]
+    observed = ((acute["ready"] - acute["arrived"]).dt.total_seconds() / 86400).mean()
+    # whole days from dates: the mean stay is kept to within a tenth of a day or so, not biased by rounding
+    assert fitted.stays["acute: los_days"].mean == pytest.approx(observed, abs=0.3)

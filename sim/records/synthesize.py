@@ -25,6 +25,10 @@ def synthesize(scenario: Scenario, replication: int = 0) -> tuple[pd.DataFrame, 
     model = Model(scenario, replication)
     log = record_episodes(model)
     model.run()
+    if not log.done and any(unit.admissions for unit in model.unit_list):
+        # the log wraps the units' entered/left and the router's follow (sim/pathway/episodes.py)
+        raise RuntimeError("the episode log saw no episode although people were admitted: sim/pathway no longer "
+                           "takes people in and lets them go through Unit.entered, Unit.left and Router.follow")
     start = model.measure_from
     epoch = pd.Timestamp(scenario.run.start_date)
     rows = [e for e in log.rows(model) if start <= e.arrived < model.end]
