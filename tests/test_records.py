@@ -257,3 +257,20 @@ def test_records_with_dates_only_and_no_need_groups_still_fit(episodes, tmp_path
     observed = ((acute["ready"] - acute["arrived"]).dt.total_seconds() / 86400).mean()
     # whole days from dates: the mean stay is kept to within a tenth of a day or so, not biased by rounding
     assert fitted.stays["acute: los_days"].mean == pytest.approx(observed, abs=0.3)
+
+
+def test_without_came_from_a_person_s_earlier_rows_say_where_they_came_from(episodes, fitted, tmp_path):
+    # Without the column, a row follows the person's previous row (a new crisis if that one ended at home).
+    # Only people whose earlier episode was before the records look like new crises: a few in two years.
+    path = tmp_path / "no-came-from.csv"
+    frame = episodes.drop(columns=["came_from"])
+    again = frame[frame["service"] == "acute"].iloc[[0]].copy()   # someone home after acute comes back later
+    again["arrived"], again["ready"], again["left"] = "2023-06-01 10:00", "2023-06-03 10:00", "2023-06-03 10:00"
+    pd.concat([frame, again]).to_csv(path, index=False)
+    result = fit_files(path, tmp_path / "x.yaml")
+    with_column = fitted[0].uncertainty["demand.crises_per_year"]["count"]
+    without = result.uncertainty["demand.crises_per_year"]["count"]
+    first = episodes.sort_values("arrived", kind="stable").groupby("person_id").head(1)
+    arrived_earlier = int((first["came_from"] != "home").sum())  # their earlier episode is not in the records
+    assert without == with_column + arrived_earlier + 1  # and the return is a new crisis
+    assert without < with_column * 1.02

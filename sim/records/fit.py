@@ -45,7 +45,6 @@ DEFAULT_FUNDING = {"self_funder_share": 0.35, "partial_share": 0.10, "partial_co
 GROUP_DIFFERS_P = 0.01
 MIN_GROUP_ROWS = 20
 MINUTE = 1 / 1440
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass
@@ -60,14 +59,15 @@ class Fitted:
 
 
 class _Fitter:
-    def __init__(self, records: Records, library: dict, library_name: str):
+    def __init__(self, records: Records, library: dict):
         self.r = records
         self.lib = library.get("services", {})
-        self.library = library
-        self.library_name = library_name
         e = records.episodes.sort_values(["person_id", "arrived", "row"], kind="stable").reset_index(drop=True)
-        previous = e.groupby("person_id")["service"].shift(1)
-        came = e["came_from"].where(e["came_from"] != "", previous.fillna("home"))
+        # Where a row does not say where the person came from: their previous row's service, unless that
+        # episode ended at home (or an end): then this is a new crisis.
+        earlier = e.groupby("person_id")[["service", "to"]].shift(1)
+        previous = earlier["service"].where(~earlier["to"].isin(ENDS)).fillna("home")
+        came = e["came_from"].where(e["came_from"] != "", previous)
         e["came_from"] = came
         groups = e["need_group"].replace("", np.nan)
         if groups.notna().any():
@@ -388,7 +388,7 @@ class _Fitter:
 
 def fit_records(records: Records, library: dict, library_name: str, name: str) -> Fitted:
     """The scenario these records describe, as data (validate with sim.scenario.schema.validate)."""
-    f = _Fitter(records, library, library_name)
+    f = _Fitter(records, library)
     demand = f.demand()
     need_groups = f.need_groups()
     services = f.services()
@@ -411,7 +411,6 @@ def fit_records(records: Records, library: dict, library_name: str, name: str) -
         scenario["initial_state"] = state
     if not library.get("funding"):
         f.sources["funding"] = "assumption: not in the records; about a third of people in care fund themselves (England)"
-    scenario["run"]["warmup_days"] = 0 if state else 365
     f.sources["run.warmup_days"] = ("starts from the census's last day" if state else
                                     "no census: a year of warm-up fills the services before measuring")
     measures = _pathway_measures(f, routes)
