@@ -274,3 +274,10 @@ def test_without_came_from_a_person_s_earlier_rows_say_where_they_came_from(epis
     arrived_earlier = int((first["came_from"] != "home").sum())  # their earlier episode is not in the records
     assert without == with_column + arrived_earlier + 1  # and the return is a new crisis
     assert without < with_column * 1.02
+
+
+def test_the_fitted_run_starts_on_the_census_s_last_day(fitted):
+    _, out = fitted
+    census = pd.read_csv(CENSUS)
+    assert str(load_scenario(out).run.start_date) == census["date"].max()
+    assert load_scenario(out).run.warmup_days == 0

@@ -394,7 +394,9 @@ def fit_records(records: Records, library: dict, library_name: str, name: str) -
     services = f.services()
     routes = f.routes(demand["enters"])
     state = f.initial_state(services)
-    start = (records.epoch + pd.Timedelta(days=math.ceil(records.end))).date()
+    # From the census's last day (the state counted at its start), else the day after the records end.
+    last_census = records.census["day"].max() if records.census is not None else None
+    start = (records.epoch + pd.Timedelta(days=last_census if state else math.ceil(records.end))).date()
     scenario: dict[str, Any] = {
         "name": name,
         "description": (f"Fitted from {records.file} ({records.date(0)} to {records.date(records.end - 1e-9)})"
