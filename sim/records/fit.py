@@ -229,6 +229,9 @@ class _Fitter:
                     "meaning": "scale the distribution to a mean drawn from this"}}
 
     def _response(self, service: str, spec: dict, rows: pd.DataFrame) -> None:
+        self.out.notes.append(f"{service}: people who asked and got no team in time are in no record (they appear as "
+                              "new crises where they went instead); the fitted model's own give-ups come on top, "
+                              "so its responses are fewer by about the share who give up (docs/records.md)")
         ready = rows[rows["ready"].notna()]
         travel = self._clip((ready["ready"] - ready["arrived"]).to_numpy()) * 24
         fit = fit_stays(travel)
