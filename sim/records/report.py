@@ -75,9 +75,13 @@ def _aic_table(fit: StayFit) -> str:
                                                         " (against the Kaplan-Meier estimate: stays are censored)"))
     chosen = ("the records' own quantiles (empirical): no family fits" if fit.chosen == "empirical"
               else f"{esc(fit.chosen)}, the lowest AIC")
+    caution = ("" if fit.censored < 0.1 * (fit.n + fit.censored) else
+               " The histogram and the Q-Q plot show ended stays only: with this many still under way they lie left of"
+               " the fitted distribution, which counts the unfinished stays too; the Kaplan-Meier gap is the fairer"
+               " judge.")
     return (f"<table><tr><th>family</th><th>log-likelihood</th><th>AIC</th><th>&Delta;AIC</th></tr>{rows}</table>"
             f"<p class=\"note\">{fit.n:,} ended stays{f', {fit.censored:,} still under way (censored)' if fit.censored else ''}."
-            f" Chosen: {chosen}. {gof}. Mean {fit.mean:.3g} (95% CI {fit.mean_low:.3g} to {fit.mean_high:.3g}).</p>")
+            f" Chosen: {chosen}. {gof}. Mean {fit.mean:.3g} (95% CI {fit.mean_low:.3g} to {fit.mean_high:.3g}).{caution}</p>")
 
 
 def fit_report(fitted: Fitted, title: str) -> str:
