@@ -116,7 +116,8 @@ class _Fitter:
         low, high = stats.chi2.ppf(0.025, 2 * n) / 2 / years, stats.chi2.ppf(0.975, 2 * n + 2) / 2 / years
         self.uncertainty["demand.crises_per_year"] = {
             "estimate": _r(rate), "ci95": [_r(low), _r(high)], "count": n,
-            "psa": {"dist": "gamma", "shape": n, "rate_per": _r(years), "meaning": "crises a year ~ Gamma(count, 1/years)"}}
+            "psa": {"dist": "gamma", "shape": n, "scale": _r(1 / years),
+                    "meaning": "crises a year ~ Gamma(shape = the count, scale = 1 / the years the records cover)"}}
         days = pd.date_range(r.epoch, periods=max(1, int(math.ceil(r.end))), freq="D")
         stamps = r.epoch + pd.to_timedelta(crises["arrived"], unit="D")
         weekday = _profile(stamps.dt.day_of_week, pd.Series(days.day_of_week), 7)
