@@ -177,3 +177,20 @@ def test_budget_impact_is_included_where_present(results, tmp_path):
         pd.testing.assert_frame_equal(_sheets(path)["budget impact"], budget, check_dtype=False)
     finally:
         (results / "budget_impact.csv").unlink()
+
+
+def test_a_workbook_may_extend_a_yaml_scenario_and_change_only_what_differs(tmp_path):
+    book = openpyxl.Workbook()
+    top = book.active
+    top.title = "scenario"
+    top.append(["field", "value"])
+    top.append(["extends", str(ROOT / "scenarios" / "baseline.yaml")])
+    top.append(["name", "Baseline with fewer acute beds"])
+    services = book.create_sheet("services")
+    services.append(["field", "value"])
+    services.append(["acute.capacity", 1300])
+    path = tmp_path / "fewer-beds.xlsx"
+    book.save(path)
+    scenario, baseline = load_scenario(path), load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    assert scenario.services["acute"].capacity == 1300 and scenario.name == "Baseline with fewer acute beds"
+    assert scenario.with_changes({"services.acute.capacity": 1440, "name": baseline.name}).resolved == baseline.resolved
