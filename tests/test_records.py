@@ -257,6 +257,18 @@ def test_records_with_dates_only_and_no_need_groups_still_fit(episodes, tmp_path
     observed = ((acute["ready"] - acute["arrived"]).dt.total_seconds() / 86400).mean()
     # whole days from dates: the mean stay is kept to within a tenth of a day or so, not biased by rounding
     assert fitted.stays["acute: los_days"].mean == pytest.approx(observed, abs=0.3)
+    # hours to reach someone cannot be measured in days: the library's travel time stays, and the report says so
+    library = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    assert scenario.services["urgent_response"].travel_hours == library.services["urgent_response"].travel_hours
+    assert any("dates only" in note for note in fitted.notes)
+
+
+def test_a_library_must_say_each_service_s_kind(tmp_path):
+    library = tmp_path / "library.yaml"
+    library.write_text("services:\n  acute: {label: Acute beds}\n")
+    status, err = _fit_cli([str(EPISODES), "--library", str(library), "--out", str(tmp_path / "x.yaml")])
+    assert status == 2 and f"{library}: services.acute.kind: a library's service says its kind" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["library.yaml"]
 
 
 def test_without_came_from_a_person_s_earlier_rows_say_where_they_came_from(episodes, fitted, tmp_path):

@@ -234,11 +234,20 @@ class _Fitter:
                               "new crises where they went instead); the fitted model's own give-ups come on top, "
                               "so its responses are fewer by about the share who give up (docs/records.md)")
         ready = rows[rows["ready"].notna()]
+        if self.resolution >= 1:
+            self.out.notes.append(f"{service}: the records give dates only, so the time to reach people (hours) "
+                                  "cannot be measured: travel_hours is the library's")
+            self.sources[f"services.{service}.travel_hours"] = "library: the records give dates, not times"
+            return self._kept_duration(service, spec, rows)
         travel = self._clip((ready["ready"] - ready["arrived"]).to_numpy()) * 24
         fit = fit_stays(travel)
         self.out.stays[f"{service}: travel_hours"] = fit
         self._record_fit(f"services.{service}.travel_hours", fit, ready, unit="hours")
         spec["travel_hours"] = fit.spec
+        self._kept_duration(service, spec, rows)
+
+    def _kept_duration(self, service: str, spec: dict, rows: pd.DataFrame) -> None:
+        """Time with the people a response team keeps at home (not those it hands over)."""
         handover = set(spec.get("handover_to", ()))
         kept = rows[rows["left"].notna() & rows["ready"].notna() & ~rows["to"].isin(handover)]
         if len(kept) < MIN_STAYS:
