@@ -63,7 +63,8 @@ def library_data(path: Path) -> dict:
         data = read_yaml(path)  # a library of services is not a whole scenario
     if not isinstance(data.get("services"), dict) or not data["services"]:
         raise ScenarioError(path, [("services", "a library names at least one service (with its kind)")])
-    unkinded = [name for name, spec in data["services"].items() if not isinstance(spec, dict) or spec.get("kind") not in KINDS]
+    unkinded = [name for name, spec in data["services"].items()
+                if not isinstance(spec, dict) or spec.get("kind") not in KINDS]
     if unkinded:
         raise ScenarioError(path, [(f"services.{name}.kind", f"a library's service says its kind: one of {', '.join(KINDS)}")
                                    for name in unkinded])
