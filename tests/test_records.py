@@ -19,6 +19,7 @@ from sim.records.commands import fit_files, outputs
 from sim.records.read import RecordsError
 from sim.records.synthesize import synthesize
 from sim.scenario import load_scenario
+from sim.scenario.services import capacity_of
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "records"
@@ -293,3 +294,24 @@ def test_the_fitted_run_starts_on_the_census_s_last_day(fitted):
     census = pd.read_csv(CENSUS)
     assert str(load_scenario(out).run.start_date) == census["date"].max()
     assert load_scenario(out).run.warmup_days == 0
+
+
+def test_another_system_with_places_fits_with_its_own_library(tmp_path):
+    # BNSSG's discharge-to-assess model: its own services (p1, p2, p3), people arriving in three places.
+    library = ROOT / "scenarios" / "bnssg" / "baseline.yaml"
+    original = load_scenario(library)
+    episodes, census = api.synthesize(original)
+    episodes.to_csv(tmp_path / "bnssg.csv", index=False)
+    census.to_csv(tmp_path / "census.csv", index=False)
+    api.fit(tmp_path / "bnssg.csv", tmp_path / "fitted.yaml", census=tmp_path / "census.csv", library=library)
+    fitted = load_scenario(tmp_path / "fitted.yaml")
+    assert set(fitted.services) == {"p1", "p2", "p3"}
+    per_place = {p: sum(a.per_day for a in spec.arrivals.values()) for p, spec in original.places.items()}
+    for place, rate in per_place.items():
+        assert fitted.places[place].demand_share == pytest.approx(rate / sum(per_place.values()), abs=0.03)
+    assert {s.mode for s in fitted.sharing.values()} == {"pooled"}
+    total = {s: sum(p.services[s].capacity for p in original.places.values()) for s in ("p1", "p2", "p3")}
+    assert {s: capacity_of(fitted.services[s])[0] for s in total} == total  # visit-hours a day for p1
+    assert "places" in fitted.sources
+    run = api.run(fitted.with_changes({"run.horizon_days": 20, "run.replications": 1}), workers=1)
+    assert run.summary.set_index("kpi").loc["p1.admissions", "mean"] > 0

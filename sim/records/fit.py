@@ -382,6 +382,31 @@ class _Fitter:
                 "estimate": _table(use), "count": int(row.sum()), "psa": {"dist": "dirichlet", "counts": counts[g]}}
         return {"by_group": groups}
 
+    # --- places -----------------------------------------------------------------------------------
+
+    def places(self, services: dict) -> tuple[dict, dict]:
+        """Places from the records' `place` column: each one's share of new crises; capacity pooled.
+
+        The records do not say how places share a service, so each finite service is pooled: the
+        system's capacity serves everyone, as in a fit without places, and KPIs come per place too.
+        """
+        e = self.e
+        crises = e[e["came_from"] == "home"]
+        named = crises["place"].replace("", np.nan)
+        if named.nunique() < 2 or named.isna().any():
+            return {}, {}
+        counts = named.value_counts().sort_index()
+        shares = _shares_summing_to_one({p: n / counts.sum() for p, n in counts.items()})
+        self.sources["places"] = (f"fitted: the places of {int(counts.sum()):,} new crises in {self.r.file}; "
+                                  "services pooled across places (the records do not say how places share them)")
+        for p, n in counts.items():
+            self.uncertainty[f"places.{p}.demand_share"] = {
+                "estimate": shares[p], "ci95": _beta_ci(int(n), int(counts.sum() - n)), "count": int(n),
+                "psa": {"dist": "dirichlet", "counts": {k: int(v) for k, v in counts.items()}}}
+        pooled = {name: {"mode": "pooled"} for name, spec in services.items()
+                  if spec["kind"] != "long_term" or spec.get("capacity") is not None}
+        return {p: {"demand_share": shares[p]} for p in counts.index}, pooled
+
     # --- the state it starts from ------------------------------------------------------------------
 
     def initial_state(self, services: dict) -> dict:
@@ -422,6 +447,10 @@ def fit_records(records: Records, library: dict, library_name: str, name: str) -
         "services": services,
         "routes": routes,
     }
+    places, sharing = f.places(services)
+    if places:
+        scenario["places"] = places
+        scenario["sharing"] = sharing
     if state:
         scenario["initial_state"] = state
     if not library.get("funding"):
