@@ -37,7 +37,16 @@ from sim.executors import make_executor
 from sim.experiment import Plan, reprice, run_experiment
 from sim.results import ResultSet
 from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.studies.connect.validation import INTENSIVE, STOCKS, Runs, fmt, table, verdict, write_atomically
+from sim.studies.connect.validation import (
+    INTENSIVE,
+    STOCKS,
+    Calibration,
+    Runs,
+    fmt,
+    table,
+    verdict,
+    write_atomically,
+)
 from sim.studies.sutton import inputs
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -115,36 +124,23 @@ def simulate(scenarios: dict[str, Scenario], replications: int, workers: int = 1
 # --- 1. calibration ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Target:
-    label: str
-    figure: str
-    low: float
-    high: float
-    measure: str
-    unit: str
-    factor: float
-    digits: int
-    set_by: str
-
-
 CALIBRATION = (
-    Target("Non-elective admissions of people 65+ a year", "about 7,800 (derived from 2012/13; 6,500-9,000)",
-           6_500, 9_000, "acute.admissions", "a year", 1, 0, "demand.crises_per_year"),
-    Target("Acute bed occupancy (65+ emergencies)", "85-93% (assumption: KH03 not found)", 85, 93,
-           "acute.utilisation", "%", 100, 1, "services.acute.capacity"),
-    Target("Mean wait in ED for an acute bed", "hours, not days (the ED queue must clear)", 0, 12,
-           "ed.wait_hours_mean", "hours", 1, 1, "services.acute.capacity"),
-    Target("START episodes of people 65+ a year", "about 1,300 (1,522 referrals 2019/20 x 85%)", 1_150, 1_450,
-           "reablement.admissions", "a year", 1, 0, "arrivals.reablement, routes.P1"),
-    Target("START visit-hours delivered a day (65+)", "about 116 (50,000 hours 2019/20 x 85% / 365)", 100, 130,
-           "start.hours_a_day", "hours", 1, 0, "services.reablement.workforce"),
-    Target("At home at the end of reablement (proxy for 91 days)", "about 82% (ASCOF 2B(1) England)", 80, 84,
-           "reablement.at_home_91d_share", "%", 100, 1, "routes.reablement_outcome"),
-    Target("Permanent care home admissions, council-supported", "107 (2019/20), 96 (2020/21)", 90, 120,
-           "care_home.council_supported", "a year", 1, 0, "routes.care_home_decision (with 35% self-funders)"),
-    Target("Rapid response reached within 2 hours", "at least 70% (national standard)", 70, 100,
-           "ucr.within_target_share", "%", 100, 1, "services.urgent_response.capacity"),
+    Calibration("Non-elective admissions of people 65+ a year", "about 7,800 (derived from 2012/13; 6,500-9,000)",
+                6_500, 9_000, "acute.admissions", "a year", 1, 0, "demand.crises_per_year"),
+    Calibration("Acute bed occupancy (65+ emergencies)", "85-93% (assumption: KH03 not found)", 85, 93,
+                "acute.utilisation", "%", 100, 1, "services.acute.capacity"),
+    Calibration("Mean wait in ED for an acute bed", "hours, not days (the ED queue must clear)", 0, 12,
+                "ed.wait_hours_mean", "hours", 1, 1, "services.acute.capacity"),
+    Calibration("START episodes of people 65+ a year", "about 1,300 (1,522 referrals 2019/20 x 85%)", 1_150, 1_450,
+                "reablement.admissions", "a year", 1, 0, "arrivals.reablement, routes.P1"),
+    Calibration("START visit-hours delivered a day (65+)", "about 116 (50,000 hours 2019/20 x 85% / 365)", 100, 130,
+                "start.hours_a_day", "hours", 1, 0, "services.reablement.workforce"),
+    Calibration("At home at the end of reablement (proxy for 91 days)", "about 82% (ASCOF 2B(1) England)", 80, 84,
+                "reablement.at_home_91d_share", "%", 100, 1, "routes.reablement_outcome"),
+    Calibration("Permanent care home admissions, council-supported", "107 (2019/20), 96 (2020/21)", 90, 120,
+                "care_home.council_supported", "a year", 1, 0, "routes.care_home_decision (with 35% self-funders)"),
+    Calibration("Rapid response reached within 2 hours", "at least 70% (national standard)", 70, 100,
+                "ucr.within_target_share", "%", 100, 1, "services.urgent_response.capacity"),
 )
 
 
