@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.scenario import load_scenario
-from sim.studies.sutton import inputs, validation
+from sim.studies.sutton import inputs, sensitivity, validation
 from support import ROOT
 
 SUTTON = ROOT / "scenarios" / "sutton"
@@ -150,3 +150,39 @@ def test_the_baseline_stays_calibrated(runs, measure):
 def test_the_alliance_effect_stays_in_its_band(runs, role, measure, how, band):
     value = getattr(runs, how)(role, measure).mean
     assert band[0] <= value <= band[1]
+
+
+def test_the_sensitivity_moves_one_assumption_at_a_time_in_the_right_scenarios():
+    scenarios = validation.load_all(ROOT / "scenarios")
+    pair = {role: scenarios[role] for role in ("comparator", "scenario")}
+    cases = sensitivity.roles(pair)
+    assert len(cases) == 4 * len(inputs.ASSUMPTIONS)
+    base, alliance = pair["comparator"].resolved, pair["scenario"].resolved
+    for i, a in enumerate(inputs.ASSUMPTIONS):
+        low_base, low_alliance = cases[f"a{i}_low_base"], cases[f"a{i}_low_alliance"]
+        # the baseline moves only for baseline assumptions; the alliance moves unless it sets the field itself
+        assert sensitivity._at(low_base, a.field) == (pytest.approx(a.low) if a.scenario == "baseline"
+                                                      else sensitivity._at(pair["comparator"], a.field))
+        own = sensitivity._at(pair["scenario"], a.field) != sensitivity._at(pair["comparator"], a.field)
+        expected = sensitivity._at(pair["scenario"], a.field) if a.scenario == "baseline" and own else a.low
+        assert sensitivity._at(low_alliance, a.field) == pytest.approx(expected)
+        # nothing else changed: one assumption at a time
+        changed = _top(_changed(base, low_base.resolved)) | _top(_changed(alliance, low_alliance.resolved))
+        assert changed <= {a.field}, changed
+
+
+def test_the_sensitivity_table_marks_ends_whose_queues_grow():
+    tables = {}
+    base = pd.DataFrame({"acute.admissions": [100.0, 100.0], "acute.los_mean": [10.0, 10.0], "cost.nhs": [2e6, 2e6]})
+    alliance = pd.DataFrame({"acute.admissions": [99.0, 99.0], "acute.los_mean": [9.4, 9.4], "cost.nhs": [1e6, 1e6]})
+    for i, _ in enumerate(inputs.ASSUMPTIONS):
+        for side in sensitivity.SIDES:
+            tables[f"a{i}_{side}_base"], tables[f"a{i}_{side}_alliance"] = base, alliance
+    result = sensitivity.table(tables, frozenset({"a2_high_alliance"}))
+    assert result["admissions_low"].tolist() == pytest.approx([-1.0] * len(inputs.ASSUMPTIONS))
+    assert result["length_of_stay_high"].tolist() == pytest.approx([-6.0] * len(inputs.ASSUMPTIONS))
+    assert result["nhs_saving_low"].tolist() == pytest.approx([1e6] * len(inputs.ASSUMPTIONS))
+    marked = result[result["overloaded_high"]]
+    assert marked["label"].tolist() == [inputs.ASSUMPTIONS[2].label] and not result["overloaded_low"].any()
+    text = "\n".join(validation.sensitivity_section(result, 3))
+    assert "-1.0% / -1.0% ‡" in text and inputs.ASSUMPTIONS[2].label in text.split("Ends that overload")[1]

@@ -1,6 +1,6 @@
 """Reported against simulated: the Sutton Health and Care at Home alliance, written to docs/sutton.md.
 
-    python -m sim.studies.sutton.validation                       # writes docs/sutton.md (about 2 minutes on one core)
+    python -m sim.studies.sutton.validation                       # writes docs/sutton.md (about 5 minutes on a free core)
     python -m sim.studies.sutton.validation --replications 5 --workers 1 --output /tmp/sutton.md
     python -m sim.studies.sutton.validation --results runs/sutton  # keep the replications; reads budget_impact.csv there
 
@@ -14,7 +14,8 @@ random numbers), through the one runner (sim.experiment.run_experiment), and wri
 3. economics: the comparison's headline table and savings by payer as sim.compare gives them, national
    and London-weighted prices, and budget impact by year when the results folder has budget_impact.csv;
 4. whether -1% admissions and -6% length of stay can sit beside 95% at home, and which capacity binds;
-5. what the scenarios rest on: figures found, figures not found, assumptions and their ranges.
+5. what the scenarios rest on: figures found, figures not found, assumptions and their ranges;
+6. one assumption at a time across its range: which of them the comparison hangs on.
 
 Every number in the document comes from these runs, except the reported and sourced figures.
 """
@@ -47,7 +48,7 @@ from sim.studies.connect.validation import (
     verdict,
     write_atomically,
 )
-from sim.studies.sutton import inputs
+from sim.studies.sutton import inputs, sensitivity
 
 ROOT = Path(__file__).resolve().parents[3]
 COMMAND = "python -m sim.studies.sutton.validation"
@@ -439,10 +440,57 @@ def sources_section() -> list[str]:
     ]
 
 
+# --- 6. sensitivity ----------------------------------------------------------------------------------------------
+
+
+def run_sensitivity(scenarios: dict[str, Scenario], replications: int, workers: int) -> pd.DataFrame:
+    pair = {role: scenarios[role] for role in ("comparator", "scenario")}
+    cases = sensitivity.roles(pair)
+    rs, _ = simulate(cases, replications, workers)
+    jammed = frozenset(role for role in cases if overloaded(rs, role))
+    return sensitivity.table({role: derive(rs.kpi_table(role), s) for role, s in cases.items()}, jammed)
+
+
+def sensitivity_section(result: pd.DataFrame | None, replications: int) -> list[str]:
+    title = "## 6. Sensitivity: which assumptions the comparison hangs on"
+    if result is None or result.empty:
+        return [title, "", "Not run (--sensitivity-replications 0).", ""]
+    def pair(r, name: str, show) -> str:
+        return " / ".join(show(getattr(r, f"{name}_{side}")) + (" ‡" if getattr(r, f"overloaded_{side}") else "")
+                          for side in sensitivity.SIDES)
+
+    rows = [[r.label, r.scenario, f"{r.value:g} ({r.low:g} to {r.high:g})",
+             pair(r, "admissions", lambda x: f"{x:+.1f}%"), pair(r, "length_of_stay", lambda x: f"{x:+.1f}%"),
+             pair(r, "nhs_saving", _money)] for r in result.itertuples()]
+    top = result.iloc[0]
+    jams = result[result["overloaded_low"] | result["overloaded_high"]]["label"].tolist()
+    return [
+        title,
+        "",
+        f"Each assumption of §5 at the low and then the high end of its range, the baseline and the alliance "
+        f"simulated again on replications 0 to {replications - 1} (means; largest swing first). An assumption "
+        "about the baseline applies to the alliance too unless the alliance sets the field itself. Compare the "
+        "columns with the reported -1% admissions and -6% length of stay.",
+        "",
+        *table(["assumption", "in", "value (range)", "admissions change, low / high",
+                "length of stay change, low / high", "saving to the NHS a year, low / high"], rows),
+        "‡ a queue grows through the whole run at this end (sim/trust.py's rule): the changes there are not "
+        "steady-state figures, and fewer admissions there mean people still waiting in ED, not admissions avoided.",
+        "",
+        f"The comparison hangs most on *{top.label}*: across its range the alliance's length of stay changes by "
+        f"{top.length_of_stay_low:+.1f}% to {top.length_of_stay_high:+.1f}% and its admissions by "
+        f"{top.admissions_low:+.1f}% to {top.admissions_high:+.1f}%."
+        + (f" Ends that overload a service (‡): {', '.join(jams)}; public figures for these inputs would narrow "
+           "the comparison most." if jams else ""),
+        "",
+    ]
+
+
 # --- writing ---------------------------------------------------------------------------------------------------
 
 
-def render(rs: ResultSet, runs: Runs, london: ResultSet, budget: pd.DataFrame | None, meta: dict) -> str:
+def render(rs: ResultSet, runs: Runs, london: ResultSet, budget: pd.DataFrame | None, meta: dict,
+           sens: pd.DataFrame | None = None) -> str:
     base = rs.scenarios["comparator"].run
     lines = [
         "# Sutton Health and Care at Home: the alliance's first year, reported against simulated",
@@ -471,6 +519,7 @@ def render(rs: ResultSet, runs: Runs, london: ResultSet, budget: pd.DataFrame | 
     lines += economics_section(rs, london, budget)
     lines += coexistence_section(runs, rs)
     lines += sources_section()
+    lines += sensitivity_section(sens, meta.get("sensitivity_replications", 0))
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -483,6 +532,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--results", type=Path, default=None,
                    help="keep the replications in this results folder; budget_impact.csv there is reported")
     p.add_argument("--resume", action="store_true", help="with --results: reuse the replications a stopped run finished")
+    p.add_argument("--sensitivity-replications", type=int, default=3,
+                   help="replications of each one-at-a-time sensitivity run; 0 skips it (default 3)")
     p.add_argument("--horizon", type=int, default=None, help="measured days (default: the scenarios'; smoke runs only)")
     p.add_argument("--warmup", type=int, default=None, help="warm-up days (default: the scenarios'; smoke runs only)")
     args = p.parse_args(argv)
@@ -490,8 +541,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         p.error("--resume needs --results (the folder to resume)")
     if args.replications < 2:
         p.error("--replications must be at least 2 (an interval needs two)")
-    if args.workers < 1:
-        p.error("--workers must be at least 1")
+    if args.workers < 1 or args.sensitivity_replications < 0:
+        p.error("--workers must be at least 1 and --sensitivity-replications at least 0")
     return args
 
 
@@ -504,12 +555,15 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     rs, runs = simulate(scenarios, args.replications, args.workers, args.results, args.resume)
+    n = min(args.sensitivity_replications, args.replications)
+    sens = run_sensitivity(scenarios, n, args.workers) if n else None
     short = ", ".join(f"{k} {v} days" for k, v in (("horizon", args.horizon), ("warm-up", args.warmup)) if v is not None)
     meta = {
         "command": " ".join([COMMAND, *(argv if argv is not None else sys.argv[1:])]),
         "date": dt.date.today().isoformat(), "minutes": (time.monotonic() - started) / 60, "short": short,
+        "sensitivity_replications": n,
     }
-    text = render(rs, runs, london_weighted(rs), read_budget_impact(args.results), meta)
+    text = render(rs, runs, london_weighted(rs), read_budget_impact(args.results), meta, sens)
     write_atomically(args.output, text)
     print(f"wrote {args.output}")
     return 0
