@@ -186,3 +186,30 @@ def test_the_sensitivity_table_marks_ends_whose_queues_grow():
     assert marked["label"].tolist() == [inputs.ASSUMPTIONS[2].label] and not result["overloaded_low"].any()
     text = "\n".join(validation.sensitivity_section(result, 3))
     assert "-1.0% / -1.0% ‡" in text and inputs.ASSUMPTIONS[2].label in text.split("Ends that overload")[1]
+
+
+def test_the_document_is_written_whole_with_budget_impact_when_given(tmp_path):
+    folder = tmp_path / "economics"
+    folder.mkdir()
+    pd.DataFrame({"year": [2018, 2019], "perspective": ["nhs", "nhs"], "kind": ["cash", "cash"],
+                  "mean": [1e6, 2e6], "ci_low": [5e5, 1e6], "ci_high": [1.5e6, 3e6]}).to_csv(
+        folder / validation.BUDGET_FILE, index=False)
+    out = tmp_path / "sutton.md"
+    code = validation.main(["--replications", "2", "--sensitivity-replications", "0", "--horizon", "60",
+                            "--warmup", "30", "--output", str(out), "--budget-impact", str(folder)])
+    assert code == 0
+    text = out.read_text()
+    for heading in ("## 1. Calibration", "## 2. Validation", "## 3. Economics", "## 4. Can", "## 5. What", "## 6."):
+        assert heading in text
+    assert "| 2019 | nhs | cash | £2.00m | £1.00m to £3.00m |" in text
+    assert "not reachable by this model version" in text and "**Short run**" in text
+    assert not list(tmp_path.glob(".sutton.md.*"))      # written atomically: no temporary file left behind
+
+
+def test_a_bad_scenario_folder_is_refused_with_status_2(tmp_path, capsys):
+    (tmp_path / "sutton").mkdir()
+    (tmp_path / "sutton" / "baseline.yaml").write_text("name: x\nservices: {}\n")
+    out = tmp_path / "sutton.md"
+    assert validation.main(["--scenarios", str(tmp_path), "--output", str(out)]) == 2
+    assert not out.exists()
+    assert "baseline.yaml" in capsys.readouterr().err

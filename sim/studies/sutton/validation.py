@@ -3,6 +3,7 @@
     python -m sim.studies.sutton.validation                       # writes docs/sutton.md (about 5 minutes on a free core)
     python -m sim.studies.sutton.validation --replications 5 --workers 1 --output /tmp/sutton.md
     python -m sim.studies.sutton.validation --results runs/sutton  # keep the replications; reads budget_impact.csv there
+    python -m sim.studies.sutton.validation --budget-impact results/alliance-vs-baseline   # its budget_impact.csv by year
 
 It runs the 2017/18 baseline, the alliance, the alliance with reablement at its ceiling (the 95%
 what-if) and the alliance with fewer and more START visit-hours, on the same replications (common
@@ -532,6 +533,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--results", type=Path, default=None,
                    help="keep the replications in this results folder; budget_impact.csv there is reported")
     p.add_argument("--resume", action="store_true", help="with --results: reuse the replications a stopped run finished")
+    p.add_argument("--budget-impact", type=Path, default=None,
+                   help=f"a results folder (e.g. of run_scenario.py scenarios/sutton/alliance.yaml) whose {BUDGET_FILE}"
+                        " to report by year; default: the --results folder")
     p.add_argument("--sensitivity-replications", type=int, default=3,
                    help="replications of each one-at-a-time sensitivity run; 0 skips it (default 3)")
     p.add_argument("--horizon", type=int, default=None, help="measured days (default: the scenarios'; smoke runs only)")
@@ -563,7 +567,8 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.date.today().isoformat(), "minutes": (time.monotonic() - started) / 60, "short": short,
         "sensitivity_replications": n,
     }
-    text = render(rs, runs, london_weighted(rs), read_budget_impact(args.results), meta, sens)
+    budget = read_budget_impact(args.budget_impact or args.results)
+    text = render(rs, runs, london_weighted(rs), budget, meta, sens)
     write_atomically(args.output, text)
     print(f"wrote {args.output}")
     return 0
