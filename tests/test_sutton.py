@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from sim.measure.collect import run_replication
 from sim.scenario import load_scenario
 from sim.studies.sutton import inputs, sensitivity, validation
 from support import ROOT
@@ -213,3 +214,14 @@ def test_a_bad_scenario_folder_is_refused_with_status_2(tmp_path, capsys):
     assert validation.main(["--scenarios", str(tmp_path), "--output", str(out)]) == 2
     assert not out.exists()
     assert "baseline.yaml" in capsys.readouterr().err
+
+
+def test_the_neighbourhoods_add_up_to_the_borough():
+    scenario = load_scenario(SUTTON / "neighbourhoods.yaml").with_changes({"run.horizon_days": 60, "run.warmup_days": 30})
+    kpis = run_replication(scenario, 0).kpis
+    # services not pooled (long-term care) are counted per locality and add up to the borough
+    for kpi in ("home_care.admissions", "care_home.permanent_admissions"):
+        assert sum(kpis[f"place.{p}.{kpi}"] for p in scenario.places) == pytest.approx(kpis[kpi])
+    # equal shares (an assumption), START's community referrals included: no locality has most of the packages
+    packages = [kpis[f"place.{p}.home_care.admissions"] for p in scenario.places]
+    assert min(packages) > 0 and max(packages) < 0.4 * sum(packages)

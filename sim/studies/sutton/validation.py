@@ -434,7 +434,8 @@ def sources_section() -> list[str]:
         "",
         *table(["assumption", "scenario", "field", "value", "range", "why"], assumed),
         "**Neighbourhoods.** `scenarios/sutton/neighbourhoods.yaml` splits the baseline into the four localities "
-        "(Wallington, Carshalton, Sutton, Cheam) with equal shares and every service pooled. The figures above use "
+        "(Wallington, Carshalton, Sutton, Cheam) with equal shares of the crises and of START's community "
+        "referrals, every service pooled; it reports long-term care and the measures per locality. The figures above use "
         "the borough as one place because no public figure found gives the 65+ population, admissions or any "
         "capacity by locality: equal shares would only divide the borough's results by four.",
         "",
