@@ -174,19 +174,27 @@ def test_the_sensitivity_moves_one_assumption_at_a_time_in_the_right_scenarios()
 
 def test_the_sensitivity_table_marks_ends_whose_queues_grow():
     tables = {}
-    base = pd.DataFrame({"acute.admissions": [100.0, 100.0], "acute.los_mean": [10.0, 10.0], "cost.nhs": [2e6, 2e6]})
-    alliance = pd.DataFrame({"acute.admissions": [99.0, 99.0], "acute.los_mean": [9.4, 9.4], "cost.nhs": [1e6, 1e6]})
+    base = pd.DataFrame({"acute.admissions": [100.0, 100.0], "acute.los_mean": [10.0, 10.0], "cost.nhs": [2e6, 2e6],
+                         "ed.wait_hours_mean": [1.0, 2.0]})
+    alliance = pd.DataFrame({"acute.admissions": [99.0, 99.0], "acute.los_mean": [9.4, 9.4], "cost.nhs": [1e6, 1e6],
+                             "ed.wait_hours_mean": [0.5, 0.5]})
+    full = alliance.assign(**{"ed.wait_hours_mean": [30.0, 40.0]})   # a hospital that fills: ED waits of days
     for i, _ in enumerate(inputs.ASSUMPTIONS):
         for side in sensitivity.SIDES:
             tables[f"a{i}_{side}_base"], tables[f"a{i}_{side}_alliance"] = base, alliance
+    tables["a4_low_alliance"] = full
     result = sensitivity.table(tables, frozenset({"a2_high_alliance"}))
     assert result["admissions_low"].tolist() == pytest.approx([-1.0] * len(inputs.ASSUMPTIONS))
     assert result["length_of_stay_high"].tolist() == pytest.approx([-6.0] * len(inputs.ASSUMPTIONS))
     assert result["nhs_saving_low"].tolist() == pytest.approx([1e6] * len(inputs.ASSUMPTIONS))
     marked = result[result["overloaded_high"]]
     assert marked["label"].tolist() == [inputs.ASSUMPTIONS[2].label] and not result["overloaded_low"].any()
+    assert result.set_index("label").loc[inputs.ASSUMPTIONS[4].label, "ed_wait_low"] == pytest.approx(35.0)
     text = "\n".join(validation.sensitivity_section(result, 3))
-    assert "-1.0% / -1.0% ‡" in text and inputs.ASSUMPTIONS[2].label in text.split("Ends that overload")[1]
+    assert "-1.0% / -1.0% ‡" in text and "-1.0% † / -1.0%" in text
+    flagged = text.split("Ends that overload")[1]
+    assert inputs.ASSUMPTIONS[2].label in flagged and inputs.ASSUMPTIONS[4].label in flagged
+    assert inputs.ASSUMPTIONS[0].label not in flagged
 
 
 def test_the_document_is_written_whole_with_budget_impact_when_given(tmp_path):

@@ -18,6 +18,7 @@ from sim.studies.sutton import inputs
 
 SIDES = ("low", "high")
 MEASURES = {"admissions": "acute.admissions", "length_of_stay": "acute.los_mean"}
+ED_WAIT = "ed.wait_hours_mean"   # the larger of the two scenarios' mean ED wait, hours: a full hospital shows here first
 
 
 def _value(assumption: inputs.Assumption, end: float):
@@ -65,6 +66,7 @@ def table(tables: dict[str, pd.DataFrame], overloaded: frozenset[str] = frozense
         for side in SIDES:
             base, alliance = tables[f"a{i}_{side}_base"], tables[f"a{i}_{side}_alliance"]
             row[f"overloaded_{side}"] = bool({f"a{i}_{side}_base", f"a{i}_{side}_alliance"} & overloaded)
+            row[f"ed_wait_{side}"] = float(max(base[ED_WAIT].mean(), alliance[ED_WAIT].mean()))
             for name, kpi in MEASURES.items():
                 row[f"{name}_{side}"] = float((100 * (alliance[kpi] - base[kpi]) / base[kpi]).mean())
             row[f"nhs_saving_{side}"] = float((base["cost.nhs"] - alliance["cost.nhs"]).mean())

@@ -60,6 +60,7 @@ START_HOURS = "services.reablement.workforce.visit_hours_per_day"
 START_MORE = 20.0                      # the alliance also probed with this many more START visit-hours a day
 LONDON_WEIGHT = 1.2                    # NHS prices x1.2 (assumption): the London weighting sensitivity
 BUDGET_FILE = "budget_impact.csv"
+ED_WAIT_BOUND = 12.0                   # hours: above it the ED queue is not clearing (calibration, §1)
 BUDGET_COLUMNS = ("year", "perspective", "kind", "mean", "ci_low", "ci_high")
 
 
@@ -457,15 +458,20 @@ def sensitivity_section(result: pd.DataFrame | None, replications: int) -> list[
     title = "## 6. Sensitivity: which assumptions the comparison hangs on"
     if result is None or result.empty:
         return [title, "", "Not run (--sensitivity-replications 0).", ""]
+    def marks(r, side: str) -> str:
+        full = getattr(r, f"ed_wait_{side}") > ED_WAIT_BOUND
+        return (" ‡" if getattr(r, f"overloaded_{side}") else "") + (" †" if full else "")
+
     def pair(r, name: str, show) -> str:
-        return " / ".join(show(getattr(r, f"{name}_{side}")) + (" ‡" if getattr(r, f"overloaded_{side}") else "")
-                          for side in sensitivity.SIDES)
+        return " / ".join(show(getattr(r, f"{name}_{side}")) + marks(r, side) for side in sensitivity.SIDES)
 
     rows = [[r.label, r.scenario, f"{r.value:g} ({r.low:g} to {r.high:g})",
              pair(r, "admissions", lambda x: f"{x:+.1f}%"), pair(r, "length_of_stay", lambda x: f"{x:+.1f}%"),
              pair(r, "nhs_saving", _money)] for r in result.itertuples()]
     top = result.iloc[0]
-    jams = result[result["overloaded_low"] | result["overloaded_high"]]["label"].tolist()
+    flagged = (result["overloaded_low"] | result["overloaded_high"] | (result["ed_wait_low"] > ED_WAIT_BOUND)
+               | (result["ed_wait_high"] > ED_WAIT_BOUND))
+    jams = result[flagged]["label"].tolist()
     return [
         title,
         "",
@@ -476,13 +482,14 @@ def sensitivity_section(result: pd.DataFrame | None, replications: int) -> list[
         "",
         *table(["assumption", "in", "value (range)", "admissions change, low / high",
                 "length of stay change, low / high", "saving to the NHS a year, low / high"], rows),
-        "‡ a queue grows through the whole run at this end (sim/trust.py's rule): the changes there are not "
-        "steady-state figures, and fewer admissions there mean people still waiting in ED, not admissions avoided.",
+        "‡ a queue grows through the whole run at this end (sim/trust.py's rule); † the mean wait in ED for a bed "
+        f"is above {ED_WAIT_BOUND:g} hours at this end (the bound of §1): acute beds are full, so fewer admissions "
+        "there mean people still waiting in ED, not admissions avoided, and the changes are not steady-state figures.",
         "",
         f"The comparison hangs most on *{top.label}*: across its range the alliance's length of stay changes by "
         f"{top.length_of_stay_low:+.1f}% to {top.length_of_stay_high:+.1f}% and its admissions by "
         f"{top.admissions_low:+.1f}% to {top.admissions_high:+.1f}%."
-        + (f" Ends that overload a service (‡): {', '.join(jams)}; public figures for these inputs would narrow "
+        + (f" Ends that overload a service (‡, †): {', '.join(jams)}; public figures for these inputs would narrow "
            "the comparison most." if jams else ""),
         "",
     ]
