@@ -520,6 +520,17 @@ def render(rs: ResultSet, runs: Runs, london: ResultSet, budget: pd.DataFrame | 
         "- People 65+ of one London borough (about 209,600 residents, about 31,000 aged 65+): a *place* of the "
         "south west London system (about 1.5 million).",
     ]
+    lines += [
+        "",
+        "How the alliance is modelled. Sutton's services where they differ from Connect's: *rapid response* is the "
+        "library's response team with Sutton's own (assumed) size; *START*, the council's reablement, is staff "
+        "visit-hours tapering over each episode (`kind: visits`), sized from the hours it delivered, not Connect's "
+        "caseload; *discharge to assess* lets people going home with support (pathway 1) leave the acute bed once "
+        "ready, their assessment moving into the first days at home. The *integrated at-home team* is represented "
+        "by what it changes in those services (more rapid response referrals and capacity, more START hours from "
+        "community nursing and therapy, a longer and heavier first START episode), not as a service of its own: "
+        "no public figure found gives its size, caseload, stays or outcomes.",
+    ]
     if meta.get("short"):
         lines.append(f"- **Short run** ({meta['short']}): not for comparison with the reported figures.")
     lines.append("")
