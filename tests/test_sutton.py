@@ -233,3 +233,20 @@ def test_the_neighbourhoods_add_up_to_the_borough():
     # equal shares (an assumption), START's community referrals included: no locality has most of the packages
     packages = [kpis[f"place.{p}.home_care.admissions"] for p in scenario.places]
     assert min(packages) > 0 and max(packages) < 0.4 * sum(packages)
+
+
+def test_the_economics_tables_read_whatever_the_comparison_gives():
+    comparison = pd.DataFrame({
+        "measure": ["Admissions avoided", "Saving: NHS", "Saving: all payers"], "unit": ["people", "GBP", "GBP"],
+        "kind": ["outcome", "all", "all"], "payer": ["", "nhs", "all"], "mean": [10.0, 1e6, 5e5],
+        "ci_low": [5.0, 5e5, -1e5], "ci_high": [15.0, 1.5e6, 1.1e6], "who": ["", "NHS saves", "no clear change"]})
+    rows = validation.comparison_rows(comparison, per_year=2.0)     # half a year measured: a year's worth is twice
+    assert rows[0][:4] == ["Admissions avoided", "people", "20.0", "10.0 to 30.0"]
+    assert rows[1][2:] == ["£2.00m", "£1.00m to £3.00m", "NHS saves"]
+    payers = validation.payer_rows(comparison, comparison.assign(mean=comparison["mean"] * 1.2), per_year=1.0)
+    assert payers[0] == ["nhs", "£1.00m (£0.50m to £1.50m)", "£1.20m (£0.50m to £1.50m)"]
+    assert [r[0] for r in payers] == ["nhs", "all"]
+    # a comparison laid out another way (say, by perspective) still gives its rows, and no payer table
+    other = comparison.drop(columns=["kind", "payer"]).assign(perspective="NHS and social care")
+    assert len(validation.comparison_rows(other, 1.0)) == 3
+    assert validation.payer_rows(other, other, 1.0) == []

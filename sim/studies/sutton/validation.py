@@ -272,18 +272,27 @@ def budget_lines(frame: pd.DataFrame | None) -> list[str]:
             *table(["year", "perspective", "kind", "mean", "95% interval"], rows)]
 
 
+def payer_rows(national: pd.DataFrame, weighted: pd.DataFrame, per_year: float) -> list[list[str]]:
+    """Total saving by payer at both prices; none when the comparison no longer gives totals by payer."""
+    if not {"kind", "payer", "mean", "ci_low", "ci_high"} <= set(national.columns) & set(weighted.columns):
+        return []
+    rows = []
+    for payer in ("nhs", "council", "self_funder", "all"):
+        a, b = (c[(c["kind"] == "all") & (c["payer"] == payer)] for c in (national, weighted))
+        if a.empty or b.empty:
+            continue
+        rows.append([payer.replace("_", "-"), *(f"{_money(x.iloc[0]['mean'] * per_year)} "
+                                                f"({_money(x.iloc[0]['ci_low'] * per_year)} to "
+                                                f"{_money(x.iloc[0]['ci_high'] * per_year)})" for x in (a, b))])
+    return rows
+
+
 def economics_section(rs: ResultSet, london: ResultSet, budget: pd.DataFrame | None) -> list[str]:
     scenario = rs.scenarios["scenario"]
     per_year = 365.0 / scenario.run.horizon_days
     national = rs.comparison
     weighted = london.comparison
-    payers = []
-    for payer in ("nhs", "council", "self_funder", "all"):
-        a, b = (c[(c["kind"] == "all") & (c["payer"] == payer)] for c in (national, weighted))
-        if a.empty:
-            continue
-        payers.append([payer.replace("_", "-"), *(f"{_money(x.iloc[0]['mean'] * per_year)} ({_money(x.iloc[0]['ci_low'] * per_year)}"
-                                                  f" to {_money(x.iloc[0]['ci_high'] * per_year)})" for x in (a, b))])
+    payers = payer_rows(national, weighted, per_year)
     return [
         "## 3. Economics: who saves and who pays",
         "",
@@ -298,7 +307,8 @@ def economics_section(rs: ResultSet, london: ResultSet, budget: pd.DataFrame | N
         f"Saving by payer at national prices and with NHS prices x{LONDON_WEIGHT:g} (London weighting: an "
         "assumption, no London unit costs were found), re-priced from the same runs:",
         "",
-        *table(["payer", "national prices", f"NHS prices x{LONDON_WEIGHT:g}"], payers),
+        *(table(["payer", "national prices", f"NHS prices x{LONDON_WEIGHT:g}"], payers) if payers
+          else ["(The comparison gives no totals by payer to re-price.)", ""]),
         *budget_lines(budget),
     ]
 
