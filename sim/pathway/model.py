@@ -24,6 +24,7 @@ from sim.pathway.journey import journey
 from sim.pathway.kinds import Unit, unit_for
 from sim.pathway.person import Person, choose
 from sim.pathway.routing import Router
+from sim.pathway.unawaited import start
 from sim.scenario.schema import SYSTEM, Scenario
 from sim.random.streams import Streams
 
@@ -204,7 +205,7 @@ class Model:
             if t >= self.measure_from:
                 self.crises += 1
                 self.place_crises[person.place] += 1
-            env.process(journey(self, person, enters, "crises"))
+            start(journey(self, person, enters, "crises"))
 
     def _arrivals(self, place: str, target: str, rates: np.ndarray):
         env = self.env
@@ -212,7 +213,7 @@ class Model:
         for t in arrival_times(rates, self.streams.uniform(f"arrivals.{place}.{target}"), self.end):
             yield env.timeout(t - env.now)
             person = self.new_person(family, place)
-            env.process(journey(self, person, target, "arrivals"))
+            start(journey(self, person, target, "arrivals"))
 
     def run(self):
         place_initial_state(self)
