@@ -66,6 +66,7 @@ class Model:
         self._ids = 0
         self._families: dict[str, Family] = {}
         self._traits = _trait_order(scenario)
+        self._traits_of_group: dict[str, list] = {}
         self._groups = {p: _group_table(scenario, p) for p in self.places}
         self._funding = _funding_table(scenario)
         self.units: dict[str, dict[str, Unit]] = {}
@@ -115,12 +116,19 @@ class Model:
         return person
 
     def _draw_traits(self, person: Person) -> frozenset[str]:
+        traits = self._traits_of_group.get(person.group)
+        if traits is None:
+            # Only the traits this group can have, in dependency order: one with no share in the group
+            # and no trait that implies it is never drawn (and draws nothing).
+            traits = self._traits_of_group[person.group] = [
+                (name, stream, shares.get(person.group, 0.0), given, also_if)
+                for name, stream, shares, given, also_if in self._traits
+                if shares.get(person.group, 0.0) > 0 or also_if]
         has: set[str] = set()
-        for name, stream, shares, given, also_if in self._traits:
-            share = shares.get(person.group, 0.0)
-            drawn = (share > 0 and (given is None or given in has)
-                     and person.family.uniform(stream, person.index) < share)
-            if drawn or has.intersection(also_if):
+        family, index = person.family, person.index
+        for name, stream, share, given, also_if in traits:
+            drawn = share > 0 and (given is None or given in has) and family.uniform(stream, index) < share
+            if drawn or (also_if and not has.isdisjoint(also_if)):
                 has.add(name)
         return frozenset(has)
 
