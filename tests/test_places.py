@@ -498,3 +498,74 @@ def test_places_command_shows_the_split_or_refuses_a_bad_file(capsys, tmp_path):
     bad.write_text(f"extends: {BASELINE}\nplaces: {{a: {{demand_share: 0.5}}}}\n")
     assert main([str(bad)]) == 2
     assert "bad.yaml" in capsys.readouterr().err
+
+
+# --- overflow asks each kind whether it can take a person now, and keeps looking ------------------
+
+
+def test_overflow_keeps_looking_while_a_person_waits_at_home():
+    model = two_places("overflow")
+    arrive(model, "a", stay=30.0)
+    arrive(model, "b", stay=5.0)
+    arrive(model, "a", at=0.1)   # both places full: waits at home
+    model.env.run(until=4.9)
+    assert len(slots(model, "a").queue) == 1 and model.units["ward"]["b"].placed_away == 0
+    model.env.run(until=5.1)     # b's bed frees at day 5 with nobody waiting in b: lent to a's person
+    assert (slots(model, "a").in_use, slots(model, "b").in_use, len(slots(model, "a").queue)) == (1, 1, 0)
+    assert model.units["ward"]["b"].placed_away == 1
+    assert model.units["ward"]["b"].waits == pytest.approx([0.0, 4.9])
+    assert_counts_add_up(model)
+
+
+def test_overflow_after_hours_looks_elsewhere_only_after_the_wait():
+    model = two_places("overflow", after_hours=48)
+    arrive(model, "a", stay=30.0)
+    arrive(model, "b", stay=1.0)
+    arrive(model, "a", at=0.1)
+    model.env.run(until=2.05)    # b's bed free since day 1, but a's person has waited under 48 hours
+    assert slots(model, "b").in_use == 0 and len(slots(model, "a").queue) == 1
+    model.env.run(until=2.2)     # at 2.1 days they look, and take it
+    assert slots(model, "b").in_use == 1 and model.units["ward"]["b"].placed_away == 1
+    assert_counts_add_up(model)
+
+
+def test_a_place_elsewhere_is_lent_only_when_nobody_waits_there():
+    model = two_places("overflow")
+    arrive(model, "a", stay=30.0)
+    arrive(model, "b", stay=5.0)
+    arrive(model, "a", at=0.1)   # a's person waits at home
+    arrive(model, "b", at=0.2)   # b's own person waits in b
+    model.env.run(until=6)       # b's bed frees at day 5: b's own person takes it
+    assert len(slots(model, "a").queue) == 1 and model.units["ward"]["b"].placed_away == 0
+    assert_counts_add_up(model)
+
+
+def _visits_in_two_places() -> Model:
+    """Two places of a visits service, 10 visit-hours a day each; everyone needs 4 hours a day: two fit in a place."""
+    data = {
+        "name": "two places, visits",
+        "run": {"horizon_days": 30, "warmup_days": 0, "replications": 1},
+        "need_groups": {"all": {"share": 1.0}},
+        "funding": FUNDING,
+        "services": {"ward": {"kind": "visits", "los_days": {"dist": "fixed", "value": 10.0},
+                              "workforce": {"visit_hours_per_day": 20, "first_day_hours": 4, "last_day_hours": 4}}},
+        "places": {"a": {"demand_share": 0.5}, "b": {"demand_share": 0.5}},
+        "arrivals": {"ward": {"per_day": 0.0}},
+        "sharing": {"ward": {"mode": "overflow"}},
+    }
+    model = Model(validate(data, "<test>"))
+    model.test_stays = {}
+    return model
+
+
+def test_overflow_of_visits_asks_for_visit_hours_not_people():
+    model = _visits_in_two_places()
+    assert slots(model, "b").capacity == 10
+    for place in ("b", "b", "a", "a", "a"):
+        arrive(model, place)
+    model.env.run(until=1)
+    a, b = slots(model, "a"), slots(model, "b")
+    # b holds 2 people (8 of its 10 hours): fewer people than its capacity, but no room for 4 more hours
+    assert (b.in_use, a.in_use, len(a.queue)) == (2, 2, 1)
+    assert model.units["ward"]["b"].placed_away == 0
+    assert_counts_add_up(model)

@@ -56,8 +56,9 @@ def check(model: "Model", result: "ReplicationResult | None" = None) -> int:
     for place, census in model.place_census.items():
         _people(checker, census, place)
     for unit in model.unit_list:
-        _places(checker, unit)
-        _little(checker, model, unit)
+        stays = np.asarray(unit.stays, dtype=float)  # once per unit, for both checks
+        _places(checker, unit, stays)
+        _little(checker, model, unit, stays)
     _daily_census(checker, model)
     if result is not None:
         _costs(checker, result)
@@ -74,7 +75,7 @@ def _people(checker: _Checker, census: "Census", where: str) -> None:
     )
 
 
-def _places(checker: _Checker, unit) -> None:
+def _places(checker: _Checker, unit, stays: np.ndarray) -> None:
     slots, name = unit.slots, f"{unit.name} ({unit.place})"
     checker.require(
         slots.granted == slots.released + slots.in_use, "admitted = left + inside",
@@ -90,12 +91,12 @@ def _places(checker: _Checker, unit) -> None:
         f"{name}: {slots.over_capacity} people admitted above capacity",
     )
     checker.require(
-        all(s >= 0 for s in unit.stays) and all(w >= 0 for w in unit.waits),
+        bool((stays >= 0).all()) and bool((np.asarray(unit.waits, dtype=float) >= 0).all()),
         "no negative stays or waits", f"{name}: a negative length of stay or wait",
     )
 
 
-def _little(checker: _Checker, model: "Model", unit) -> None:
+def _little(checker: _Checker, model: "Model", unit, stays: np.ndarray) -> None:
     """Time-weighted occupancy against the stays that make it up (Little's law bookkeeping).
 
     Over the measured period [T0, T0 + H], a stay that ended in the period adds
@@ -106,7 +107,6 @@ def _little(checker: _Checker, model: "Model", unit) -> None:
     slots = unit.slots
     warmup = model.measure_from
     horizon = model.end - model.measure_from
-    stays = np.asarray(unit.stays, dtype=float)
     # Stays under way at the start (sim.initial_state) had part of their length before it.
     low = float(np.clip(stays - warmup, 0, None).sum()) - unit.days_before_start
     high = float(np.minimum(stays, horizon).sum()) + slots.in_use * horizon

@@ -20,9 +20,11 @@ E[S^2] / (2 E[S]). The length-biased stay is drawn exactly:
 - weibull(k, scale): (S/scale)^k becomes gamma(1 + 1/k, 1);
 - a fixed stay stays fixed.
 
-Need groups among people found in a service are the crisis mix weighted by
-each group's length-of-stay multiplier there (longer stays are found more
-often). Each service's people are their own family of draws
+Need groups among people found in a service are the mix the routes send
+there (sim/pathway/expected_flows.py follows the route tables from where
+people enter, each place with its own mix, weighted by how many enter there),
+each weighted by the group's length-of-stay multiplier there (longer stays are
+found more often). Each service's people are their own family of draws
 ("initial.<service>.<place>"), so placing them shifts no crisis's luck.
 Long-term placements found at the start committed their cost before the
 run: they only hold a place until they end.
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING
 from scipy import special
 
 from sim.random.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal, Weibull
+from sim.pathway import expected_flows
 from sim.pathway.capacity import apportion
 from sim.pathway.journey import journey, rest_of_stay
 from sim.scenario.services import stay_of
@@ -109,10 +112,20 @@ def states(model: "Model"):
     return out
 
 
-def _groups(model: "Model", unit) -> list[tuple[str, float]]:
+def _groups(model: "Model", unit, reaching: dict | None = None) -> list[tuple[str, float]]:
+    """The need-group table of people found in `unit`: who the routes send there, times how long they stay.
+
+    `reaching` is `expected_flows.visits(model)`, if already worked out.
+    """
     scenario = model.scenario
-    weights = {g: grp.share * (grp.los_multiplier if unit.spec.group_multiplier else 1.0)
+    reaching = expected_flows.visits(model) if reaching is None else reaching
+    places = model.places if unit.place not in reaching else [unit.place]  # a pooled unit serves every place
+    weights = {g: sum(reaching[p][g][unit.name] for p in places)
+                  * (grp.los_multiplier if unit.spec.group_multiplier else 1.0)
                for g, grp in scenario.need_groups.items()}
+    if not sum(weights.values()):  # nobody reaches it on the routes: the crisis mix, weighted by stay
+        weights = {g: grp.share * (grp.los_multiplier if unit.spec.group_multiplier else 1.0)
+                   for g, grp in scenario.need_groups.items()}
     total, running, table = sum(weights.values()), 0.0, []
     for g, w in sorted(weights.items()):
         running += w
@@ -123,10 +136,12 @@ def _groups(model: "Model", unit) -> list[tuple[str, float]]:
 def place_initial_state(model: "Model") -> None:
     """Put the scenario's initial state into the model at time 0, before anyone arrives."""
     env = model.env
-    for service, place, occupied, waiting in states(model):
+    found = states(model)
+    reaching = expected_flows.visits(model) if found else None
+    for service, place, occupied, waiting in found:
         unit = model.units[service][place]
         family = model.family(f"initial.{service}.{place}")
-        groups = _groups(model, unit)
+        groups = _groups(model, unit, reaching)
         spec = stay_of(unit.spec)
         for _ in range(occupied):
             person = model.new_person(family, place, groups)

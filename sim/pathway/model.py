@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import simpy
@@ -24,6 +25,7 @@ from sim.pathway.journey import journey
 from sim.pathway.kinds import Unit, unit_for
 from sim.pathway.person import Person, choose
 from sim.pathway.routing import Router
+from sim.pathway.unawaited import start
 from sim.scenario.schema import SYSTEM, Scenario
 from sim.random.streams import Streams
 
@@ -65,6 +67,7 @@ class Model:
         self._ids = 0
         self._families: dict[str, Family] = {}
         self._traits = _trait_order(scenario)
+        self._traits_of_group: dict[str, list] = {}
         self._groups = {p: _group_table(scenario, p) for p in self.places}
         self._funding = _funding_table(scenario)
         self.units: dict[str, dict[str, Unit]] = {}
@@ -85,6 +88,13 @@ class Model:
                 unit = unit_for(self, name, spec, place, cap, capacity_.los_multiplier(scenario, name, place))
                 self.units[name][place] = unit
                 self.unit_list.append(unit)
+        # Overflow: people who have waited long enough at home to take a place elsewhere, in the order
+        # they began to look; and the requests granted in another place than they were made in.
+        self._looking: dict[str, list] = {name: [] for name in self.overflow_after}
+        self._lent: dict = {}
+        for name in self.overflow_after:
+            for unit in dict.fromkeys(self.units[name].values()):
+                unit.slots.on_free = partial(self._lend, name, unit)
         self.daily = np.zeros((self.days, len(self.unit_list), 3))
 
     # --- people ------------------------------------------------------------------------
@@ -114,12 +124,19 @@ class Model:
         return person
 
     def _draw_traits(self, person: Person) -> frozenset[str]:
+        traits = self._traits_of_group.get(person.group)
+        if traits is None:
+            # Only the traits this group can have, in dependency order: one with no share in the group
+            # and no trait that implies it is never drawn (and draws nothing).
+            traits = self._traits_of_group[person.group] = [
+                (name, stream, shares.get(person.group, 0.0), given, also_if)
+                for name, stream, shares, given, also_if in self._traits
+                if shares.get(person.group, 0.0) > 0 or also_if]
         has: set[str] = set()
-        for name, stream, shares, given, also_if in self._traits:
-            share = shares.get(person.group, 0.0)
-            drawn = (share > 0 and (given is None or given in has)
-                     and person.family.uniform(stream, person.index) < share)
-            if drawn or has.intersection(also_if):
+        family, index = person.family, person.index
+        for name, stream, share, given, also_if in traits:
+            drawn = share > 0 and (given is None or given in has) and family.uniform(stream, index) < share
+            if drawn or (also_if and not has.isdisjoint(also_if)):
                 has.add(name)
         return frozenset(has)
 
@@ -145,30 +162,60 @@ class Model:
         return unit, request
 
     def wait_for_slot(self, unit: Unit, person: Person, holding: Unit | None, request):
-        """Wait for the requested place (holding another, perhaps); returns the unit that took the person, or None."""
+        """Wait for the requested place (holding another, perhaps); returns the unit that took the person, or None.
+
+        Overflow: once a person has waited `after_hours` for their own place, they take a place in
+        another place that can take them now (one with room and nobody waiting), or else keep
+        waiting at home while any place that comes free elsewhere with nobody waiting there is lent
+        to them (`_lend`), whichever comes first.
+        """
         if holding is not None:
             holding.start_delay(person, unit.name)
         admitted = unit
-        after = self.overflow_after.get(unit.name, 0.0)
-        if after > 0:
-            yield request | self.env.timeout(after)
+        after = self.overflow_after.get(unit.name)
+        looking = None
+        if after is not None:
+            if after > 0:
+                yield request | self.env.timeout(after)
             if not request.triggered:
                 other = self._free_elsewhere(unit.name, person.place)
                 if other is not None:  # waited long enough for their own place: one elsewhere
                     unit.slots.cancel(request)
                     admitted, request = self._away(other, person)
+                else:
+                    looking = (person, unit, request)
+                    self._looking[unit.name].append(looking)
         if not request.triggered:
             got = yield from admitted.wait(person, request)
             if not got:
                 admitted = None
+        if looking is not None:
+            if looking in self._looking[unit.name]:
+                self._looking[unit.name].remove(looking)
+            admitted = self._lent.pop(request, admitted)
         if holding is not None:
             holding.end_delay(person)
         return admitted
 
+    def _lend(self, service: str, lender: Unit) -> None:
+        """A place is free in `lender` with nobody waiting there: the longest-looking person from elsewhere takes it."""
+        looking = self._looking[service]
+        for entry in list(looking):
+            if not lender.slots.can_take_now():
+                return
+            person, own, request = entry
+            if own is lender or request.triggered:
+                continue
+            looking.remove(entry)
+            own.slots.cancel(request)
+            lender.slots.grant_now(request, person)  # the request they wait on is granted, here
+            self._lent[request] = lender
+            if self.env.now >= self.measure_from:
+                lender.placed_away += 1
+
     def _free_elsewhere(self, service: str, home: str) -> Unit | None:
         for place, unit in self.units[service].items():
-            slots = unit.slots
-            if place != home and not slots.queue and slots.in_use < slots.capacity:
+            if place != home and unit.slots.can_take_now():
                 return unit
         return None
 
@@ -204,7 +251,7 @@ class Model:
             if t >= self.measure_from:
                 self.crises += 1
                 self.place_crises[person.place] += 1
-            env.process(journey(self, person, enters, "crises"))
+            start(journey(self, person, enters, "crises"))
 
     def _arrivals(self, place: str, target: str, rates: np.ndarray):
         env = self.env
@@ -212,7 +259,7 @@ class Model:
         for t in arrival_times(rates, self.streams.uniform(f"arrivals.{place}.{target}"), self.end):
             yield env.timeout(t - env.now)
             person = self.new_person(family, place)
-            env.process(journey(self, person, target, "arrivals"))
+            start(journey(self, person, target, "arrivals"))
 
     def run(self):
         place_initial_state(self)

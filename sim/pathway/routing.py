@@ -11,36 +11,40 @@ from collections import Counter
 from collections.abc import Callable
 from itertools import accumulate
 
-from sim.pathway.person import Person, choose
+from sim.pathway.person import Person
 from sim.scenario.routes import ENDS, Route, scaled
 
-Table = list[tuple[str, float]]  # (destination, cumulative probability)
+Table = list[tuple[str, float, int]]  # (destination, cumulative probability, its decision counter)
+Choice = Table | Callable[[Person], Table]  # one table for everyone, or the table for this person
 
 
-def _cumulative(table: dict[str, float]) -> Table:
+def _cumulative(table: dict[str, float], cell: Callable[[str], int]) -> Table:
     # In order of name, not as written: a draw means the same destination however the file (or a
     # copy of it sent to a worker) orders its keys.
     names = sorted(d for d, p in table.items() if p > 0)
     if not names:  # every probability zero after scaling: keep one, so the route still leads on
-        return [(min(table), 1.0)]
+        return [(min(table), 1.0, cell(min(table)))]
     values = list(accumulate(table[d] for d in names))
     total = values[-1]
-    return [(d, v / total) for d, v in zip(names, values)]
+    return [(d, v / total, cell(d)) for d, v in zip(names, values)]
 
 
-def _compile(route: Route, scale: dict[str, float]) -> Callable[[Person], Table]:
+def _compile(route: Route, scale: dict[str, float], cell: Callable[[str], int]) -> Choice:
     if route.to is not None:
-        table = _cumulative(scaled(route.to, scale))
-        return lambda person: table
+        return _cumulative(scaled(route.to, scale), cell)
     if route.by_group is not None:
-        by_group = {g: _compile(sub, scale) for g, sub in route.by_group.items()}
-        return lambda person: by_group[person.group](person)
+        by_group = {g: _compile(sub, scale, cell) for g, sub in route.by_group.items()}
+        return lambda person: _table(by_group[person.group], person)
     if route.by_place is not None:
-        by_place = {p: _compile(sub, scale) for p, sub in route.by_place.items()}
-        return lambda person: by_place[person.place](person)
+        by_place = {p: _compile(sub, scale, cell) for p, sub in route.by_place.items()}
+        return lambda person: _table(by_place[person.place], person)
     trait = route.by_trait
-    yes, no = _compile(route.if_true, scale), _compile(route.if_false, scale)
-    return lambda person: yes(person) if trait in person.traits else no(person)
+    yes, no = _compile(route.if_true, scale, cell), _compile(route.if_false, scale, cell)
+    return lambda person: _table(yes if trait in person.traits else no, person)
+
+
+def _table(choice: Choice, person: Person) -> Table:
+    return choice if type(choice) is list else choice(person)
 
 
 class Router:
@@ -49,11 +53,27 @@ class Router:
     def __init__(self, routes: dict[str, Route], env, measure_from: float):
         self.env = env
         self.measure_from = measure_from
-        self.tables = {name: _compile(route, route.scale) for name, route in routes.items()}
+        # Each (route, destination) has a numbered counter, so a decision is counted by list index,
+        # not by building and hashing a key: counts[place][cell] (see `decisions`).
+        self._cells: dict[tuple[str, str], int] = {}
+        self.tables = {name: _compile(route, route.scale, self._cell_maker(name)) for name, route in routes.items()}
+        self._counts: dict[str, list[int]] = {}
         self.streams = {name: "route." + name for name in routes}
         self.hours = {name: route.hours_multiplier for name, route in routes.items() if route.hours_multiplier != 1.0}
-        self.decisions: Counter = Counter()  # (place, route, destination) -> people, in the measured period
         self.flows: Counter = Counter()      # (from, to) -> people, in the measured period
+
+    def _cell_maker(self, route: str) -> Callable[[str], int]:
+        return lambda destination: self._cells.setdefault((route, destination), len(self._cells))
+
+    @property
+    def decisions(self) -> Counter:
+        """(place, route, destination) -> people, in the measured period."""
+        out: Counter = Counter()
+        for place, counts in self._counts.items():
+            for (route, dest), cell in self._cells.items():
+                if counts[cell]:
+                    out[(place, route, dest)] += counts[cell]
+        return out
 
     def system_decisions(self) -> Counter:
         out: Counter = Counter()
@@ -70,29 +90,33 @@ class Router:
         Only the first step is counted as a flow here; each route's own decisions are the flows out
         of it (see `all_flows`), so a hop costs one count, not two.
         """
-        measuring = self.env.now >= self.measure_from
-        if measuring:
-            self.flows[(source, step)] += 1
         tables = self.tables
+        counts = None
+        if self.env.now >= self.measure_from:
+            self.flows[(source, step)] += 1
+            if step in tables:
+                counts = self._counts.get(person.place) or self._counts.setdefault(person.place, [0] * len(self._cells))
         if step not in tables:
             return step, []
         passed = []
-        streams, seen, decisions, hours = self.streams, person.seen, self.decisions, self.hours
+        streams, seen, hours = self.streams, person.seen, self.hours
         while step in tables:
-            table = tables[step](person)
+            table = _table(tables[step], person)
             if len(table) == 1:
-                nxt = table[0][0]  # no choice, no draw
+                nxt, _, cell = table[0]  # no choice, no draw
             else:
                 # the k-th time this person meets this route reads draw `index` of stream "route.<name>#k"
                 stream = streams[step]
                 k = seen.get(stream, 0)
                 u = person.family.uniform(stream if k == 0 else f"{stream}#{k}", person.index)
                 seen[stream] = k + 1
-                nxt = choose(table, u)
+                for nxt, cumulative, cell in table:  # the first whose cumulative probability exceeds u
+                    if u < cumulative:
+                        break
             if step in hours:
                 person.hours_multiplier = hours[step]
-            if measuring:
-                decisions[(person.place, step, nxt)] += 1
+            if counts is not None:
+                counts[cell] += 1
             passed.append(step)
             step = nxt
         return step, passed

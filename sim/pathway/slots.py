@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 
 import simpy
 
@@ -18,7 +19,7 @@ class Slots:
     __slots__ = (
         "env", "name", "capacity", "in_use", "queue", "measure_from",
         "_last", "area_in_use", "area_queue", "peak_in_use", "peak_queue",
-        "requested", "granted", "released", "cancelled", "over_capacity", "_granted_at_once",
+        "requested", "granted", "released", "cancelled", "over_capacity", "_granted_at_once", "on_free",
     )
 
     def __init__(self, env: simpy.Environment, name: str, capacity: int | None, measure_from: float = 0.0):
@@ -39,6 +40,8 @@ class Slots:
         # The answer to every request granted at once: one event, processed at the start of the
         # run, so a process carries on without a trip through SimPy's event queue (most requests).
         self._granted_at_once = simpy.Event(env).succeed()
+        # Called when a place is free here and nobody here waits for it (overflow lends it elsewhere).
+        self.on_free: Callable[[], None] | None = None
 
     @property
     def unlimited(self) -> bool:
@@ -76,6 +79,20 @@ class Slots:
         self._note_peaks()
         return event
 
+    def can_take_now(self) -> bool:
+        """Whether a request made now would be granted at once (nobody waiting, room for one more)."""
+        return not self.queue and self._has_room()
+
+    def grant_now(self, event: simpy.Event, person: object = None) -> None:
+        """Grant a request made elsewhere (`event`, not yet triggered) here, now: the caller checked `can_take_now`."""
+        self._advance()
+        self.requested += 1
+        self._grant(event)
+
+    def _offer(self) -> None:
+        if self.on_free is not None and self.can_take_now():
+            self.on_free()
+
     def occupy_at_start(self, person: object = None) -> None:
         """Someone found holding a place when the run starts: in, even above capacity (it drains)."""
         self._advance()
@@ -112,11 +129,14 @@ class Slots:
         self.in_use -= 1
         self.released += 1
         self._serve_queue()
+        if self.on_free is not None:
+            self._offer()
 
     def set_capacity(self, capacity: int | None) -> None:
         self._advance()
         self.capacity = math.inf if capacity is None else capacity
         self._serve_queue()
+        self._offer()
 
     def _serve_queue(self) -> None:
         queue = self.queue

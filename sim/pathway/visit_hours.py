@@ -104,6 +104,11 @@ class VisitHours(Slots):
             self._note_peaks()
         return event
 
+    def grant_now(self, event: simpy.Event, person: "Person | None" = None) -> None:
+        self._advance()
+        self.requested += 1
+        self._admit(event, person)
+
     def _admit(self, event: simpy.Event, person: "Person") -> None:
         self._grant(event)  # checks the room before this person's visits count
         self._plans[person.id] = (self.env.now, self.episode_days(person))
@@ -126,6 +131,7 @@ class VisitHours(Slots):
         self.in_use -= 1
         self.released += 1
         self._serve_queue()
+        self._offer()
 
     def _serve_queue(self) -> None:
         queue = self.queue
@@ -138,3 +144,4 @@ class VisitHours(Slots):
             yield self.env.timeout(1.0)
             self._advance()
             self._serve_queue()
+            self._offer()  # needs fall as episodes go on: room may have come free

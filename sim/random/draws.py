@@ -20,34 +20,20 @@ from sim.random.streams import generator_for
 BLOCK = 2048
 
 
-class _Column:
-    """One stream's draws, in order, grown a block at a time."""
-
-    __slots__ = ("values", "_fill")
-
-    def __init__(self, fill):
-        self.values = array("d")
-        self._fill = fill
-
-    def grow_to(self, index: int) -> array:
-        values = self.values
-        while index >= len(values):
-            values.frombytes(self._fill(BLOCK).tobytes())
-        return values
-
-
 class Family:
     """The streams of one family of people in one replication."""
 
-    __slots__ = ("name", "seed", "replication", "size", "_uniform", "_normal")
+    __slots__ = ("name", "seed", "replication", "size", "_uniform", "_normal", "_fills")
 
     def __init__(self, seed: int, replication: int, name: str):
         self.name = name
         self.seed = seed
         self.replication = replication
         self.size = 0  # people made so far
-        self._uniform: dict[str, _Column] = {}
-        self._normal: dict[str, _Column] = {}
+        # stream -> its draws so far, in order (a plain array, read by index)
+        self._uniform: dict[str, array] = {}
+        self._normal: dict[str, array] = {}
+        self._fills: dict[tuple[str, str], object] = {}  # (kind, stream) -> the generator's fill
 
     def next_index(self) -> int:
         index = self.size
@@ -56,22 +42,31 @@ class Family:
 
     def uniform(self, stream: str, index: int) -> float:
         """Draw `index` of the uniform [0, 1) stream `stream`."""
-        column = self._uniform.get(stream) or self._column(self._uniform, "u", stream)
-        values = column.values
-        return values[index] if index < len(values) else column.grow_to(index)[index]
+        values = self._uniform.get(stream)
+        if values is None or index >= len(values):
+            values = self._grow(self._uniform, "u", stream, index)
+        return values[index]
 
     def set_normal(self, stream: str, index: int, value: float) -> None:
         """Give person `index` this normal score in `stream` (a stay found under way at the start)."""
         self.normal(stream, index)
-        self._normal[stream].values[index] = value
+        self._normal[stream][index] = value
 
     def normal(self, stream: str, index: int) -> float:
         """Draw `index` of the standard normal stream `stream`."""
-        column = self._normal.get(stream) or self._column(self._normal, "z", stream)
-        values = column.values
-        return values[index] if index < len(values) else column.grow_to(index)[index]
+        values = self._normal.get(stream)
+        if values is None or index >= len(values):
+            values = self._grow(self._normal, "z", stream, index)
+        return values[index]
 
-    def _column(self, columns: dict[str, _Column], kind: str, stream: str) -> _Column:
-        rng = generator_for(self.seed, self.replication, f"{kind}:{self.name}/{stream}")
-        column = columns[stream] = _Column(rng.random if kind == "u" else rng.standard_normal)
-        return column
+    def _grow(self, columns: dict[str, array], kind: str, stream: str, index: int) -> array:
+        """The stream's draws, drawn on a block at a time until draw `index` is among them."""
+        values = columns.get(stream)
+        if values is None:
+            rng = generator_for(self.seed, self.replication, f"{kind}:{self.name}/{stream}")
+            self._fills[(kind, stream)] = rng.random if kind == "u" else rng.standard_normal
+            values = columns[stream] = array("d")
+        fill = self._fills[(kind, stream)]
+        while index >= len(values):
+            values.frombytes(fill(BLOCK).tobytes())
+        return values
