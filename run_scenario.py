@@ -6,6 +6,7 @@
     python run_scenario.py scenarios/connect.yaml --shard 0/4 --out results/connect-shard-0
     python run_scenario.py merge results/connect-shard-* --out results/connect
     python run_scenario.py crn scenarios/connect.yaml --compare scenarios/baseline.yaml
+    python run_scenario.py calibrate scenarios/baseline.yaml --targets scenarios/calibration/targets.yaml --out DIR
 
 Exit status: 0 done; 1 the run failed; 2 bad input (nothing written); 130 interrupted
 (finished replications are kept: run again with --resume).
@@ -332,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     from sim.measure.invariants import InvariantError
     from sim.scenario import ScenarioError
 
-    commands = {"merge": main_merge, "crn": main_crn}
+    commands = {"merge": main_merge, "crn": main_crn,
+                "calibrate": lambda args, out: importlib.import_module("sim.calibration.cli").main(args, out)}
     command = commands.get(argv[0]) if argv else None
     try:
         if command:
