@@ -17,7 +17,8 @@ from sim.calibration import output
 from sim.calibration.fit import Method, fit
 from sim.calibration.holdout import weighted_quantile
 from sim.calibration.priors import load_priors
-from sim.calibration.simulate import Settings, Simulator, _scaled_changes, named_seed, prepared
+from sim.calibration.simulate import (Settings, Simulator, _scaled_changes, inherited_changes, named_seed, prepared,
+                                     set_changes)
 from sim.calibration.targets import Target, load_targets
 from sim.measure.collect import run_replication
 from sim.scenario import ScenarioError, load_scenario
@@ -119,6 +120,21 @@ def test_a_parameter_sets_its_field_its_complement_and_scales_a_profile(tmp_path
     assert changed.demand.crises_per_year == pytest.approx(50_000.4)
     suitability = priors.parameters[2]
     assert suitability.value_of(changes) == pytest.approx(1.2)
+
+
+def test_a_set_run_in_connect_keeps_connects_levers_and_takes_every_inherited_value(baseline):
+    connect = load_scenario(CONNECT, ROOTS)
+    changes = {"services.acute.capacity": 1500, "services.urgent_response.capacity": 25,
+               "routes.crisis.if_true.to.urgent_response": 0.5, "routes.crisis.if_true.to.acute": 0.5,
+               "services.reablement.capacity": 300}
+    taken = inherited_changes(baseline, connect, changes)
+    # Connect sets its own UCR teams (34) and reablement caseload (330): levers, kept
+    assert taken == {"services.acute.capacity": 1500, "routes.crisis.if_true.to.urgent_response": 0.5,
+                     "routes.crisis.if_true.to.acute": 0.5}
+    assert inherited_changes(baseline, baseline, changes) == changes
+    assert set_changes(baseline, {"set": "s000", "weight": 0.5, "services.acute.capacity": 1500.0,
+                                  "demand.crises_per_year": 52000.0}) == {
+        "services.acute.capacity": 1500, "demand.crises_per_year": 52000.0}
 
 
 def test_whole_numbers_stay_whole(tmp_path, baseline):
@@ -323,6 +339,21 @@ def test_a_bad_target_names_the_file_and_field(tmp_path, capsys, edit, field, pr
     assert "targets.yaml" in err and field in err and problem in err, err
 
 
+def test_a_file_that_is_not_a_targets_file_says_so(tmp_path, capsys):
+    err = bad(tmp_path, capsys, targets="title: my notes\nitems: [1, 2]\n")
+    assert "targets.yaml: does not look like a targets file: it needs name: and targets:" in err
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("set,weight,demand.crises_per_year\ns000,0.5,50000\ns001,0.4,51000\n", "weight: weights must be at least 0"),
+    ("weight,set,demand.crises_per_year\n1,s000,50000\n", "starts with the columns set, weight"),
+    ("set,weight,demand.crises_per_year\ns000,1,many\n", "demand.crises_per_year: every value must be a number"),
+])
+def test_a_bad_posterior_csv_names_the_file_and_column(tmp_path, text, problem):
+    with pytest.raises(ScenarioError, match=problem):
+        output.read_posterior(write(tmp_path / "posterior.csv", text))
+
+
 def test_a_targets_file_with_no_calibration_target_is_refused(tmp_path, capsys):
     only_held_out = TARGETS.split("  admissions:")[0] + "  ucr_2022:" + TARGETS.split("  ucr_2022:")[1]
     err = bad(tmp_path, capsys, targets=only_held_out)
@@ -414,12 +445,12 @@ def test_the_command_writes_the_posterior_psa_reads_and_the_held_out_comparison(
     assert run_scenario.main(argv) == 0
     printed = capsys.readouterr().out
     assert "Validation targets" in printed and "Helped by UCR with Connect" in printed
-    posterior = pd.read_csv(out / "posterior.csv")
+    posterior = output.read_posterior(out / "posterior.csv")
     priors = load_priors(p, baseline)
     assert list(posterior.columns) == ["set", "weight", *priors.columns]
     assert len(posterior) == 4 and posterior["weight"].sum() == pytest.approx(1.0)
     for row in posterior.to_dict("records"):
-        baseline.with_changes({k: v for k, v in row.items() if k not in ("set", "weight")})
+        baseline.with_changes(set_changes(baseline, row))
     summary = pd.read_csv(out / "summary.csv")
     assert summary.set_index("target")["role"].to_dict() == {
         "admissions": "calibration", "ucr_2022": "validation", "saving": "validation"}
@@ -435,7 +466,7 @@ def test_the_command_writes_the_posterior_psa_reads_and_the_held_out_comparison(
 
 def test_the_shipped_posterior_is_a_set_of_valid_baselines_inside_the_priors(baseline):
     folder = SHIPPED / "baseline"
-    posterior = pd.read_csv(folder / "posterior.csv")
+    posterior = output.read_posterior(folder / "posterior.csv")
     priors = load_priors(SHIPPED / "priors.yaml", baseline)
     assert list(posterior.columns) == ["set", "weight", *priors.columns]
     assert len(posterior) >= 10 and posterior["set"].is_unique
@@ -444,7 +475,7 @@ def test_the_shipped_posterior_is_a_set_of_valid_baselines_inside_the_priors(bas
         for parameter in priors.parameters:
             low, high = parameter.spec.prior.bounds()
             assert low - 0.5 <= parameter.value_of(row) <= high + 0.5      # a capacity is rounded to whole beds
-        baseline.with_changes({k: v for k, v in row.items() if k not in ("set", "weight")})
+        baseline.with_changes(set_changes(baseline, row))
     manifest = json.loads((folder / "manifest.json").read_text())
     targets = load_targets(SHIPPED / "targets.yaml", ROOTS)
     assert manifest["targets"]["calibration"] == [t.name for t in targets.calibration]

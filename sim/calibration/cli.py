@@ -110,7 +110,7 @@ def _number(x: float, money: bool = False) -> str:
     if math.isinf(x):
         return "open"
     if money:
-        return f"£{x / 1e6:,.1f}m"
+        return f"{'-' if x < 0 else ''}£{abs(x) / 1e6:,.1f}m"
     return f"{x:,.4g}" if abs(x) < 100 else f"{x:,.0f}"
 
 

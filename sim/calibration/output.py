@@ -20,6 +20,9 @@ import shutil
 import uuid
 from pathlib import Path
 
+import pandas as pd
+
+from sim.scenario import ScenarioError
 from sim.store import PROGRAM, atomic_write_bytes, fsync_folder
 
 FILES = ("posterior.csv", "parameters.csv", "summary.csv", "sets.csv", "generations.csv", "manifest.json")
@@ -75,3 +78,26 @@ def write_folder(folder: Path, files: dict[str, bytes]) -> None:
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+
+
+def read_posterior(path: str | Path) -> pd.DataFrame:
+    """A posterior.csv as written here (set, weight, then field paths), or ScenarioError naming the file and column."""
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(path, [("", f"cannot be read as a posterior CSV ({exc})")]) from None
+    if list(frame.columns[:2]) != ["set", "weight"] or len(frame.columns) < 3:
+        raise ScenarioError(path, [("", "a posterior CSV starts with the columns set, weight, then one column per "
+                                        "scenario field path")])
+    problems = []
+    if frame.empty:
+        problems.append(("", "holds no parameter set"))
+    elif (frame["weight"] < 0).any() or not abs(frame["weight"].sum() - 1) < 1e-6:
+        problems.append(("weight", "weights must be at least 0 and sum to 1"))
+    for column in frame.columns[2:]:
+        if not pd.api.types.is_numeric_dtype(frame[column]) or frame[column].isna().any():
+            problems.append((column, "every value must be a number"))
+    if problems:
+        raise ScenarioError(path, problems)
+    return frame

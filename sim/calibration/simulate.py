@@ -116,12 +116,11 @@ def run_sets(scenario: Scenario, others: dict, sets: pd.DataFrame, targets: tupl
     scenarios: dict[str, Scenario] = {}
     seeds: dict[str, int] = {}
     for i, row in sets.reset_index(drop=True).iterrows():
-        changes = {c: (int(row[c]) if float(row[c]).is_integer() and isinstance(_base(scenario, c), int)
-                       else float(row[c])) for c in columns}
+        changes = set_changes(scenario, {c: row[c] for c in columns})
         seed = named_seed(settings.seed, HOLDOUT, int(i))
         for key, other in {"base": scenario, **{str(k): v for k, v in others.items()}}.items():
             role = f"{row['set']}|{key}"
-            scenarios[role] = prepared(other, _inherited(scenario, other, changes), settings)
+            scenarios[role] = prepared(other, inherited_changes(scenario, other, changes), settings)
             seeds[role] = seed
     results = run_experiment(scenarios, Plan(replications=settings.replications), seeds=seeds, executor=executor)
     rows = []
@@ -132,6 +131,12 @@ def run_sets(scenario: Scenario, others: dict, sets: pd.DataFrame, targets: tupl
     return pd.DataFrame(rows)
 
 
+def set_changes(scenario: Scenario, row: dict) -> dict:
+    """A posterior row's field values as scenario changes, whole numbers where the scenario holds them."""
+    return {c: (int(round(float(v))) if isinstance(_base(scenario, c), int) and not isinstance(_base(scenario, c), bool)
+                else float(v)) for c, v in row.items() if c not in ("set", "weight")}
+
+
 def _base(scenario: Scenario, dotted: str):
     node = scenario.resolved
     for part in dotted.split("."):
@@ -139,10 +144,11 @@ def _base(scenario: Scenario, dotted: str):
     return node
 
 
-def _inherited(calibrated: Scenario, other: Scenario, changes: dict) -> dict:
+def inherited_changes(calibrated: Scenario, other: Scenario, changes: dict) -> dict:
     """The changes another scenario takes: those of fields it inherits unchanged from the calibrated one.
 
     A field the other scenario sets itself (a lever of the change it describes) keeps its own value.
+    Use it to run a posterior set of the baseline in a scenario that changes the baseline (PSA does).
     """
     if other is calibrated:
         return changes

@@ -114,13 +114,15 @@ def _fmt(x: float, digits: int | None = None) -> str:
         return "n/a"
     if math.isinf(x):
         return "open"
-    if digits is None:
-        digits = 3 if abs(x) < 1 else (1 if abs(x) < 100 else 0)
-    return f"{x:,.{digits}f}"
+    if digits is not None:
+        return f"{x:,.{digits}f}"
+    if abs(x) < 10:
+        return f"{x:.3g}"
+    return f"{x:,.1f}" if abs(x) < 100 else f"{x:,.0f}"
 
 
 def _money(x: float) -> str:
-    return "open" if math.isinf(x) else f"£{x / 1e6:,.1f}m"
+    return "open" if math.isinf(x) else f"{'-' if x < 0 else ''}£{abs(x) / 1e6:,.1f}m"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -172,7 +174,8 @@ def _correlations(folder: Path, inputs) -> list[str]:
 
 def render(folder: Path, inputs, meta: dict) -> str:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    summary = pd.read_csv(folder / "summary.csv", keep_default_na=False, na_values=[""])
+    summary = pd.read_csv(folder / "summary.csv")
+    summary["input_fed_back"] = summary["input_fed_back"].fillna("")
     generations = pd.read_csv(folder / "generations.csv")
     settings, method = manifest["settings"], manifest["method"]
     reached = ("every accepted set is within every calibration tolerance" if manifest["within_tolerance"] else
@@ -202,9 +205,9 @@ def render(folder: Path, inputs, meta: dict) -> str:
     corr = _correlations(folder, inputs)
     if corr:
         lines += [f"Strongest correlations between parameters in the posterior: {'; '.join(corr)}. A strong one is "
-                  "a ridge: the targets pin a combination, not each parameter (how many crises UCR could take, and "
-                  "how many of those were referred, trade off against each other in the 9% of admissions "
-                  "avoidable by UCR).", ""]
+                  "a ridge: the targets pin a combination of the two, not each (how many crises UCR could take and "
+                  "how many of those were referred, for instance, trade off in the 9% of admissions avoidable by "
+                  "UCR).", ""]
     lines += [
         "## 2. Method and settings",
         "",
