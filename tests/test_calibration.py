@@ -482,3 +482,18 @@ def test_the_shipped_posterior_is_a_set_of_valid_baselines_inside_the_priors(bas
     assert manifest["targets"]["validation"] == [t.name for t in targets.validation]
     summary = pd.read_csv(folder / "summary.csv")
     assert set(summary["target"]) == {t.name for t in (*targets.calibration, *targets.validation)}
+
+
+def test_the_calibration_page_reports_every_target_and_audits_validation_rows(baseline):
+    from sim.studies.connect import calibration as study
+    from sim.studies.connect import validation
+
+    inputs = calibrate_module.load_inputs(baseline, SHIPPED / "targets.yaml", SHIPPED / "priors.yaml", ROOTS)
+    page = study.render(SHIPPED / "baseline", inputs, {"date": "today"})
+    for t in (*inputs.targets.calibration, *inputs.targets.validation):
+        assert t.label in page
+    for p in inputs.priors.parameters:
+        assert f"| {p.name} |" in page
+    fed_back = [label for label, (kind, _) in study.AUDIT.items() if kind == "input fed back"]
+    assert "People helped by UCR a year (kept at home)" in fed_back and "Community hospital beds released" in fed_back
+    assert {p.label for p in validation.PUBLISHED} & set(fed_back)

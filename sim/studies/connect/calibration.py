@@ -151,8 +151,8 @@ def parameter_rows(folder: Path, inputs) -> list[list[str]]:
     for p in inputs.priors.parameters:
         v = values[p.name].to_numpy(dtype=float)
         prior = p.spec.prior
-        shown = (f"uniform {_fmt(prior.low)} to {_fmt(prior.high)}" if prior.dist == "uniform" else
-                 f"normal mean {_fmt(prior.mean)}, sd {_fmt(prior.sd)}")
+        shown = (f"uniform {prior.low:,.6g} to {prior.high:,.6g}" if prior.dist == "uniform" else
+                 f"normal mean {prior.mean:,.6g}, sd {prior.sd:,.6g}")
         fields = ", ".join(f"`{x}`" for x in p.paths) if p.spec.path else \
             "x " + ", ".join(f"`{x}`" for x in p.spec.scales)
         posterior = (f"{_fmt(float((v * w).sum()))} ({_fmt(weighted_quantile(v, w, 0.025))} to "
@@ -217,8 +217,9 @@ def render(folder: Path, inputs, meta: dict) -> str:
         "sets closer than the median distance of the last one (never closer than 1), proposing from the last "
         "generation with a multivariate normal kernel, and weights them by prior over proposal density. The fit "
         "stops once the threshold is 1 (every accepted set within every tolerance) or the budget is spent.",
-        f"- **Settings**: {method['population']} sets a generation, at most {method['budget']} simulations "
-        f"(used: {manifest['simulations']}), at most {method['max_generations']} generations; each simulation "
+        f"- **Settings**: {method['population']} sets a generation, a budget of {method['budget']} simulations "
+        f"(pyabc stops after the generation that spends it: {manifest['simulations']} were run), at most "
+        f"{method['max_generations']} generations; each simulation "
         f"{settings['replications']} replication(s) of {settings['warmup_days']} days of warm-up and "
         f"{settings['horizon_days']} days measured, at **{settings['scale']:g} of the real system** (demand and "
         "every capacity scaled, counts read back for the whole system), seed "
@@ -332,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(scale=args.scale, warmup_days=args.warmup, horizon_days=args.horizon,
                             replications=args.replications, seed=args.seed)
         method = Method(population=args.population, budget=args.budget)
-        command = [*COMMAND.split()[1:], *(argv if argv is not None else sys.argv[1:])]
+        command = [*COMMAND.split(), *(argv if argv is not None else sys.argv[1:])]
         calibrate(inputs, method, settings, args.workers, args.out, command)
     text = render(args.out, inputs, {"date": dt.date.today().isoformat()})
     atomic_write_text(args.output, text)
