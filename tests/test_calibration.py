@@ -458,10 +458,11 @@ def test_the_command_writes_the_posterior_psa_reads_and_the_held_out_comparison(
     assert len(sets) == 4 * 3
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["targets"]["calibration"] == ["admissions"]
-    # the same seed again gives the same sets
+    # the same seed again gives the same sets, and the held-out runs do not depend on the number of workers
     again = tmp_path / "again"
-    assert run_scenario.main([*argv[:7], str(again), *argv[8:]]) == 0
+    assert run_scenario.main([*argv[:7], str(again), *argv[8:], "--workers", "2"]) == 0
     pd.testing.assert_frame_equal(pd.read_csv(again / "posterior.csv"), posterior)
+    pd.testing.assert_frame_equal(pd.read_csv(again / "sets.csv"), sets)
 
 
 def test_the_shipped_posterior_is_a_set_of_valid_baselines_inside_the_priors(baseline):

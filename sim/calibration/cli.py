@@ -16,6 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from sim.calibration import fit as fitting
 from sim.calibration.calibrate import calibrate, load_inputs
 from sim.calibration.fit import Method
 from sim.calibration.output import OutError, check_out
@@ -97,7 +98,15 @@ def main(argv: list[str], console: Console) -> int:
     console.print(f"Calibrating {args.scenario} ({len(inputs.priors.parameters)} parameters, "
                   f"{len(inputs.targets.calibration)} calibration targets; "
                   f"{len(inputs.targets.validation)} held out) with ABC-SMC, up to {args.budget} simulations ...")
-    result = calibrate(inputs, method, settings, args.workers, args.out, ["run_scenario.py", "calibrate", *argv])
+    if fitting.pyabc is None:
+        Console(stderr=True).print(f"error: {fitting.INSTALL}", markup=False, highlight=False)
+        return 1
+    try:
+        result = calibrate(inputs, method, settings, args.workers, args.out, ["run_scenario.py", "calibrate", *argv])
+    except KeyboardInterrupt:
+        # Nothing is kept from a stopped fit: the folder is written only once everything has run.
+        Console(stderr=True).print(f"interrupted: nothing was written to {args.out}", markup=False, highlight=False)
+        return 130
     print_summary(console, result)
     console.print(f"Written to {args.out}/: posterior.csv ({len(result.fit.sets)} weighted parameter sets), "
                   "summary.csv, sets.csv, parameters.csv, generations.csv, manifest.json")
