@@ -498,3 +498,10 @@ def test_the_calibration_page_reports_every_target_and_audits_validation_rows(ba
     fed_back = [label for label, (kind, _) in study.AUDIT.items() if kind == "input fed back"]
     assert "People helped by UCR a year (kept at home)" in fed_back and "Community hospital beds released" in fed_back
     assert {p.label for p in validation.PUBLISHED} & set(fed_back)
+
+
+def test_the_app_does_not_offer_calibration_files_as_scenarios():
+    from sim.app.library import library
+
+    offered = list(library(ROOT / "scenarios"))
+    assert "baseline.yaml" in offered and not [name for name in offered if name.startswith("calibration/")]
