@@ -106,7 +106,8 @@ class PriorsFile(Strict):
     parameters: dict[str, ParameterSpec] = Field(min_length=1)
 
 
-def _value_at(data: Any, dotted: str) -> Any:
+def value_at(data: Any, dotted: str) -> Any:
+    """The value at a dotted field path of a scenario's resolved data (KeyError if there is none)."""
     node = data
     for part in dotted.split("."):
         if isinstance(node, list) and part.isdigit() and int(part) < len(node):
@@ -186,7 +187,7 @@ def load_priors(path: str | Path, scenario: Scenario) -> Priors:
                 problems.append((f"parameters.{name}.{field}", f"'{dotted}' is also set by parameter {seen[dotted]}"))
             seen[dotted] = name
             try:
-                value = _value_at(resolved, dotted)
+                value = value_at(resolved, dotted)
             except KeyError:
                 problems.append((f"parameters.{name}.{field}",
                                  f"'{dotted}' is not a field of {scenario.path or 'the scenario'}"))

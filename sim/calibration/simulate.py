@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.calibration.priors import value_at
 from sim.calibration.targets import Target
 from sim.executors import Executor
 from sim.experiment import Plan, run_experiment
@@ -133,15 +134,14 @@ def run_sets(scenario: Scenario, others: dict, sets: pd.DataFrame, targets: tupl
 
 def set_changes(scenario: Scenario, row: dict) -> dict:
     """A posterior row's field values as scenario changes, whole numbers where the scenario holds them."""
-    return {c: (int(round(float(v))) if isinstance(_base(scenario, c), int) and not isinstance(_base(scenario, c), bool)
-                else float(v)) for c, v in row.items() if c not in ("set", "weight")}
-
-
-def _base(scenario: Scenario, dotted: str):
-    node = scenario.resolved
-    for part in dotted.split("."):
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    return node
+    data = scenario.resolved
+    out = {}
+    for path, value in row.items():
+        if path in ("set", "weight"):
+            continue
+        base = value_at(data, path)
+        out[path] = int(round(float(value))) if isinstance(base, int) and not isinstance(base, bool) else float(value)
+    return out
 
 
 def inherited_changes(calibrated: Scenario, other: Scenario, changes: dict) -> dict:
@@ -152,13 +152,12 @@ def inherited_changes(calibrated: Scenario, other: Scenario, changes: dict) -> d
     """
     if other is calibrated:
         return changes
+    mine, theirs = calibrated.resolved, other.resolved
     kept = {}
     for path, value in changes.items():
         try:
-            if _base(other, path) == _base(calibrated, path):
+            if value_at(theirs, path) == value_at(mine, path):
                 kept[path] = value
-        except (KeyError, IndexError):
+        except KeyError:
             continue
     return kept
-
-
