@@ -505,3 +505,18 @@ def test_the_app_does_not_offer_calibration_files_as_scenarios():
 
     offered = list(library(ROOT / "scenarios"))
     assert "baseline.yaml" in offered and not [name for name in offered if name.startswith("calibration/")]
+
+
+@pytest.mark.slow
+def test_the_real_command_refuses_a_prior_with_no_mass_without_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    t = write(tmp_path / "targets.yaml", TARGETS.format(connect=CONNECT))
+    p = write(tmp_path / "priors.yaml", PRIORS.replace("low: 30000, high: 80000", "low: 80000, high: 30000"))
+    done = subprocess.run([sys.executable, str(ROOT / "run_scenario.py"), "calibrate", str(BASELINE), "--targets",
+                           str(t), "--priors", str(p), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 2, done.stderr
+    assert "priors.yaml: parameters.crises.prior" in done.stderr and "no mass" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
