@@ -101,6 +101,7 @@ def fit(priors: Priors, targets: tuple[Target, ...], simulate: Callable[[dict], 
                                   for p in priors.parameters})
     observed = {t.name: 0.0 for t in targets}
     folder = Path(tempfile.mkdtemp(prefix="calibration-"))
+    before = np.random.get_state()  # pyabc draws from numpy's global generator: seed it, then put it back
     np.random.seed(seed % 2**32)
     try:
         abc = pyabc.ABCSMC(model, prior, pyabc.PNormDistance(p=np.inf), population_size=method.population,
@@ -112,6 +113,7 @@ def fit(priors: Priors, targets: tuple[Target, ...], simulate: Callable[[dict], 
         populations = history.get_all_populations()
         simulations = int(history.total_nr_simulations)
     finally:
+        np.random.set_state(before)
         shutil.rmtree(folder, ignore_errors=True)
     frame = frame.reset_index(drop=True)
     weights = np.asarray(weights, dtype=float)
