@@ -384,9 +384,20 @@ def test_a_bad_prior_names_the_file_and_field(tmp_path, capsys, edit, field, pro
     (("--budget", "1"), "--budget: must be at least 2"),
     (("--budget", "10", "--population", "20"), "cannot fill one generation"),
     (("--seed", "x"), "--seed: invalid int value"),
+    (("--horizon", "40000"), "run.horizon_days"),
 ])
 def test_a_bad_option_is_refused(tmp_path, capsys, options, problem):
     assert problem in bad(tmp_path, capsys, options=options)
+
+
+def test_a_system_that_cannot_be_scaled_is_refused_before_anything_runs(tmp_path, capsys):
+    t = write(tmp_path / "targets.yaml", TARGETS.split("  ucr_2022:")[0])
+    p = write(tmp_path / "priors.yaml", PRIORS.split("  referral:")[0])
+    places = ROOT / "scenarios" / "places" / "mse-places.yaml"
+    code = run_scenario.main(["calibrate", str(places), "--targets", str(t), "--priors", str(p),
+                              "--out", str(tmp_path / "out"), "--scale", "0.5"])
+    assert code == 2 and "cannot scale places" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_an_out_folder_that_is_not_a_calibration_is_refused(tmp_path, capsys):

@@ -20,7 +20,7 @@ from sim.calibration import fit as fitting
 from sim.calibration.calibrate import calibrate, load_inputs
 from sim.calibration.fit import Method
 from sim.calibration.output import OutError, check_out
-from sim.calibration.simulate import Settings
+from sim.calibration.simulate import Settings, prepared
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.loading import default_roots
 
@@ -94,6 +94,8 @@ def main(argv: list[str], console: Console) -> int:
                         warmup_days=scenario.run.warmup_days if args.warmup is None else args.warmup,
                         horizon_days=scenario.run.horizon_days if args.horizon is None else args.horizon,
                         seed=scenario.run.seed if args.seed is None else args.seed)
+    for each in (scenario, *inputs.others.values()):
+        prepared(each, {}, settings)  # run settings the scenario refuses, or a system that cannot be scaled: now
     method = Method(population=args.population, budget=args.budget)
     console.print(f"Calibrating {args.scenario} ({len(inputs.priors.parameters)} parameters, "
                   f"{len(inputs.targets.calibration)} calibration targets; "
