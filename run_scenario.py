@@ -9,6 +9,7 @@
     python run_scenario.py fit RECORDS.csv --census CENSUS.csv --out my-system.yaml   (docs/records.md)
     python run_scenario.py synthesize scenarios/baseline.yaml --out records.csv --census census.csv
     python run_scenario.py template --excel my-system.xlsx    (a scenario as a workbook; docs/excel.md)
+    python run_scenario.py calibrate scenarios/baseline.yaml --targets scenarios/calibration/targets.yaml --out DIR
 
 Exit status: 0 done; 1 the run failed; 2 bad input (nothing written); 130 interrupted
 (finished replications are kept: run again with --resume).
@@ -350,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     from sim.measure.invariants import InvariantError
     from sim.scenario import ScenarioError
 
-    commands = {"merge": main_merge, "crn": main_crn, **{name: _data_command(name) for name in DATA_COMMANDS}}
+    commands = {"merge": main_merge, "crn": main_crn, **{name: _data_command(name) for name in DATA_COMMANDS},
+                "calibrate": lambda args, out: importlib.import_module("sim.calibration.cli").main(args, out)}
     command = commands.get(argv[0]) if argv else None
     try:
         if command:

@@ -29,18 +29,20 @@ LIBRARY = Path(os.environ.get("CARE_PATHWAY_SCENARIOS", ROOT / "scenarios")).res
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-# Definitions that scenarios extend (services, routes, measures), not scenarios to run.
-DEFINITIONS = "library"
+# Definitions that scenarios extend (services, routes, measures) and calibration data (targets, priors,
+# fitted parameter sets: sim/calibration): not scenarios to run.
+NOT_SCENARIOS = ("library", "calibration")
 
 
 def library(folder: Path | None = None) -> dict[str, Path]:
     """Scenario files by their path under the folder (e.g. 'connect.yaml', 'stress/winter-surge.yaml').
 
-    Files under `library/` are definitions other scenarios extend, not scenarios: they are not offered.
+    Files under `library/` (definitions other scenarios extend) and `calibration/` (targets and priors) are not
+    scenarios: they are not offered.
     """
     folder = folder or LIBRARY
     files = sorted(p for p in folder.rglob("*.yaml")
-                   if p.is_file() and p.relative_to(folder).parts[0] != DEFINITIONS)
+                   if p.is_file() and p.relative_to(folder).parts[0] not in NOT_SCENARIOS)
     return {p.relative_to(folder).as_posix(): p for p in files}
 
 
