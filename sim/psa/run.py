@@ -1,0 +1,193 @@
+"""Run a probabilistic sensitivity analysis: every parameter set against its comparator, through the one runner.
+
+Set i is the scenario and its comparator with the set's values, two roles
+(`s<i>`, `c<i>`) of one experiment (sim.experiment.run_experiment), so the
+sets run on any executor (local processes, Dask), each replication is
+stored as it finishes, and a resumed PSA reruns nothing already finished.
+Both roles of a set run on the seed `run.seed + i`: the scenario and its
+comparator meet the same luck (common random numbers), while different
+sets meet independent luck, so the spread of the sets' results holds both
+the parameters' uncertainty and the simulation's (O'Hagan, Stevenson and
+Madan 2007).
+
+An input the scenario and its comparator share (the same value in both, a
+unit cost for instance) is drawn once and given to both; an input in which
+they differ (a capacity the scenario raises, a route scale only it has) is
+the scenario's change, and only the scenario's value is drawn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.executors import Executor
+from sim.experiment import Plan, Progress, run_experiment
+from sim.psa import gsa, summary
+from sim.psa.draws import Draws, changes_for, draw
+from sim.psa.emulator import Emulator
+from sim.psa.summary import role_names
+from sim.results import ResultSet
+from sim.scenario import Scenario, ScenarioError
+from sim.scenario.schema import _MISSING, _value_at
+from sim.store import Store, atomic_write_csv
+
+FILES = ("psa.csv", "psa_summary.csv", "psa_sets.csv", "ceac.csv", "sensitivity")
+
+
+@dataclass
+class PsaResult:
+    draws: Draws
+    replications: int
+    per_set: pd.DataFrame          # psa.csv
+    summary: pd.DataFrame          # psa_summary.csv
+    ceac: pd.DataFrame             # ceac.csv
+    sensitivity: dict[str, pd.DataFrame] = field(default_factory=dict)  # morris, sobol, emulator
+    resultset: ResultSet | None = None
+    folder: Path | None = None
+
+
+def _shared(scenario: Scenario, comparator: Scenario, path: str) -> bool:
+    """Whether the comparator has this input with the scenario's value (then a draw applies to both)."""
+    theirs = _value_at(comparator, path.split("."))
+    return theirs is not _MISSING and theirs == _value_at(scenario, path.split("."))
+
+
+def set_scenarios(scenario: Scenario, comparator: Scenario, draws: Draws) -> dict[str, Scenario]:
+    """Each set's scenario and comparator, by role; a set that is not a valid scenario is bad input."""
+    roles: dict[str, Scenario] = {}
+    shared = {path: _shared(scenario, comparator, path) for path in scenario.uncertainty.parameters}
+    for path in draws.names:
+        shared.setdefault(path, _shared(scenario, comparator, path))
+    for i, (s_role, c_role) in enumerate(role_names(len(draws))):
+        changes = changes_for(scenario, draws.values.iloc[i])
+        own = {"uncertainty": None, "sweep": None, "service_levels": [], "name": f"{scenario.name} [set {i}]"}
+        theirs = {"uncertainty": None, "sweep": None, "service_levels": [], "name": f"{comparator.name} [set {i}]"}
+        for path, value in changes.items():
+            if shared.get(path, _shared(scenario, comparator, path)):
+                theirs[path] = value
+        try:
+            roles[s_role] = scenario.with_changes({**changes, **own})
+            roles[c_role] = comparator.with_changes(theirs)
+        except ScenarioError as exc:
+            values = ", ".join(f"{k}={v:.4g}" for k, v in changes.items())
+            raise ScenarioError(scenario.path or "<scenario>", [
+                (f"uncertainty (set {i}: {values}): {where}", problem) for where, problem in exc.problems]) from None
+    return roles
+
+
+class TooFewSets(ValueError):
+    """Global sensitivity asked of fewer parameter sets than it needs."""
+
+
+def check_sensitivity(draws_or_n: int, inputs: int) -> str | None:
+    """Why global sensitivity cannot be estimated from this many sets, or None."""
+    if draws_or_n < inputs + 1:
+        return (f"Sobol indices of {inputs} uncertain inputs need at least {inputs + 1} parameter sets "
+                f"(the emulator they are computed on needs more sets than inputs), not {draws_or_n}")
+    return None
+
+
+def run_psa(
+    scenario: Scenario,
+    comparator: Scenario,
+    samples: int,
+    folder: Path | None = None,
+    *,
+    replications: int = 1,
+    executor: Executor | None = None,
+    resume: bool = False,
+    progress: Progress | None = None,
+    sensitivity: bool = True,
+    effect: str | None = None,
+    allow_large: bool = False,
+    command: list[str] | None = None,
+) -> PsaResult:
+    """Draw `samples` parameter sets, run each against the comparator, and summarise (see sim.psa)."""
+    draws = draw(scenario, samples)
+    if sensitivity:
+        problem = check_sensitivity(len(draws), len(draws.names))
+        if problem:
+            raise TooFewSets(problem)
+    roles = set_scenarios(scenario, comparator, draws)
+    seed = scenario.run.seed
+    seeds = {role: seed + i for i, pair in enumerate(role_names(samples)) for role in pair}
+    result = PsaResult(draws, replications, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+                       folder=Path(folder) if folder is not None else None)
+
+    def write_tables(resultset: ResultSet) -> None:
+        # Inside the run, before COMPLETE: a folder marked complete always has its PSA tables.
+        result.resultset = resultset
+        per_set, headlines = summary.per_set_tables(resultset, draws, roles)
+        result.per_set = per_set
+        result.summary = summary.summarise(per_set, headlines, replications, samples)
+        result.ceac = summary.acceptability(headlines, effect or summary.default_effect(scenario))
+        if sensitivity:
+            result.sensitivity = global_sensitivity(draws, headlines, seed)
+            result.summary = summary.with_emulator_noise(result.summary, result.sensitivity["emulator"])
+        if result.folder is not None:
+            write(result)
+
+    resultset = run_experiment(
+        roles, Plan(replications=replications), seeds=seeds, executor=executor, folder=folder, resume=resume,
+        progress=progress, allow_large=allow_large, before_complete=write_tables,
+        manifest_extra={"psa": {"scenario": scenario.name, "comparator": comparator.name, "samples": samples,
+                                "replications_per_set": replications, "sampling": scenario.uncertainty.sampling,
+                                "inputs": draws.sources},
+                        **({"command": command} if command else {})},
+    )
+    if result.resultset is None:
+        # A finished folder read back on --resume: its tables made again and their checksums recorded.
+        if result.folder is None:
+            write_tables(resultset)
+        else:
+            Store(result.folder).refinish(resultset.manifest, lambda: write_tables(resultset), command)
+    return result
+
+
+def global_sensitivity(draws: Draws, headlines: pd.DataFrame, seed: int) -> dict[str, pd.DataFrame]:
+    """Morris, then Sobol, on an emulator of each headline fitted to the sets; the emulators' validation."""
+    morris_rows, sobol_rows, emulator_rows = [], [], []
+    names = draws.names
+    for measure, rows in headlines.groupby("measure", sort=False):
+        y = rows.sort_values("set")["value"].to_numpy(dtype=float)
+        if not np.all(np.isfinite(y)) or float(np.std(y)) == 0.0:
+            continue
+        emulator = Emulator(draws.unit, y)
+        check = emulator.validate()
+        emulator_rows.append({"measure": measure, "sets": len(y), "q2": check.q2, "coverage_95": check.coverage,
+                              "noise_share": check.noise_share, "adequate": check.adequate})
+        screening = gsa.morris(emulator.predict, names, seed)
+        morris_rows.append(screening.assign(measure=measure, emulator_adequate=check.adequate))
+        indices = gsa.sobol(emulator.predict, names, gsa.important(screening), seed)
+        sobol_rows.append(indices.assign(measure=measure, emulator_adequate=check.adequate))
+    first = ["measure"]
+    return {
+        "morris": _front(pd.concat(morris_rows, ignore_index=True) if morris_rows else pd.DataFrame(), first),
+        "sobol": _front(pd.concat(sobol_rows, ignore_index=True) if sobol_rows else pd.DataFrame(), first),
+        "emulator": pd.DataFrame(emulator_rows, columns=["measure", "sets", "q2", "coverage_95", "noise_share",
+                                                         "adequate"]),
+    }
+
+
+def _front(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    return frame[columns + [c for c in frame.columns if c not in columns]]
+
+
+def write(result: PsaResult) -> None:
+    """The PSA's tables into its results folder, each written atomically."""
+    folder = result.folder
+    atomic_write_csv(folder / "psa.csv", result.per_set)
+    atomic_write_csv(folder / "psa_summary.csv", result.summary)
+    sets = result.draws.values.reset_index()
+    atomic_write_csv(folder / "psa_sets.csv", sets)
+    atomic_write_csv(folder / "ceac.csv", result.ceac)
+    if result.sensitivity:
+        (folder / "sensitivity").mkdir(exist_ok=True)
+        for name, table in result.sensitivity.items():
+            atomic_write_csv(folder / "sensitivity" / f"{name}.csv", table)

@@ -1,0 +1,200 @@
+"""Probabilistic sensitivity analysis: draws, the runs through the one runner, the intervals, Sobol indices, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy import stats
+from support import ROOT, single_queue
+
+import run_scenario
+from sim.psa import gsa
+from sim.psa.draws import draw
+from sim.psa.emulator import Emulator
+from sim.scenario import ScenarioError, validate
+
+RATE_PER_DAY, RATE_SD = 20.0, 2.0      # people a day, and the sd of what we know of it
+STAY, COMPARATOR_STAY = 1.0, 2.0       # days
+
+
+def _queue_files(tmp_path, **uncertainty):
+    """A scenario (unlimited beds, stays of 1 day) whose only uncertain input is its arrival rate, and a
+    comparator with stays of 2 days, as YAML files."""
+    run = {"run.horizon_days": 120, "run.warmup_days": 10}
+    scenario = single_queue(RATE_PER_DAY, STAY, None, **run).resolved
+    scenario["uncertainty"] = uncertainty or {"parameters": {"demand.crises_per_year": {
+        "dist": "gamma", "mean": RATE_PER_DAY * 365, "sd": RATE_SD * 365, "source": "test: a known prior"}}}
+    comparator = single_queue(RATE_PER_DAY, COMPARATOR_STAY, None, **run).resolved
+    paths = tmp_path / "queue.yaml", tmp_path / "longer-stays.yaml"
+    for path, data in zip(paths, (scenario, comparator)):
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return paths
+
+
+def _gamma_quantiles(scale: float) -> tuple[float, float]:
+    shape = (RATE_PER_DAY / RATE_SD) ** 2
+    return tuple(stats.gamma(shape, scale=RATE_PER_DAY / shape * scale).ppf([0.025, 0.975]))
+
+
+@pytest.mark.slow
+def test_an_uncertain_arrival_rate_gives_littles_law_interval_for_occupancy(tmp_path):
+    scenario, comparator = _queue_files(tmp_path)
+    out = tmp_path / "psa"
+    status = run_scenario.main(["psa", str(scenario), "--compare", str(comparator), "--samples", "20",
+                                "--workers", "1", "--out", str(out)])
+    assert status == 0
+    summary = pd.read_csv(out / "psa_summary.csv", keep_default_na=False, na_values=[""])
+    level = summary[(summary["kind"] == "scenario") & (summary["kpi"] == "acute.occupancy_mean")].iloc[0]
+    # Little's law: occupancy = rate x stay, so its 95% interval is the rate's, times the stay. Simulation noise
+    # (an M/M/inf time average over 120 days: sd ~ sqrt(2 x 20 / 120) = 0.6 beds) widens it by ~4%.
+    low, high = _gamma_quantiles(STAY)
+    assert level["interval_low"] == pytest.approx(low, rel=0.06)
+    assert level["interval_high"] == pytest.approx(high, rel=0.06)
+    assert level["mean"] == pytest.approx(RATE_PER_DAY * STAY, rel=0.03)
+    # The paired difference: rate x (1 - 2) days, an interval of the same width, all below 0.
+    diff = summary[(summary["kind"] == "difference") & (summary["kpi"] == "acute.occupancy_mean")].iloc[0]
+    d_low, d_high = _gamma_quantiles(COMPARATOR_STAY - STAY)
+    assert diff["interval_low"] == pytest.approx(-d_high, rel=0.06)
+    assert diff["interval_high"] == pytest.approx(-d_low, rel=0.06)
+    assert diff["probability_positive"] == 0
+    saving = summary[summary["measure"] == "Saving: all payers"].iloc[0]
+    assert saving["probability_positive"] == 1.0         # shorter stays save bed-days in every set
+    per_set = pd.read_csv(out / "psa.csv")
+    assert len(per_set) == 20 * per_set["kpi"].nunique() and "demand.crises_per_year" in per_set.columns
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {"psa.csv", "psa_summary.csv", "ceac.csv", "sensitivity/sobol.csv"} <= set(manifest["files"])
+    sobol = pd.read_csv(out / "sensitivity" / "sobol.csv")
+    only = sobol[sobol["measure"] == "Saving: all payers"].iloc[0]
+    assert only["input"] == "demand.crises_per_year" and only["ST"] == pytest.approx(1.0, abs=0.05)
+    # Resumed: nothing runs again, and the tables are the same.
+    before = (out / "psa_summary.csv").read_bytes()
+    assert run_scenario.main(["psa", str(scenario), "--compare", str(comparator), "--samples", "20",
+                              "--workers", "1", "--out", str(out), "--resume"]) == 0
+    assert (out / "psa_summary.csv").read_bytes() == before
+
+
+def test_sobol_indices_of_an_additive_model_match_the_analytic_ones():
+    # y = 4 u0 + 2 u1 + u2 + 0 u3 with independent uniform inputs: S_i = a_i^2 / sum a^2, and S1 = ST.
+    coefficients = np.array([4.0, 2.0, 1.0, 0.0])
+    analytic = coefficients ** 2 / np.sum(coefficients ** 2)
+    names = ["a", "b", "c", "d"]
+
+    def model(u):
+        return u @ coefficients
+
+    screening = gsa.morris(model, names, seed=1)
+    assert list(screening["input"]) == names                # mu* = |a_i|: the order of the coefficients
+    assert screening["mu_star"].to_numpy() == pytest.approx(coefficients)
+    keep = gsa.important(screening)
+    assert keep == ["a", "b", "c"]
+    indices = gsa.sobol(model, names, keep, seed=1).set_index("input")
+    for name, expected in zip(names[:3], analytic[:3]):
+        assert indices.loc[name, "S1"] == pytest.approx(expected, abs=0.03)
+        assert indices.loc[name, "ST"] == pytest.approx(expected, abs=0.03)
+    # The same through an emulator fitted to 60 noisy Latin hypercube runs, as a PSA computes them.
+    u = draw_unit(60, 4)
+    y = model(u) + np.random.default_rng(3).normal(0, 0.1, len(u))
+    emulator = Emulator(u, y)
+    assert emulator.validate().q2 > 0.95
+    emulated = gsa.sobol(emulator.predict, names, keep, seed=1).set_index("input")
+    for name, expected in zip(names[:3], analytic[:3]):
+        assert emulated.loc[name, "ST"] == pytest.approx(expected, abs=0.05)
+
+
+def draw_unit(n: int, d: int) -> np.ndarray:
+    from scipy.stats import qmc
+
+    return qmc.LatinHypercube(d, rng=np.random.default_rng(11)).random(n)
+
+
+def test_latin_hypercube_draws_are_stratified_reproducible_and_follow_the_prior(tmp_path):
+    scenario, _ = _queue_files(tmp_path)
+    from sim.scenario import load_scenario
+
+    s = load_scenario(scenario)
+    first, again = draw(s, 40), draw(s, 40)
+    assert first.values.equals(again.values)
+    strata = np.sort(np.floor(first.unit[:, 0] * 40))
+    assert list(strata) == list(range(40))                 # one draw in each fortieth of the prior
+    rate = first.values["demand.crises_per_year"] / 365
+    assert rate.mean() == pytest.approx(RATE_PER_DAY, rel=0.01)
+    assert rate.std() == pytest.approx(RATE_SD, rel=0.1)
+
+
+def test_parameter_sets_are_resampled_by_weight_and_confined_to_the_scenario_tree(tmp_path):
+    (tmp_path / "posterior.csv").write_text("set,weight,services.acute.los_days.mean\n0,0,1.5\n1,3,0.5\n2,1,0.75\n")
+    scenario, _ = _queue_files(tmp_path, parameter_sets="posterior.csv")
+    from sim.scenario import load_scenario
+
+    draws = draw(load_scenario(scenario), 400)
+    picked = draws.values["services.acute.los_days.mean"]
+    assert 1.5 not in set(picked)                          # weight 0: never drawn
+    assert (picked == 0.5).mean() == pytest.approx(0.75, abs=0.06)
+    outside = tmp_path / "inner"
+    outside.mkdir()
+    text = scenario.read_text().replace("parameter_sets: posterior.csv", "parameter_sets: ../../../etc/passwd")
+    (outside / "queue.yaml").write_text(text)
+    with pytest.raises(ScenarioError, match="uncertainty.parameter_sets.*outside"):
+        draw(load_scenario(outside / "queue.yaml"), 4)
+
+
+@pytest.mark.parametrize("prior, expected", [
+    ({"dist": "uniform", "low": 5, "high": 5}, "no mass"),
+    ({"dist": "normal", "mean": 7300, "sd": 100, "min": 9000}, "no mass"),
+    ({"dist": "beta", "mean": 0.5, "sd": 0.6}, "sd below"),
+    ({"dist": "gamma", "mean": 7300}, "takes mean, sd"),
+    ({"dist": "gamma", "mean": 7300, "sd": 10}, "source: required field is missing"),  # no source
+])
+def test_a_prior_that_cannot_be_drawn_is_refused_on_reading(tmp_path, capsys, prior, expected):
+    if "required" not in expected:
+        prior = {**prior, "source": "test"}
+    scenario, comparator = _queue_files(tmp_path, parameters={"demand.crises_per_year": prior})
+    out = tmp_path / "out"
+    status = run_scenario.main(["psa", str(scenario), "--compare", str(comparator), "--samples", "4",
+                                "--out", str(out)])
+    error = capsys.readouterr().err
+    assert status == 2 and not out.exists()
+    assert "queue.yaml" in error and "uncertainty.parameters.demand.crises_per_year" in error
+    assert expected.lower() in error.lower()
+
+
+def test_sobol_with_fewer_parameter_sets_than_parameters_is_bad_input(tmp_path, capsys):
+    priors = {path: {"dist": "uniform", "low": low, "high": high, "source": "test"} for path, low, high in (
+        ("demand.crises_per_year", 6000, 8000), ("services.acute.los_days.mean", 0.8, 1.2),
+        ("services.acute.costs.0.gbp", 300, 400))}
+    scenario, comparator = _queue_files(tmp_path, parameters=priors)
+    out = tmp_path / "out"
+    status = run_scenario.main(["psa", str(scenario), "--compare", str(comparator), "--samples", "3",
+                                "--out", str(out)])
+    error = capsys.readouterr().err
+    assert status == 2 and not out.exists()
+    assert "--samples" in error and "3 uncertain inputs need at least 4 parameter sets" in error
+
+
+def test_a_scenario_without_uncertain_inputs_or_a_field_that_is_not_a_number_is_bad_input(tmp_path, capsys):
+    scenario, comparator = _queue_files(tmp_path)
+    data = yaml.safe_load(scenario.read_text())
+    del data["uncertainty"]
+    scenario.write_text(yaml.safe_dump(data))
+    assert run_scenario.main(["psa", str(scenario), "--compare", str(comparator), "--samples", "4",
+                              "--out", str(tmp_path / "out")]) == 2
+    assert "no uncertain inputs" in capsys.readouterr().err
+    data["uncertainty"] = {"parameters": {"services.acute.label": {"dist": "uniform", "low": 0, "high": 1,
+                                                                  "source": "test"}}}
+    with pytest.raises(ScenarioError, match="is not a number in the scenario"):
+        validate(data, "x.yaml")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_connect_uncertain_inputs_are_valid_and_sourced():
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(ROOT / "scenarios" / "connect-psa.yaml")
+    priors = scenario.uncertainty.parameters
+    assert len(priors) >= 8 and all(len(p.source) > 10 for p in priors.values())
+    draws = draw(scenario, 16)
+    assert draws.values.notna().all().all()
