@@ -126,7 +126,7 @@ def run_psa(
         result.summary = summary.summarise(per_set, headlines, replications, samples)
         result.ceac = summary.acceptability(headlines, effect or summary.default_effect(scenario))
         if sensitivity:
-            result.sensitivity = global_sensitivity(draws, headlines, seed)
+            result.sensitivity = global_sensitivity(draws, summary.sensitivity_targets(scenario, headlines), seed)
             result.summary = summary.with_emulator_noise(result.summary, result.sensitivity["emulator"])
         if result.folder is not None:
             write(result)
@@ -149,7 +149,7 @@ def run_psa(
 
 
 def global_sensitivity(draws: Draws, headlines: pd.DataFrame, seed: int) -> dict[str, pd.DataFrame]:
-    """Morris, then Sobol, on an emulator of each headline fitted to the sets; the emulators' validation."""
+    """Morris, then Sobol, on an emulator of each headline given, fitted to the sets; the emulators' validation."""
     morris_rows, sobol_rows, emulator_rows = [], [], []
     names = draws.names
     for measure, rows in headlines.groupby("measure", sort=False):

@@ -151,6 +151,14 @@ def with_emulator_noise(table: pd.DataFrame, emulators: pd.DataFrame) -> pd.Data
     return table
 
 
+def sensitivity_targets(scenario: Scenario, headlines: pd.DataFrame) -> pd.DataFrame:
+    """The headlines global sensitivity explains: the saving to each perspective, admissions avoided and the
+    scenario's headline measures (an emulator each; the other outcomes are in psa.csv for any analysis)."""
+    measures = {"Admissions avoided", *(m.label for m in scenario.measures.values() if m.headline)}
+    wanted = (headlines["kind"] == "all") | ((headlines["kind"] == "outcome") & headlines["measure"].isin(measures))
+    return headlines[wanted]
+
+
 def default_effect(scenario: Scenario) -> str:
     """The effect an acceptability curve is drawn for: the scenario's first headline measure, else admissions avoided."""
     for measure in scenario.measures.values():
