@@ -198,3 +198,37 @@ def test_the_connect_uncertain_inputs_are_valid_and_sourced():
     assert len(priors) >= 8 and all(len(p.source) > 10 for p in priors.values())
     draws = draw(scenario, 16)
     assert draws.values.notna().all().all()
+
+
+def test_the_tornado_gives_each_saving_its_paired_interval():
+    from types import SimpleNamespace
+
+    from sim.studies.connect import sensitivity
+
+    costs = {"base": pd.DataFrame({"cost.nhs": [10e6, 12e6, 11e6], "cost.council": [5e6, 5e6, 6e6]}),
+             "connect": pd.DataFrame({"cost.nhs": [9e6, 10e6, 10e6], "cost.council": [5e6, 6e6, 5e6]})}
+    results = SimpleNamespace(kpi_table=costs.__getitem__)
+    mean, low, high = sensitivity._system_saving(results, "base", "connect", per_year=1.0)
+    saved = np.array([1.0, 1.0, 2.0])                      # £m, paired replication by replication
+    half = stats.t.ppf(0.975, 2) * saved.std(ddof=1) / np.sqrt(3)
+    assert (mean, low, high) == pytest.approx((saved.mean(), saved.mean() - half, saved.mean() + half))
+
+
+@pytest.mark.slow
+def test_the_precision_rule_watches_a_measure_the_scenario_defines(tmp_path):
+    from sim import api
+    from sim.experiment import run_experiment
+    from support import small_system
+
+    scenario = small_system(**{"run.horizon_days": 60, "run.warmup_days": 10})
+    assert "ucr.referrals" in scenario.measures
+    assert run_scenario._check_kpis("ucr.referrals,acute.admissions", scenario) == ("ucr.referrals",
+                                                                                   "acute.admissions")
+    with pytest.raises(run_scenario.BadInput, match="nonsense"):
+        run_scenario._check_kpis("ucr.nonsense", scenario)
+    plan = api.make_plan(scenario, 0.2, 12, ("ucr.referrals",), None)
+    result = run_experiment({"scenario": scenario}, plan)
+    assert list(result.manifest["precision"]["kpis"]) == ["ucr.referrals"]
+    row = result.summary.set_index("kpi").loc["ucr.referrals"]
+    assert result.manifest["precision_result"]["achieved"]
+    assert row["relative_half_width"] <= 0.2 * 1.5         # the rule's t half-width, the table's log-t one
