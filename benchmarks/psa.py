@@ -90,7 +90,7 @@ def measure(samples: int, quick: bool = False, efficiency: float = 0.85) -> dict
         "projected_200_sets_2_cores_s": projected,
         "target_s": TARGET_SECONDS,
         "met": None if quick else projected <= TARGET_SECONDS,
-        "headline_rows": int(len(headlines)), "kpi_rows": int(len(per_set)),
+        "headline_rows": len(headlines), "kpi_rows": len(per_set),
     }
 
 

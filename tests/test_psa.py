@@ -127,13 +127,17 @@ def test_latin_hypercube_draws_are_stratified_reproducible_and_follow_the_prior(
 
 def test_parameter_sets_are_resampled_by_weight_and_confined_to_the_scenario_tree(tmp_path):
     (tmp_path / "posterior.csv").write_text("set,weight,services.acute.los_days.mean\n0,0,1.5\n1,3,0.5\n2,1,0.75\n")
-    scenario, _ = _queue_files(tmp_path, parameter_sets="posterior.csv")
+    scenario, _ = _queue_files(tmp_path, parameter_sets="posterior.csv", parameters={"demand.crises_per_year": {
+        "dist": "uniform", "low": 7000, "high": 7600, "source": "test"}})
     from sim.scenario import load_scenario
 
     draws = draw(load_scenario(scenario), 400)
     picked = draws.values["services.acute.los_days.mean"]
     assert 1.5 not in set(picked)                          # weight 0: never drawn
     assert (picked == 0.5).mean() == pytest.approx(0.75, abs=0.06)
+    assert draws.names == ["demand.crises_per_year", "services.acute.los_days.mean"]
+    assert draws.unit.shape == (400, 2)
+    assert set(draws.values["calibrated_set"]) == {1, 2}
     outside = tmp_path / "inner"
     outside.mkdir()
     text = scenario.read_text().replace("parameter_sets: posterior.csv", "parameter_sets: ../../../etc/passwd")
@@ -216,9 +220,10 @@ def test_the_tornado_gives_each_saving_its_paired_interval():
 
 @pytest.mark.slow
 def test_the_precision_rule_watches_a_measure_the_scenario_defines(tmp_path):
+    from support import small_system
+
     from sim import api
     from sim.experiment import run_experiment
-    from support import small_system
 
     scenario = small_system(**{"run.horizon_days": 60, "run.warmup_days": 10})
     assert "ucr.referrals" in scenario.measures

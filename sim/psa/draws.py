@@ -31,6 +31,7 @@ from sim.scenario.loading import (  # _read_bytes: the scenario's own size and t
 from sim.scenario.schema import _value_at
 
 MAX_SETS = 100_000
+CALIBRATED_SET = "calibrated_set"  # the column saying which calibrated set a draw took
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ class Draws:
 
     @property
     def names(self) -> list[str]:
-        return list(self.values.columns)
+        """The uncertain inputs (field paths), in the order of the unit cube's columns."""
+        return [c for c in self.values.columns if c != CALIBRATED_SET]
 
     def __len__(self) -> int:
         return len(self.values)
@@ -128,7 +130,7 @@ def draw(scenario: Scenario, n: int, seed: int | None = None) -> Draws:
         for column in columns:
             values[column] = table[column].to_numpy()[picked]
             sources[column] = f"calibrated parameter sets ({spec.parameter_sets}), resampled by weight"
-        values.insert(0, "calibrated_set", table["set"].to_numpy()[picked])
+        values.insert(0, CALIBRATED_SET, table["set"].to_numpy()[picked])
     return Draws(values=values, unit=u, sources=sources)
 
 
@@ -137,7 +139,7 @@ def changes_for(scenario: Scenario, row: pd.Series) -> dict[str, float | int]:
     changes: dict[str, float | int] = {}
     priors = scenario.uncertainty.parameters
     for path, value in row.items():
-        if path == "calibrated_set":
+        if path == CALIBRATED_SET:
             continue
         current = _value_at(scenario, path.split("."))
         changes[path] = round(value) if isinstance(current, int) else float(value)
