@@ -66,7 +66,8 @@ def test_an_uncertain_arrival_rate_gives_littles_law_interval_for_occupancy(tmp_
     per_set = pd.read_csv(out / "psa.csv")
     assert len(per_set) == 20 * per_set["kpi"].nunique() and "demand.crises_per_year" in per_set.columns
     manifest = json.loads((out / "manifest.json").read_text())
-    assert {"psa.csv", "psa_summary.csv", "ceac.csv", "sensitivity/sobol.csv"} <= set(manifest["files"])
+    assert {"psa.csv", "psa_summary.csv", "ceac.csv", "sensitivity/sobol.csv",
+            "sensitivity/sensitivity.html"} <= set(manifest["files"])
     sobol = pd.read_csv(out / "sensitivity" / "sobol.csv")
     only = sobol[sobol["measure"] == "Saving: all payers"].iloc[0]
     assert only["input"] == "demand.crises_per_year" and only["ST"] == pytest.approx(1.0, abs=0.05)

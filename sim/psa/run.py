@@ -26,14 +26,14 @@ import pandas as pd
 
 from sim.executors import Executor
 from sim.experiment import Plan, Progress, run_experiment
-from sim.psa import gsa, summary
+from sim.psa import figures, gsa, summary
 from sim.psa.draws import Draws, changes_for, draw
 from sim.psa.emulator import Emulator
 from sim.psa.summary import role_names
 from sim.results import ResultSet
 from sim.scenario import Scenario, ScenarioError
 from sim.scenario.schema import _MISSING, _value_at
-from sim.store import Store, atomic_write_csv
+from sim.store import Store, atomic_write_csv, atomic_write_text
 
 FILES = ("psa.csv", "psa_summary.csv", "psa_sets.csv", "ceac.csv", "sensitivity")
 
@@ -48,6 +48,7 @@ class PsaResult:
     sensitivity: dict[str, pd.DataFrame] = field(default_factory=dict)  # morris, sobol, emulator
     resultset: ResultSet | None = None
     folder: Path | None = None
+    title: str = ""
 
 
 def _shared(scenario: Scenario, comparator: Scenario, path: str) -> bool:
@@ -116,7 +117,8 @@ def run_psa(
     seed = scenario.run.seed
     seeds = {role: seed + i for i, pair in enumerate(role_names(samples)) for role in pair}
     result = PsaResult(draws, replications, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
-                       folder=Path(folder) if folder is not None else None)
+                       folder=Path(folder) if folder is not None else None,
+                       title=f"{scenario.name} against {comparator.name}")
 
     def write_tables(resultset: ResultSet) -> None:
         # Inside the run, before COMPLETE: a folder marked complete always has its PSA tables.
@@ -191,3 +193,5 @@ def write(result: PsaResult) -> None:
         (folder / "sensitivity").mkdir(exist_ok=True)
         for name, table in result.sensitivity.items():
             atomic_write_csv(folder / "sensitivity" / f"{name}.csv", table)
+        atomic_write_text(folder / "sensitivity" / "sensitivity.html",
+                          figures.page(result.sensitivity, result.ceac, f"PSA: {result.title}"))
