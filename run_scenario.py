@@ -351,7 +351,7 @@ def main_psa(argv: list[str], console: Console) -> int:
     from sim.cli_output import ProgressBar
     from sim.psa.run import TooFewSets, run_psa
     from sim.psa.show import print_psa
-    from sim.psa.summary import effect_label
+    from sim.psa.summary import effect_label, effects
     from sim.scenario import load_scenario
     from sim.scenario.loading import default_roots, load_comparator
     from sim.store import StoreError, check_writable
@@ -364,6 +364,10 @@ def main_psa(argv: list[str], console: Console) -> int:
                        "a comparator:)")
     args.precision = None
     scenario = _prepare(api, main, None, args)["scenario"]
+    effect = effect_label(scenario, args.effect) if args.effect else None
+    if effect is not None and effect not in effects(scenario):
+        raise BadInput(f"--effect: '{args.effect}' is not an outcome of this comparison (one of: "
+                       f"{', '.join(effects(scenario))})")
     comparator = comparator.with_changes({"run": scenario.resolved["run"]})
     out = args.out or RESULTS / f"{args.scenario.stem}-psa"
     try:
@@ -376,7 +380,7 @@ def main_psa(argv: list[str], console: Console) -> int:
             result = run_psa(scenario, comparator, args.samples, out, replications=args.replications,
                              executor=executor, resume=args.resume, progress=bar,
                              sensitivity=not args.no_sensitivity,
-                             effect=effect_label(scenario, args.effect) if args.effect else None,
+                             effect=effect,
                              allow_large=args.allow_large, command=["run_scenario.py", "psa", *argv])
     except TooFewSets as exc:
         raise BadInput(f"--samples: {exc}; add sets, or --no-sensitivity for the PSA alone") from None

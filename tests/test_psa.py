@@ -180,6 +180,14 @@ def test_sobol_with_fewer_parameter_sets_than_parameters_is_bad_input(tmp_path, 
     assert "--samples" in error and "3 uncertain inputs need at least 4 parameter sets" in error
 
 
+def test_an_effect_that_is_not_an_outcome_is_bad_input(tmp_path, capsys):
+    scenario, comparator = _queue_files(tmp_path)
+    assert run_scenario.main(["psa", str(scenario), "--compare", str(comparator), "--samples", "4",
+                              "--effect", "acute.nonsense", "--out", str(tmp_path / "out")]) == 2
+    assert "--effect: 'acute.nonsense' is not an outcome" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_scenario_without_uncertain_inputs_or_a_field_that_is_not_a_number_is_bad_input(tmp_path, capsys):
     scenario, comparator = _queue_files(tmp_path)
     data = yaml.safe_load(scenario.read_text())

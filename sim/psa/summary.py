@@ -167,6 +167,11 @@ def default_effect(scenario: Scenario) -> str:
     return "Admissions avoided"
 
 
+def effects(scenario: Scenario) -> list[str]:
+    """The outcomes an acceptability curve can be drawn for: the comparison's gains (sim.compare.outcomes)."""
+    return [measure for measure, _, _, _ in compare.outcomes(scenario)]
+
+
 def effect_label(scenario: Scenario, effect: str) -> str:
     """A measure named by its KPI name or its label, as the headlines label it."""
     return scenario.measures[effect].label if effect in scenario.measures else effect
