@@ -211,6 +211,21 @@ def test_the_connect_uncertain_inputs_are_valid_and_sourced():
     assert len(priors) >= 8 and all(len(p.source) > 10 for p in priors.values())
     draws = draw(scenario, 16)
     assert draws.values.notna().all().all()
+    # A shared input (a unit cost) prices both arms; an effect (reablement's stay) changes Connect only.
+    from sim.psa.run import set_scenarios
+    from sim.scenario.loading import load_comparator
+
+    comparator = load_comparator(scenario)
+    roles = set_scenarios(scenario, comparator, draw(scenario, 2))
+    set0 = draw(scenario, 2).values.iloc[0]
+    for role in ("s000", "c000"):
+        assert roles[role].services["acute"].costs[0].gbp == pytest.approx(set0["services.acute.costs.0.gbp"])
+    assert roles["s000"].services["reablement"].los_days.mean == pytest.approx(set0["services.reablement.los_days.mean"])
+    assert roles["c000"].services["reablement"].los_days.mean == comparator.services["reablement"].los_days.mean
+    # The balancing share moves with its partner: the outcomes still sum to one.
+    outcome = roles["s000"].routes["reablement_outcome"].to
+    assert outcome["home"] == pytest.approx(set0["routes.reablement_outcome.to.home"])
+    assert sum(outcome.values()) == pytest.approx(1.0)
 
 
 def test_the_tornado_gives_each_saving_its_paired_interval():

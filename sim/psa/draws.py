@@ -28,7 +28,7 @@ from sim.scenario.loading import (  # _read_bytes: the scenario's own size and t
     confined,
     default_roots,
 )
-from sim.scenario.schema import _value_at
+from sim.scenario.schema import value_at
 
 MAX_SETS = 100_000
 CALIBRATED_SET = "calibrated_set"  # the column saying which calibrated set a draw took
@@ -81,7 +81,7 @@ def read_parameter_sets(scenario: Scenario) -> pd.DataFrame:
     if len(body) > MAX_SETS:
         raise _fail(scenario, field, f"'{name}' has {len(body):,} sets; at most {MAX_SETS:,}")
     for path in header[2:]:
-        value = _value_at(scenario, path.split("."))
+        value = value_at(scenario, path.split("."))
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _fail(scenario, field, f"'{name}': column '{path}' is not a number in the scenario")
     try:
@@ -141,12 +141,12 @@ def changes_for(scenario: Scenario, row: pd.Series) -> dict[str, float | int]:
     for path, value in row.items():
         if path == CALIBRATED_SET:
             continue
-        current = _value_at(scenario, path.split("."))
+        current = value_at(scenario, path.split("."))
         changes[path] = round(value) if isinstance(current, int) else float(value)
         prior = priors.get(path)
         if prior is not None and prior.balance:
             # The balancing share moves by the opposite amount, so the shares still sum to one.
-            balance = _value_at(scenario, prior.balance.split("."))
+            balance = value_at(scenario, prior.balance.split("."))
             changes[prior.balance] = float(balance - (changes[path] - current))
     return changes
 

@@ -32,7 +32,7 @@ from sim.psa.emulator import Emulator
 from sim.psa.summary import role_names
 from sim.results import ResultSet
 from sim.scenario import Scenario, ScenarioError
-from sim.scenario.schema import _MISSING, _value_at
+from sim.scenario.schema import MISSING, value_at
 from sim.store import Store, atomic_write_csv, atomic_write_text
 
 FILES = ("psa.csv", "psa_summary.csv", "psa_sets.csv", "ceac.csv", "sensitivity")
@@ -53,22 +53,22 @@ class PsaResult:
 
 def _shared(scenario: Scenario, comparator: Scenario, path: str) -> bool:
     """Whether the comparator has this input with the scenario's value (then a draw applies to both)."""
-    theirs = _value_at(comparator, path.split("."))
-    return theirs is not _MISSING and theirs == _value_at(scenario, path.split("."))
+    theirs = value_at(comparator, path.split("."))
+    return theirs is not MISSING and theirs == value_at(scenario, path.split("."))
 
 
 def set_scenarios(scenario: Scenario, comparator: Scenario, draws: Draws) -> dict[str, Scenario]:
     """Each set's scenario and comparator, by role; a set that is not a valid scenario is bad input."""
     roles: dict[str, Scenario] = {}
-    shared = {path: _shared(scenario, comparator, path) for path in scenario.uncertainty.parameters}
-    for path in draws.names:
-        shared.setdefault(path, _shared(scenario, comparator, path))
+    shared: dict[str, bool] = {}  # field path -> whether the comparator takes its draws too
     for i, (s_role, c_role) in enumerate(role_names(len(draws))):
         changes = changes_for(scenario, draws.values.iloc[i])
         own = {"uncertainty": None, "sweep": None, "service_levels": [], "name": f"{scenario.name} [set {i}]"}
         theirs = {"uncertainty": None, "sweep": None, "service_levels": [], "name": f"{comparator.name} [set {i}]"}
         for path, value in changes.items():
-            if shared.get(path, _shared(scenario, comparator, path)):
+            if path not in shared:
+                shared[path] = _shared(scenario, comparator, path)
+            if shared[path]:
                 theirs[path] = value
         try:
             roles[s_role] = scenario.with_changes({**changes, **own})
@@ -84,11 +84,11 @@ class TooFewSets(ValueError):
     """Global sensitivity asked of fewer parameter sets than it needs."""
 
 
-def check_sensitivity(draws_or_n: int, inputs: int) -> str | None:
+def check_sensitivity(sets: int, inputs: int) -> str | None:
     """Why global sensitivity cannot be estimated from this many sets, or None."""
-    if draws_or_n < inputs + 1:
+    if sets < inputs + 1:
         return (f"Sobol indices of {inputs} uncertain inputs need at least {inputs + 1} parameter sets "
-                f"(the emulator they are computed on needs more sets than inputs), not {draws_or_n}")
+                f"(the emulator they are computed on needs more sets than inputs), not {sets}")
     return None
 
 

@@ -274,21 +274,21 @@ def _uncertainty_problems(s: Scenario) -> list[str]:
         for field, what in ((path, "the field"), (prior.balance, "its balance")):
             if field is None:
                 continue
-            value = _value_at(s, field.split("."))
-            if value is _MISSING or isinstance(value, bool) or not isinstance(value, int | float):
+            value = value_at(s, field.split("."))
+            if value is MISSING or isinstance(value, bool) or not isinstance(value, int | float):
                 problems.append(f"uncertainty.parameters.{path}: {what} '{field}' is not a number in the scenario "
                                 "(name a field path as a sweep does, e.g. services.acute.capacity)")
     return problems
 
 
-_MISSING = object()
+MISSING = object()  # value_at of a path that leads nowhere
 
 
-def _value_at(obj: Any, parts: list[str]) -> Any:
-    """The value at a field path, or _MISSING."""
+def value_at(obj: Any, parts: list[str]) -> Any:
+    """The value at a field path, or MISSING."""
     for part in parts:
         obj = _step(obj, part)
-        if obj is _MISSING:
+        if obj is MISSING:
             break
     return obj
 
@@ -321,20 +321,20 @@ def _keys_exist(problems: list[str], field: str, route: Route, s: Scenario, trai
 
 
 def _step(obj: Any, part: str) -> Any:
-    """One step along a field path: a model's field (by name or alias), a key, a list index; or _MISSING."""
+    """One step along a field path: a model's field (by name or alias), a key, a list index; or MISSING."""
     if isinstance(obj, BaseModel):
         fields = type(obj).model_fields
         name = next((n for n, f in fields.items() if part in (n, f.alias)), None)
-        return _MISSING if name is None else getattr(obj, name)
+        return MISSING if name is None else getattr(obj, name)
     if isinstance(obj, dict) and part in obj:
         return obj[part]
     if isinstance(obj, list) and part.isdigit() and int(part) < len(obj):
         return obj[int(part)]
-    return _MISSING
+    return MISSING
 
 
 def _path_exists(obj: Any, parts: list[str]) -> bool:
-    return _value_at(obj, parts) is not _MISSING
+    return value_at(obj, parts) is not MISSING
 
 
 def _series_problems(field: str, arrivals: Arrivals, s: Scenario) -> list[str]:
