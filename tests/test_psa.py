@@ -261,3 +261,25 @@ def test_the_precision_rule_watches_a_measure_the_scenario_defines(tmp_path):
     row = result.summary.set_index("kpi").loc["ucr.referrals"]
     assert result.manifest["precision_result"]["achieved"]
     assert row["relative_half_width"] <= 0.2 * 1.5         # the rule's t half-width, the table's log-t one
+
+
+def test_sets_whose_comparator_differs_only_in_prices_share_one_comparator_run_repriced_exactly(tmp_path):
+    from sim.experiment import Plan, run_experiment
+    from sim.psa.run import run_psa
+    from sim.scenario import load_scenario
+
+    scenario, comparator = _queue_files(tmp_path, parameters={"services.acute.costs.0.gbp": {
+        "dist": "uniform", "low": 300, "high": 400, "source": "test: a shared price"}})
+    scenario, comparator = load_scenario(scenario), load_scenario(comparator)
+    result = run_psa(scenario, comparator, 4, sensitivity=False)
+    assert sorted(result.resultset.scenarios) == ["c000", "c002", "s000", "s001", "s002", "s003"]
+    assert result.simulated[1] == ("s001", "c000") and result.resultset.manifest["seeds"]["s001"] == scenario.run.seed
+    # Set 1's comparator, simulated on its own streams at its own price, is exactly the re-priced one.
+    own = run_experiment({"comparator": result.scenarios["c001"]}, Plan(replications=1),
+                         seeds={"comparator": scenario.run.seed}).kpi_table("comparator").iloc[0]
+    rows = result.per_set[result.per_set["set"] == 1].set_index("kpi")
+    for kpi in ("cost.total", "cost.nhs", "acute.admissions"):
+        assert rows.loc[kpi, "comparator_mean"] == pytest.approx(own[kpi], rel=1e-12)
+    set0 = result.per_set[result.per_set["set"] == 0].set_index("kpi")
+    assert rows.loc["acute.admissions", "comparator_mean"] == set0.loc["acute.admissions", "comparator_mean"]
+    assert rows.loc["cost.total", "comparator_mean"] != set0.loc["cost.total", "comparator_mean"]

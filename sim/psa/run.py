@@ -4,11 +4,13 @@ Set i is the scenario and its comparator with the set's values, two roles
 (`s<i>`, `c<i>`) of one experiment (sim.experiment.run_experiment), so the
 sets run on any executor (local processes, Dask), each replication is
 stored as it finishes, and a resumed PSA reruns nothing already finished.
-Both roles of a set run on the seed `run.seed + i`: the scenario and its
-comparator meet the same luck (common random numbers), while different
-sets meet independent luck, so the spread of the sets' results holds both
-the parameters' uncertainty and the simulation's (O'Hagan, Stevenson and
-Madan 2007).
+Both roles of a set run on one seed: the scenario and its comparator meet
+the same luck (common random numbers), while sets on different seeds meet
+independent luck, so the spread of the sets' results holds both the
+parameters' uncertainty and the simulation's (O'Hagan, Stevenson and Madan
+2007). Set i runs on `run.seed + i`, or, when the comparator differs between
+sets only in unit costs, pairs of sets share a seed and one comparator run
+(`sets_per_comparator`).
 
 An input the scenario and its comparator share (the same value in both, a
 unit cost for instance) is drawn once and given to both; an input in which
@@ -18,6 +20,7 @@ the scenario's change, and only the scenario's value is drawn.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +38,8 @@ from sim.scenario import Scenario, ScenarioError
 from sim.scenario.schema import MISSING, value_at
 from sim.store import Store, atomic_write_csv, atomic_write_text
 
+PRICE = re.compile(r"services\.\w+\.costs\.\d+\.(gbp|self_funder_gbp)")
+PAIRED_SETS = 2
 FILES = ("psa.csv", "psa_summary.csv", "psa_sets.csv", "ceac.csv", "sensitivity")
 
 
@@ -49,6 +54,8 @@ class PsaResult:
     resultset: ResultSet | None = None
     folder: Path | None = None
     title: str = ""
+    scenarios: dict[str, Scenario] = field(default_factory=dict)     # every set's roles
+    simulated: dict[int, tuple[str, str]] = field(default_factory=dict)  # set -> the roles run for it
 
 
 def _shared(scenario: Scenario, comparator: Scenario, path: str) -> bool:
@@ -59,6 +66,11 @@ def _shared(scenario: Scenario, comparator: Scenario, path: str) -> bool:
 
 def set_scenarios(scenario: Scenario, comparator: Scenario, draws: Draws) -> dict[str, Scenario]:
     """Each set's scenario and comparator, by role; a set that is not a valid scenario is bad input."""
+    return _set_scenarios(scenario, comparator, draws)[0]
+
+
+def _set_scenarios(scenario: Scenario, comparator: Scenario, draws: Draws) -> tuple[dict[str, Scenario], list[str]]:
+    """The roles, and the field paths whose draws the comparator takes too."""
     roles: dict[str, Scenario] = {}
     shared: dict[str, bool] = {}  # field path -> whether the comparator takes its draws too
     for i, (s_role, c_role) in enumerate(role_names(len(draws))):
@@ -77,7 +89,21 @@ def set_scenarios(scenario: Scenario, comparator: Scenario, draws: Draws) -> dic
             values = ", ".join(f"{k}={v:.4g}" for k, v in changes.items())
             raise ScenarioError(scenario.path or "<scenario>", [
                 (f"uncertainty (set {i}: {values}): {where}", problem) for where, problem in exc.problems]) from None
-    return roles
+    return roles, [path for path, both in shared.items() if both]
+
+
+def sets_per_comparator(comparator: Scenario, shared: list[str]) -> int:
+    """Consecutive sets that share their streams and one comparator run.
+
+    When the comparator differs between sets only in unit costs, its journeys are the same in
+    every set on the same streams, so PAIRED_SETS sets share one simulated comparator, each
+    re-priced at its own costs (sim.experiment.reprice, exact): fewer runs, and the luck is still
+    independent between the pairs. Otherwise (or with several places, which re-pricing does not
+    handle) every set runs its own comparator.
+    """
+    if len(comparator.place_names) > 1 or not all(PRICE.fullmatch(path) for path in shared):
+        return 1
+    return PAIRED_SETS
 
 
 class TooFewSets(ValueError):
@@ -113,17 +139,21 @@ def run_psa(
         problem = check_sensitivity(len(draws), len(draws.names))
         if problem:
             raise TooFewSets(problem)
-    roles = set_scenarios(scenario, comparator, draws)
+    roles, shared = _set_scenarios(scenario, comparator, draws)
     seed = scenario.run.seed
-    seeds = {role: seed + i for i, pair in enumerate(role_names(samples)) for role in pair}
+    group = sets_per_comparator(comparator, shared)
+    pairs = role_names(samples)
+    runs = {i: (s_role, pairs[i - i % group][1]) for i, (s_role, _) in enumerate(pairs)}  # set -> roles simulated
+    run_roles = {role: roles[role] for i in runs for role in runs[i]}
+    seeds = {role: seed + i // group for i in runs for role in runs[i]}
     result = PsaResult(draws, replications, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
                        folder=Path(folder) if folder is not None else None,
-                       title=f"{scenario.name} against {comparator.name}")
+                       title=f"{scenario.name} against {comparator.name}", scenarios=roles, simulated=runs)
 
     def write_tables(resultset: ResultSet) -> None:
         # Inside the run, before COMPLETE: a folder marked complete always has its PSA tables.
         result.resultset = resultset
-        per_set, headlines = summary.per_set_tables(resultset, draws, roles)
+        per_set, headlines = summary.per_set_tables(resultset, draws, roles, runs)
         result.per_set = per_set
         result.summary = summary.summarise(per_set, headlines, replications, samples)
         result.ceac = summary.acceptability(headlines, effect or summary.default_effect(scenario))
@@ -134,10 +164,11 @@ def run_psa(
             write(result)
 
     resultset = run_experiment(
-        roles, Plan(replications=replications), seeds=seeds, executor=executor, folder=folder, resume=resume,
+        run_roles, Plan(replications=replications), seeds=seeds, executor=executor, folder=folder, resume=resume,
         progress=progress, allow_large=allow_large, before_complete=write_tables,
         manifest_extra={"psa": {"scenario": scenario.name, "comparator": comparator.name, "samples": samples,
                                 "replications_per_set": replications, "sampling": scenario.uncertainty.sampling,
+                                "sets_per_comparator_run": group,
                                 "inputs": draws.sources},
                         **({"command": command} if command else {})},
     )

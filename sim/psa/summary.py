@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim import compare
+from sim.experiment import reprice
 from sim.measure.costs import PAYERS
 from sim.measure.kpis import describe
 from sim.psa.draws import Draws
@@ -50,31 +51,42 @@ def _role_tables(resultset: ResultSet, roles: list[str]) -> dict[str, pd.DataFra
     return {role: wide.loc[role] for role in roles}
 
 
-def _pair(resultset: ResultSet, scenarios: dict[str, Scenario], s_role: str, c_role: str,
+def _pair(resultset: ResultSet, scenarios: dict[str, Scenario], roles: tuple[str, str], simulated: tuple[str, str],
           kpis: dict[str, pd.DataFrame], costs: dict[str, pd.DataFrame]) -> ResultSet:
-    """One set as a run of its own, roles 'scenario' and 'comparator', for sim.compare's headlines."""
+    """One set as a run of its own, roles 'scenario' and 'comparator', for sim.compare's headlines.
+
+    `simulated` are the roles whose replications stand for the set's (`roles`): a comparator run
+    shared with another set is re-priced at this set's unit costs.
+    """
     empty = resultset.kpis.iloc[0:0]
-    frames = []
-    for role, new in ((s_role, "scenario"), (c_role, "comparator")):
+    frames, priced = [], []
+    for role, new in zip(simulated, ("scenario", "comparator")):
         long = kpis[role].reset_index().melt(id_vars="replication", var_name="kpi", value_name="value")
         frames.append(long.assign(role=new))
-    pair_costs = pd.concat([costs.get(s_role, resultset.costs.iloc[0:0]).assign(role="scenario"),
-                            costs.get(c_role, resultset.costs.iloc[0:0]).assign(role="comparator")],
-                           ignore_index=True)
-    return ResultSet(scenarios={"scenario": scenarios[s_role], "comparator": scenarios[c_role]},
+        priced.append(costs.get(role, resultset.costs.iloc[0:0]).assign(role=new))
+    pair = ResultSet(scenarios={"scenario": scenarios[simulated[0]], "comparator": scenarios[simulated[1]]},
                      kpis=pd.concat(frames, ignore_index=True).dropna(subset=["value"]), daily=empty, flows=empty,
-                     costs=pair_costs, stays=empty)
+                     costs=pd.concat(priced, ignore_index=True), stays=empty)
+    if simulated[1] != roles[1]:
+        pair = reprice(pair, {"comparator": scenarios[roles[1]]})
+    return pair
 
 
-def per_set_tables(resultset: ResultSet, draws: Draws, scenarios: dict[str, Scenario]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """psa.csv (a row per set and KPI: each arm's mean, the paired difference) and each set's headlines."""
+def per_set_tables(resultset: ResultSet, draws: Draws, scenarios: dict[str, Scenario],
+                   simulated: dict[int, tuple[str, str]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """psa.csv (a row per set and KPI: each arm's mean, the paired difference) and each set's headlines.
+
+    `simulated`: set -> the roles run for it (by default its own two).
+    """
     pairs = role_names(len(draws))
-    kpis = _role_tables(resultset, [r for pair in pairs for r in pair])
+    simulated = simulated or dict(enumerate(pairs))
+    kpis = _role_tables(resultset, sorted({r for pair in simulated.values() for r in pair}))
     costs = dict(tuple(resultset.costs.groupby("role", sort=False)))
     first = scenarios[pairs[0][0]]
     rows, headlines = [], []
-    for i, (s_role, c_role) in enumerate(pairs):
-        scen, comp = kpis[s_role], kpis[c_role]
+    for i, roles in enumerate(pairs):
+        pair = _pair(resultset, scenarios, roles, simulated[i], kpis, costs)
+        scen, comp = pair.kpi_table("scenario"), pair.kpi_table("comparator")
         common = [k for k in scen.columns if k in comp.columns]
         diff = scen[common] - comp[common]
         frame = pd.DataFrame({"set": i, "kpi": common, "scenario_mean": scen[common].mean().to_numpy(),
@@ -83,7 +95,6 @@ def per_set_tables(resultset: ResultSet, draws: Draws, scenarios: dict[str, Scen
                               "difference_sd": diff.std(ddof=1).to_numpy() if len(diff) > 1 else np.nan,
                               "replications": len(diff)})
         rows.append(frame)
-        pair = _pair(resultset, scenarios, s_role, c_role, kpis, costs)
         units = {m: u for m, u, _, _ in compare.outcomes(pair.scenarios["scenario"])}
         for measure, gains in compare.outcome_gains(pair).items():
             headlines.append({"set": i, "measure": measure, "unit": units[measure], "kind": "outcome", "payer": "",
