@@ -121,6 +121,11 @@ def test_latin_hypercube_draws_are_stratified_reproducible_and_follow_the_prior(
     assert first.values.equals(again.values)
     strata = np.sort(np.floor(first.unit[:, 0] * 40))
     assert list(strata) == list(range(40))                 # one draw in each fortieth of the prior
+    from sim.psa.draws import _design
+
+    sobol = _design(16, 3, "sobol", 1)
+    assert sobol.shape == (16, 3) and np.allclose(np.sort(np.floor(sobol[:, 0] * 16)), np.arange(16))
+    assert _design(10, 3, "sobol", 1).shape == (10, 3)
     rate = first.values["demand.crises_per_year"] / 365
     assert rate.mean() == pytest.approx(RATE_PER_DAY, rel=0.01)
     assert rate.std() == pytest.approx(RATE_SD, rel=0.1)

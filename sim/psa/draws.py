@@ -12,6 +12,7 @@ calibrated set's coordinates are the ranks of its values among the sets
 from __future__ import annotations
 
 import csv
+import math
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,8 +102,10 @@ def _design(n: int, d: int, sampling: str, seed: int) -> np.ndarray:
     if d == 0:
         return np.empty((n, 0))
     rng = generator_for(seed, 0, "psa.design")
-    engine = qmc.LatinHypercube(d, rng=rng) if sampling == "lhs" else qmc.Sobol(d, rng=rng)
-    return engine.random(n)
+    if sampling == "lhs":
+        return qmc.LatinHypercube(d, rng=rng).random(n)
+    # The first n points of a power-of-two run: balanced when n is a power of two (docs/psa.md advises one).
+    return qmc.Sobol(d, rng=rng).random_base2(math.ceil(math.log2(n)))[:n]
 
 
 def draw(scenario: Scenario, n: int, seed: int | None = None) -> Draws:
