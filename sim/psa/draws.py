@@ -12,8 +12,8 @@ calibrated set's coordinates are the ranks of its values among the sets
 from __future__ import annotations
 
 import csv
-import math
 import io
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
