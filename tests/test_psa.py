@@ -288,3 +288,26 @@ def test_sets_whose_comparator_differs_only_in_prices_share_one_comparator_run_r
     set0 = result.per_set[result.per_set["set"] == 0].set_index("kpi")
     assert rows.loc["acute.admissions", "comparator_mean"] == set0.loc["acute.admissions", "comparator_mean"]
     assert rows.loc["cost.total", "comparator_mean"] != set0.loc["cost.total", "comparator_mean"]
+
+
+def test_the_acceptability_curve_runs_from_the_chance_of_saving_to_the_chance_of_gaining():
+    from sim.psa.summary import WTP_GBP, acceptability, summarise
+
+    rng = np.random.default_rng(5)
+    gain = rng.normal(100, 60, 400)                      # people, per set
+    saved = rng.normal(-200_000, 150_000, 400)           # GBP: the scenario mostly costs more
+    headlines = pd.DataFrame(
+        [{"set": i, "measure": "People helped", "unit": "people", "kind": "outcome", "payer": "", "value": g,
+          "within_var": np.nan} for i, g in enumerate(gain)]
+        + [{"set": i, "measure": "Saving: all payers", "unit": "GBP", "kind": "all", "payer": "all", "value": s,
+            "within_var": np.nan} for i, s in enumerate(saved)])
+    curve = acceptability(headlines, "People helped").set_index("wtp_gbp_per_unit")["probability_cost_effective"]
+    assert curve[0] == pytest.approx(np.mean(saved > 0))
+    assert curve[WTP_GBP[-1]] == pytest.approx(np.mean(saved + WTP_GBP[-1] * gain > 0))
+    assert curve[2_500] == pytest.approx(np.mean(saved + 2_500 * gain > 0))
+    per_set = pd.DataFrame(columns=["set", "kpi", "label", "unit", "scenario_mean", "difference_mean",
+                                    "difference_sd"])
+    table = summarise(per_set, headlines, replications=1, samples=400).set_index("measure")
+    assert table.loc["Saving: all payers", "probability_positive"] == pytest.approx(np.mean(saved > 0))
+    assert table.loc["Saving: all payers", "interval_low"] == pytest.approx(np.percentile(saved, 2.5), rel=0.05)
+    assert table.loc["People helped", "mean"] == pytest.approx(gain.mean())
