@@ -311,3 +311,21 @@ def test_the_acceptability_curve_runs_from_the_chance_of_saving_to_the_chance_of
     assert table.loc["Saving: all payers", "probability_positive"] == pytest.approx(np.mean(saved > 0))
     assert table.loc["Saving: all payers", "interval_low"] == pytest.approx(np.percentile(saved, 2.5), rel=0.05)
     assert table.loc["People helped", "mean"] == pytest.approx(gain.mean())
+
+
+def test_the_tornado_bars_carry_intervals_and_price_bars_are_monotonic():
+    from sim.scenario import load_scenario
+    from sim.studies.connect import sensitivity, validation
+
+    small = {name: validation.scaled(load_scenario(ROOT / "scenarios" / f"{name}.yaml"), 0.02).with_changes(
+        {"run.horizon_days": 60, "run.warmup_days": 10}) for name in ("baseline", "connect")}
+    prices = tuple(i for i in sensitivity.INPUTS if i.reprice)[:3]
+    stay = next(i for i in sensitivity.INPUTS if i.label.startswith("Reablement length"))
+    table = sensitivity.tornado(small["baseline"], small["connect"], 3, inputs=(*prices, stay))
+    low, high = table.attrs["base_interval"]
+    assert low < table.attrs["base_saving"] < high
+    for side in ("low", "high"):
+        assert (table[f"{side}_ci_low"] <= table[f"{side}_saving"]).all()
+        assert (table[f"{side}_saving"] <= table[f"{side}_ci_high"]).all()
+    # A price is linear in the saving, so the base lies between its two ends.
+    assert table.set_index("label").loc[[i.label for i in prices], "monotonic"].all()

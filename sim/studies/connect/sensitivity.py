@@ -192,6 +192,9 @@ def tornado(baseline: Scenario, connect: Scenario, replications: int, workers: i
                      "low_ci_low": saving["low"][1], "low_ci_high": saving["low"][2],
                      "high_ci_low": saving["high"][1], "high_ci_high": saving["high"][2],
                      "swing": abs(saving["high"][0] - saving["low"][0]),
+                     # The base saving between the two ends: the bar moves one way over the range.
+                     "monotonic": min(saving["low"][0], saving["high"][0]) <= base <= max(saving["low"][0],
+                                                                                             saving["high"][0]),
                      "method": "re-priced" if i.reprice else "simulated"})
     result = pd.DataFrame(rows).sort_values("swing", ascending=False, ignore_index=True)
     result.attrs["base_saving"] = base
