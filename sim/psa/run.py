@@ -133,7 +133,13 @@ def run_psa(
     allow_large: bool = False,
     command: list[str] | None = None,
 ) -> PsaResult:
-    """Draw `samples` parameter sets, run each against the comparator, and summarise (see sim.psa)."""
+    """Draw `samples` parameter sets, run each against the comparator, and summarise (see sim.psa).
+
+    The comparator runs with the scenario's run settings (horizon, warm-up, seed), as in any comparison.
+    """
+    folder = Path(folder) if folder is not None else None
+    if comparator.resolved["run"] != scenario.resolved["run"]:
+        comparator = comparator.with_changes({"run": scenario.resolved["run"]})
     draws = draw(scenario, samples)
     if sensitivity:
         problem = check_sensitivity(len(draws), len(draws.names))
@@ -147,7 +153,7 @@ def run_psa(
     run_roles = {role: roles[role] for i in runs for role in runs[i]}
     seeds = {role: seed + i // group for i in runs for role in runs[i]}
     result = PsaResult(draws, replications, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
-                       folder=Path(folder) if folder is not None else None,
+                       folder=folder,
                        title=f"{scenario.name} against {comparator.name}", scenarios=roles, simulated=runs)
 
     def write_tables(resultset: ResultSet) -> None:
