@@ -368,7 +368,6 @@ def main_psa(argv: list[str], console: Console) -> int:
     if effect is not None and effect not in effects(scenario):
         raise BadInput(f"--effect: '{args.effect}' is not an outcome of this comparison (one of: "
                        f"{', '.join(effects(scenario))})")
-    comparator = comparator.with_changes({"run": scenario.resolved["run"]})
     out = args.out or RESULTS / f"{args.scenario.stem}-psa"
     try:
         check_writable(out)
