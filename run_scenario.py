@@ -10,6 +10,7 @@
     python run_scenario.py synthesize scenarios/baseline.yaml --out records.csv --census census.csv
     python run_scenario.py template --excel my-system.xlsx    (a scenario as a workbook; docs/excel.md)
     python run_scenario.py calibrate scenarios/baseline.yaml --targets scenarios/calibration/targets.yaml --out DIR
+    python run_scenario.py psa scenarios/connect-psa.yaml --compare scenarios/baseline.yaml --samples 200
 
 Exit status: 0 done; 1 the run failed; 2 bad input (nothing written); 130 interrupted
 (finished replications are kept: run again with --resume).
@@ -138,6 +139,25 @@ def crn_parser() -> argparse.ArgumentParser:
     return p
 
 
+def psa_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="run_scenario.py psa",
+                description="Probabilistic sensitivity analysis: parameter sets drawn from the scenario's "
+                            "uncertainty:, each run against the comparator on common random numbers (docs/psa.md).")
+    p.add_argument("scenario", type=Path, help="scenario YAML file with an uncertainty: section")
+    p.add_argument("--compare", type=Path, metavar="OTHER.yaml", help="comparator scenario (default: its comparator:)")
+    p.add_argument("--samples", "-n", type=_positive("--samples", 2), required=True, metavar="N",
+                   help="number of parameter sets")
+    p.add_argument("--replications", "-r", type=_positive("--replications"), default=1, metavar="R",
+                   help="replications of each set and its comparator (default 1)")
+    p.add_argument("--no-sensitivity", action="store_true", help="skip Morris screening and Sobol indices")
+    p.add_argument("--effect", metavar="MEASURE", help="the outcome of the acceptability curve (default: the "
+                   "scenario's first headline measure)")
+    for flag in ("--seed", "--horizon", "--warmup", "--out", "--workers", "--dask", "--resume", "--allow-large"):
+        action = next(a for a in run_parser()._actions if flag in a.option_strings)
+        p._add_action(action)
+    return p
+
+
 def _default_out(scenario: Path, comparator: Path | None, shard: tuple[int, int] | None) -> Path:
     name = scenario.stem + (f"-vs-{comparator.stem}" if comparator else "")
     if shard:
@@ -176,15 +196,17 @@ def _load_compare_option(path: Path, roots):
         raise BadInput(f"--compare: {exc}") from None
 
 
-def _check_kpis(text: str | None) -> tuple[str, ...] | None:
-    from sim.measure.kpis import describe
+def _check_kpis(text: str | None, scenario) -> tuple[str, ...] | None:
+    """The KPIs --precision-kpis names: any KPI a run of this scenario makes, its own measures included."""
+    from sim.scenario.kpi_names import is_kpi
 
     if text is None:
         return None
     names = tuple(k.strip() for k in text.split(",") if k.strip())
-    unknown = [k for k in names if describe(k)[1] == ""]
+    unknown = [k for k in names if not is_kpi(scenario, k)]
     if not names or unknown:
-        raise BadInput(f"--precision-kpis: unknown KPI {', '.join(unknown) or '(none given)'}; see docs/outputs.md")
+        raise BadInput(f"--precision-kpis: unknown KPI {', '.join(unknown) or '(none given)'} for this scenario; "
+                       "see docs/outputs.md")
     return names
 
 
@@ -227,10 +249,10 @@ def main_run(argv: list[str], console: Console) -> int:
         raise BadInput("--shard runs a fixed set of replications: use --replications, not --precision")
     if args.max_replications != 50 and args.precision is None:
         raise BadInput("--max-replications only applies with --precision")
-    kpis = _check_kpis(args.precision_kpis)
     # Files the scenario names (extends:, comparator:, --compare) are read only from these folders.
     roots = default_roots(args.scenario)
     main = load_scenario(args.scenario, roots)
+    kpis = _check_kpis(args.precision_kpis, main)
     if main.sweep is not None:
         return run_sweep_command(args, main, console)
     comparator = None
@@ -321,7 +343,6 @@ def main_crn(argv: list[str], console: Console) -> int:
     args = crn_parser().parse_args(argv)
     from sim import api
     from sim.cli_output import print_crn, timed
-
     from sim.scenario import load_scenario
     from sim.scenario.loading import default_roots
 
@@ -343,6 +364,53 @@ def _data_command(name: str):
     return command
 
 
+def main_psa(argv: list[str], console: Console) -> int:
+    args = psa_parser().parse_args(argv)
+    from sim import api
+    from sim.cli_output import ProgressBar
+    from sim.psa.run import TooFewSets, run_psa
+    from sim.psa.show import print_psa
+    from sim.psa.summary import effect_label, effects
+    from sim.scenario import load_scenario
+    from sim.scenario.loading import default_roots, load_comparator
+    from sim.store import StoreError, check_writable
+
+    roots = default_roots(args.scenario)
+    main = load_scenario(args.scenario, roots)
+    comparator = _load_compare_option(args.compare, roots) if args.compare else load_comparator(main, roots)
+    if comparator is None:
+        raise BadInput("--compare: a PSA compares the scenario with a comparator; name one (or give the scenario "
+                       "a comparator:)")
+    args.precision = None
+    scenario = _prepare(api, main, None, args)["scenario"]
+    effect = effect_label(scenario, args.effect) if args.effect else None
+    if effect is not None and effect not in effects(scenario):
+        raise BadInput(f"--effect: '{args.effect}' is not an outcome of this comparison (one of: "
+                       f"{', '.join(effects(scenario))})")
+    out = args.out or RESULTS / f"{args.scenario.stem}-psa"
+    try:
+        check_writable(out)
+    except StoreError as exc:
+        raise BadInput(f"--out: {exc}") from None
+    executor = _executor(args.workers, args.dask, 2 * args.samples * args.replications)
+    try:
+        with ProgressBar(Console(stderr=True)) as bar:
+            result = run_psa(scenario, comparator, args.samples, out, replications=args.replications,
+                             executor=executor, resume=args.resume, progress=bar,
+                             sensitivity=not args.no_sensitivity,
+                             effect=effect,
+                             allow_large=args.allow_large, command=["run_scenario.py", "psa", *argv])
+    except TooFewSets as exc:
+        raise BadInput(f"--samples: {exc}; add sets, or --no-sensitivity for the PSA alone") from None
+    except StoreError as exc:
+        raise BadInput(f"--out: {exc}") from None
+    finally:
+        executor.close()
+    print_psa(console, result)
+    console.print(f"PSA written to {out}/: psa.csv, psa_summary.csv, psa_sets.csv, ceac.csv, sensitivity/")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     console = Console()
@@ -351,7 +419,8 @@ def main(argv: list[str] | None = None) -> int:
     from sim.measure.invariants import InvariantError
     from sim.scenario import ScenarioError
 
-    commands = {"merge": main_merge, "crn": main_crn, **{name: _data_command(name) for name in DATA_COMMANDS},
+    commands = {"merge": main_merge, "crn": main_crn, "psa": main_psa,
+                **{name: _data_command(name) for name in DATA_COMMANDS},
                 "calibrate": lambda args, out: importlib.import_module("sim.calibration.cli").main(args, out)}
     command = commands.get(argv[0]) if argv else None
     try:

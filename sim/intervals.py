@@ -1,4 +1,20 @@
-"""Means and 95% confidence intervals across independent replications, and the summary table."""
+"""Means and 95% confidence intervals across independent replications, and the summary table.
+
+Two methods, named in every table's `method` column:
+
+- `t`: the Student-t interval, mean +/- t * sd / sqrt(n). For quantities that
+  can take either sign: differences between a scenario and its comparator,
+  changes, shares.
+- `log-t`: for quantities that cannot be negative (people, places, days,
+  hours, bed-days, pounds: the units in NON_NEGATIVE_UNITS), the same t
+  interval on the log of the mean, by the delta method: mean / f to mean * f
+  with f = exp(t * sd / (sqrt(n) * mean)). It is never below 0 and, being
+  wider above than below, follows the right skew of waits, queues and counts;
+  in simulation checks it covers the true mean at least as often as the
+  symmetric interval (tests/test_intervals.py). A quantity of such a unit
+  that took a negative value in some replication (a net figure) is evidently
+  not bounded by 0, and gets `t`.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +30,22 @@ ROLES = ("scenario", "comparator")
 
 LEVEL = 0.95
 
+# Units of KPIs that cannot be negative (sim.measure.kpis describe); shares are bounded too, but by 0 and 1,
+# and keep the symmetric interval.
+NON_NEGATIVE_UNITS = frozenset({"people", "places", "days", "hours", "bed-days", "GBP"})
+T, LOG_T = "t", "log-t"
 
-def confidence_interval(values, level: float = LEVEL) -> tuple[float, float, float]:
-    """Mean and Student-t interval (low, high) of independent replication values.
+
+def method_for(unit: str | None, values) -> str:
+    """The interval method for a quantity of this unit with these replication values."""
+    if unit not in NON_NEGATIVE_UNITS:
+        return T
+    x = np.asarray(values, dtype=float)
+    return LOG_T if np.all(x[~np.isnan(x)] >= 0) else T
+
+
+def confidence_interval(values, level: float = LEVEL, method: str = T) -> tuple[float, float, float]:
+    """Mean and interval (low, high) of independent replication values, by `method` (t or log-t).
 
     Missing values (NaN) are left out; the bounds are NaN below two values. Identical values
     (a fixed capacity, an unlimited one) have an interval of zero width.
@@ -36,14 +65,24 @@ def confidence_interval(values, level: float = LEVEL) -> tuple[float, float, flo
     # Student's t quantile from scipy.special (what stats.t.ppf computes): importing scipy.stats
     # costs each worker about half a second.
     half = float(special.stdtrit(n - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(n))
+    if method == LOG_T:
+        if np.any(x < 0):
+            raise ValueError("a log-scale interval needs values that are not negative")
+        factor = math.exp(half / mean)  # mean > 0 here: the values are not all equal, none below 0
+        return (mean, mean / factor, mean * factor)
     return (mean, mean - half, mean + half)
 
 
-def interval_row(values) -> dict[str, float]:
-    """Count, mean, sd and 95% CI of one measure across replications, as a table row."""
+def interval_row(values, unit: str | None = None) -> dict[str, float | str]:
+    """Count, mean, sd and 95% CI of one measure across replications, as a table row.
+
+    `unit` chooses the method (see the module's docstring); without one, the t interval.
+    `half_width` is half the interval's width (the log-scale interval is not symmetric).
+    """
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
-    mean, low, high = confidence_interval(x)
+    method = method_for(unit, x)
+    mean, low, high = confidence_interval(x, method=method)
     half = (high - low) / 2 if low != high else 0.0
     finite = len(x) > 1 and np.all(np.isfinite(x))
     return {
@@ -54,6 +93,7 @@ def interval_row(values) -> dict[str, float]:
         "ci_high": high,
         "half_width": half,
         "relative_half_width": relative(half, mean),
+        "method": method,
     }
 
 
@@ -73,5 +113,6 @@ def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
         order = pd.unique(kpis.loc[kpis["role"] == role, "kpi"])
         for kpi in order:
             label, unit, _ = describe(kpi)
-            rows.append({"role": role, "kpi": kpi, "label": label, "unit": unit, **interval_row(table[kpi])})
+            rows.append({"role": role, "kpi": kpi, "label": label, "unit": unit,
+                         **interval_row(table[kpi], unit)})
     return pd.DataFrame(rows)

@@ -17,7 +17,8 @@ Tables (all long format, one row per observation):
 
 Derived tables (computed from the above on first use; see sim.intervals and sim.compare):
 - summary:     role, kpi, label, unit, replications, mean, sd, ci_low, ci_high, half_width,
-               relative_half_width   (95% Student-t CI across replications)
+               relative_half_width, method   (95% CI across replications: t, or log-t for
+               quantities that cannot be negative; see sim.intervals)
 - comparison:  measure, unit, kind, payer, mean, ci_low, ci_high, replications, who
                (only with a comparator; positive = better for the scenario: gains and savings;
                kind is outcome, cash-releasing, capacity freed or all; payer nhs, council,

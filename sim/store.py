@@ -64,6 +64,7 @@ OWN_FILES = {MANIFEST, COMPLETE, PARTS, "summary.csv", "comparison.csv", "differ
     "report.html", "report_tables", "report_figures",
     "sweep.csv", "sweep.parquet", "points.csv", "breaking_points", "curves.html", "heatmaps.html",
     "surge.html", "surge_recovery.csv", "results.xlsx",
+    "psa.csv", "psa_summary.csv", "psa_sets.csv", "ceac.csv", "sensitivity",  # sim.psa
 }
 
 # Column types of every table, applied whether a frame comes from a worker or from disk,

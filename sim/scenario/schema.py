@@ -36,6 +36,7 @@ from sim.scenario.routes import ENDS, Route
 from sim.scenario.run import Funding, RunSettings, Surge
 from sim.scenario.services import ResponseTeam, ServiceSpec, Visits, capacity_of
 from sim.scenario.study import ServiceLevel, Sweep
+from sim.scenario.uncertainty import Uncertainty
 
 SYSTEM = "system"  # the one place of a system that names none
 
@@ -117,6 +118,7 @@ class Scenario(Strict):
     measures: dict[str, Measure] = Field(default_factory=dict)
     sweep: Sweep | None = None
     service_levels: list[ServiceLevel] = Field(default_factory=list)
+    uncertainty: Uncertainty | None = Field(None, description="inputs a probabilistic sensitivity analysis draws")
     sources: dict[str, str] = Field(default_factory=dict, description="field path -> citation")
 
     _path: Path | None = PrivateAttr(None)
@@ -157,7 +159,7 @@ class Scenario(Strict):
         text = json.dumps(self.resolved, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def with_changes(self, changes: dict[str, Any]) -> "Scenario":
+    def with_changes(self, changes: dict[str, Any]) -> Scenario:
         """A copy with dotted-path values changed, validated again (for sweeps, sensitivity, the app)."""
         data = self.resolved
         for dotted, value in changes.items():
@@ -257,9 +259,38 @@ def system_problems(s: Scenario) -> list[str]:
     for key in s.sources:
         if not _path_exists(s, key.split(".")):
             problems.append(f"sources: '{key}' is not a field of the scenario (a citation must name what it supports)")
+    problems += _uncertainty_problems(s)
     if not problems:
         problems += _flow_problems(s)
     return problems
+
+
+def _uncertainty_problems(s: Scenario) -> list[str]:
+    """Every uncertain input, and the share that balances it, is a number in the scenario."""
+    if s.uncertainty is None:
+        return []
+    problems = []
+    for path, prior in s.uncertainty.parameters.items():
+        for field, what in ((path, "the field"), (prior.balance, "its balance")):
+            if field is None:
+                continue
+            value = value_at(s, field.split("."))
+            if value is MISSING or isinstance(value, bool) or not isinstance(value, int | float):
+                problems.append(f"uncertainty.parameters.{path}: {what} '{field}' is not a number in the scenario "
+                                "(name a field path as a sweep does, e.g. services.acute.capacity)")
+    return problems
+
+
+MISSING = object()  # value_at of a path that leads nowhere
+
+
+def value_at(obj: Any, parts: list[str]) -> Any:
+    """The value at a field path, or MISSING."""
+    for part in parts:
+        obj = _step(obj, part)
+        if obj is MISSING:
+            break
+    return obj
 
 
 def _keys_exist(problems: list[str], field: str, route: Route, s: Scenario, traits: set[str]) -> None:
@@ -289,21 +320,21 @@ def _keys_exist(problems: list[str], field: str, route: Route, s: Scenario, trai
             _keys_exist(problems, f"{field}.{key}", sub, s, traits)
 
 
+def _step(obj: Any, part: str) -> Any:
+    """One step along a field path: a model's field (by name or alias), a key, a list index; or MISSING."""
+    if isinstance(obj, BaseModel):
+        fields = type(obj).model_fields
+        name = next((n for n, f in fields.items() if part in (n, f.alias)), None)
+        return MISSING if name is None else getattr(obj, name)
+    if isinstance(obj, dict) and part in obj:
+        return obj[part]
+    if isinstance(obj, list) and part.isdigit() and int(part) < len(obj):
+        return obj[int(part)]
+    return MISSING
+
+
 def _path_exists(obj: Any, parts: list[str]) -> bool:
-    for part in parts:
-        if isinstance(obj, BaseModel):
-            fields = type(obj).model_fields
-            name = next((n for n, f in fields.items() if part in (n, f.alias)), None)
-            if name is None:
-                return False
-            obj = getattr(obj, name)
-        elif isinstance(obj, dict) and part in obj:
-            obj = obj[part]
-        elif isinstance(obj, list) and part.isdigit() and int(part) < len(obj):
-            obj = obj[int(part)]
-        else:
-            return False
-    return True
+    return value_at(obj, parts) is not MISSING
 
 
 def _series_problems(field: str, arrivals: Arrivals, s: Scenario) -> list[str]:

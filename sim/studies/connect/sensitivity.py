@@ -1,12 +1,16 @@
 """One-at-a-time sensitivity (a tornado) of Connect's net saving to the inputs we are least sure of.
 
-    python -m sim.studies.connect.sensitivity [--replications 2] [--workers 2] [--output docs/sensitivity-tornado.html]
+    python -m sim.studies.connect.sensitivity [--replications 10] [--workers 2] [--output docs/sensitivity-tornado.html]
 
 Each input is moved to the low and then the high end of its range, in the
 baseline and in Connect alike, and the saving to the NHS and councils
 (committed basis, £m a year) is recomputed on the same replications. Ranges
 come from the domain brief (section 5) where it gives one, and are marked as
 assumptions where it does not.
+
+Each end's saving has a 95% interval over the paired replications (whiskers
+on the bars). The main sensitivity figure is the PSA's Sobol indices
+(docs/psa.md), which vary every input at once over its distribution.
 
 Unit costs change no one's journey, so they are re-priced from the base runs
 (sim.experiment.reprice) rather than simulated again. Long-term care durations are re-priced too: a
@@ -30,6 +34,7 @@ import pandas as pd
 
 from sim.executors import make_executor
 from sim.experiment import Plan, reprice, run_experiment
+from sim.intervals import confidence_interval
 from sim.results import ResultSet
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -143,10 +148,15 @@ def run(scenarios: dict[str, Scenario], replications: int, workers: int = 1, fol
         executor.close()
 
 
-def _system_saving(results: ResultSet, base: str, connect: str, per_year: float) -> float:
-    """Mean paired saving to NHS and councils, £m a year."""
+def _system_saving(results: ResultSet, base: str, connect: str, per_year: float) -> tuple[float, float, float]:
+    """Mean paired saving to NHS and councils, £m a year, and its 95% interval over the replications.
+
+    A difference, so the symmetric t interval (sim.intervals); paired replication by replication
+    (common random numbers), so it is the uncertainty of the change, not of either level.
+    """
     cost = lambda role: results.kpi_table(role)[["cost.nhs", "cost.council"]].sum(axis=1)  # noqa: E731
-    return float((cost(base) - cost(connect)).mean()) * per_year * 1e-6
+    mean, low, high = confidence_interval((cost(base) - cost(connect)) * per_year * 1e-6)
+    return mean, low, high
 
 
 def _role(i: int, side: str, name: str) -> str:
@@ -166,7 +176,7 @@ def tornado(baseline: Scenario, connect: Scenario, replications: int, workers: i
                     scenarios[_role(n, side, name)] = transform(s.with_changes(i.changes(s, getattr(i, side))))
     results = run(scenarios, replications, workers)
     per_year = 365.0 / baseline.run.horizon_days / scale
-    base = _system_saving(results, "baseline", "connect", per_year)
+    base, base_low, base_high = _system_saving(results, "baseline", "connect", per_year)
     rows = []
     for n, i in enumerate(inputs):
         saving = {}
@@ -178,11 +188,17 @@ def tornado(baseline: Scenario, connect: Scenario, replications: int, workers: i
                 saving[side] = _system_saving(results, _role(n, side, "baseline"), _role(n, side, "connect"), per_year)
         low_value, high_value = i.shown.split(" / ")
         rows.append({"label": i.label, "base_value": i.base, "low_value": low_value, "high_value": high_value,
-                     "source": i.source, "low_saving": saving["low"], "high_saving": saving["high"],
-                     "swing": abs(saving["high"] - saving["low"]),
+                     "source": i.source, "low_saving": saving["low"][0], "high_saving": saving["high"][0],
+                     "low_ci_low": saving["low"][1], "low_ci_high": saving["low"][2],
+                     "high_ci_low": saving["high"][1], "high_ci_high": saving["high"][2],
+                     "swing": abs(saving["high"][0] - saving["low"][0]),
+                     # The base saving between the two ends: the bar moves one way over the range.
+                     "monotonic": min(saving["low"][0], saving["high"][0]) <= base <= max(saving["low"][0],
+                                                                                             saving["high"][0]),
                      "method": "re-priced" if i.reprice else "simulated"})
     result = pd.DataFrame(rows).sort_values("swing", ascending=False, ignore_index=True)
     result.attrs["base_saving"] = base
+    result.attrs["base_interval"] = (base_low, base_high)
     return result
 
 
@@ -197,9 +213,14 @@ def write_figure(result: pd.DataFrame, path: Path) -> None:
         figure.add_bar(y=order.label, x=order[f"{side}_saving"] - base, base=base, orientation="h",
                        name=f"input at its {side} end", marker_color=colour,
                        customdata=order[f"{side}_value"],
+                       error_x={"type": "data", "symmetric": False,
+                                "array": order[f"{side}_ci_high"] - order[f"{side}_saving"],
+                                "arrayminus": order[f"{side}_saving"] - order[f"{side}_ci_low"]},
                        hovertemplate="%{y}: %{customdata} gives £%{x:,.1f}m<extra></extra>")
     figure.update_layout(
-        title=f"Connect: saving to NHS and councils, £m a year (base £{base:,.1f}m), one input at a time",
+        title=f"Connect: saving to NHS and councils, £m a year (base £{base:,.1f}m, 95% CI "
+              f"£{result.attrs['base_interval'][0]:,.1f}m to £{result.attrs['base_interval'][1]:,.1f}m), "
+              "one input at a time; whiskers: 95% CI over paired replications",
         barmode="overlay", xaxis_title="net saving, £m a year (committed basis)", height=120 + 40 * len(result),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -216,7 +237,8 @@ def write_figure(result: pd.DataFrame, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m sim.studies.connect.sensitivity", description=__doc__.split("\n\n")[0])
-    p.add_argument("--replications", type=int, default=2)
+    # Ten paired replications: the swing of the simulated inputs must stand clear of the noise (whiskers).
+    p.add_argument("--replications", type=int, default=10)
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     p.add_argument("--baseline", type=Path, default=ROOT / "scenarios" / "baseline.yaml")
     p.add_argument("--connect", type=Path, default=ROOT / "scenarios" / "connect.yaml")
