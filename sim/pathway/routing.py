@@ -75,8 +75,9 @@ class Router:
             self.flows[(source, step)] += 1
         tables = self.tables
         if step not in tables:
+            person.path = []
             return step, []
-        passed = []
+        passed = person.path = []
         streams, seen, decisions, hours = self.streams, person.seen, self.decisions, self.hours
         while step in tables:
             table = tables[step](person)

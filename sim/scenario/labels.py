@@ -41,6 +41,8 @@ def service(name: str) -> str:
 def cost_line(name: str) -> str:
     if name.endswith("_out_of_area"):
         return f"{service(name[: -len('_out_of_area')])}: out of area"
+    if name.endswith("_escalation"):
+        return f"{service(name[: -len('_escalation')])}: escalation or bought capacity"
     return COSTS.get(name) or SERVICES.get(name) or tidy(name)
 
 
