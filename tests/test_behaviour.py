@@ -20,7 +20,7 @@ def _ward(escalation: dict, days: int = 40) -> dict:
 
 
 def test_escalation_beds_open_at_the_first_review_after_occupancy_passes_the_level_and_close_below_the_other():
-    escalation = {"open_above": 0.75, "close_below": 0.5, "beds": 5, "review_hours": 24, "gbp_per_day": 80,
+    escalation = {"open_above": 0.75, "close_below": 0.5, "beds_share": 0.5, "review_hours": 24, "gbp_per_day": 80,
                   "payer": "nhs"}
     model = Model(system(_ward(escalation)))
     slots = model.units["ward"]["system"].slots
@@ -58,14 +58,14 @@ def test_escalation_beds_open_at_the_first_review_after_occupancy_passes_the_lev
 
 def test_a_level_of_100_percent_never_opens_beds_however_long_the_queue():
     never = one_queue(5, per_day=10, mean_stay=1, days=200, warmup=0)
-    never["services"]["ward"]["escalation"] = {"open_above": 1.0, "close_below": 0.9, "beds": 5, "gbp_per_day": 1, "payer": "nhs"}
+    never["services"]["ward"]["escalation"] = {"open_above": 1.0, "close_below": 0.9, "beds_share": 1, "gbp_per_day": 1, "payer": "nhs"}
     k = run(never).kpis
     assert k["ward.queue_mean"] > 100  # twice the work the beds can do: the queue grows all run
     assert (k["ward.escalation_days"], k["ward.escalation_opened"], k["ward.capacity"]) == (0, 0, 5)
     assert k["cost.ward_escalation.nhs"] == 0
     # just below 100%, the same system opens them at once and keeps them open
     opens = one_queue(5, per_day=10, mean_stay=1, days=200, warmup=0)
-    opens["services"]["ward"]["escalation"] = {"open_above": 0.99, "close_below": 0.9, "beds": 5, "gbp_per_day": 1, "payer": "nhs"}
+    opens["services"]["ward"]["escalation"] = {"open_above": 0.99, "close_below": 0.9, "beds_share": 1, "gbp_per_day": 1, "payer": "nhs"}
     k = run(opens).kpis
     assert k["ward.escalation_days"] > 195  # from the first review with the beds full, bar a lull or two
     assert k["ward.escalation_capacity_days"] == pytest.approx(5 * k["ward.escalation_days"])
@@ -76,7 +76,7 @@ def test_spot_purchase_buys_steps_up_to_its_limit_while_waits_are_long():
         "name": "spot", "run": {"horizon_days": 300, "warmup_days": 0, "seed": 5},
         "need_groups": {"all": {"share": 1.0}}, "funding": FUNDING,
         "services": {"team": {"kind": "caseload", "capacity": 5, "los_days": {"dist": "fixed", "value": 10},
-                              "spot_purchase": {"above_wait_days": 2, "step": 2, "up_to": 6, "gbp_per_day": 50,
+                              "spot_purchase": {"above_wait_days": 2, "step_share": 0.4, "up_to_share": 1.2, "gbp_per_day": 50,
                                                 "payer": "council"}}},
         "arrivals": {"team": {"per_day": 1}},
     }

@@ -6,7 +6,7 @@ brokerage each day), as real decisions are, not at every admission:
 - escalation beds open when more than `open_above` of the core beds are
   occupied (people in escalation beds count above 100%), and close once
   fewer than `close_below` are; closing puts nobody out, the beds drain;
-- spot purchase buys `step` more capacity (up to `up_to`) when the expected
+- spot purchase buys a step more capacity (up to its limit) when the expected
   wait of someone asking now (the queue, times the mean stay, over the
   places on offer: Little's law) is above `above_wait_days`, and gives a
   step back when nobody waits and a step lies idle.
@@ -99,17 +99,22 @@ class EscalationBeds(ExtraCapacity):
             return self.extra
         occupancy = self.unit.slots.in_use / core
         if occupancy > self.spec.open_above:
-            return float(self.spec.beds)
+            return float(max(1, round(core * self.spec.beds_share)))
         if occupancy < self.spec.close_below:
             return 0.0
         return self.extra
 
 
 class SpotPurchased(ExtraCapacity):
-    def __init__(self, unit: "Unit", spec: SpotPurchase, per_person: float, mean_stay: float):
+    def __init__(self, unit: "Unit", spec: SpotPurchase, per_person: float | None, mean_stay: float):
         super().__init__(unit, spec)
-        self.per_person = per_person   # capacity one person takes (1 place, or visit-hours a day)
+        self.whole = per_person is None  # places, not visit-hours
+        self.per_person = per_person or 1.0   # capacity one person takes (1 place, or visit-hours a day)
         self.mean_stay = mean_stay
+
+    def _amount(self, share: float) -> float:
+        amount = self.core * share
+        return float(max(1, round(amount))) if self.whole else max(self.per_person, amount)
 
     def expected_wait_days(self) -> float:
         slots = self.unit.slots
@@ -118,11 +123,12 @@ class SpotPurchased(ExtraCapacity):
 
     def wanted(self) -> float:
         spec, slots = self.spec, self.unit.slots
+        step = self._amount(spec.step_share)
         if self.expected_wait_days() > spec.above_wait_days:
-            return min(spec.up_to, self.extra + spec.step)
+            return min(max(step, self._amount(spec.up_to_share)), self.extra + step)
         idle = slots.capacity - slots.in_use * self.per_person
-        if not slots.queue and self.extra > 0 and idle >= spec.step:
-            return max(0.0, self.extra - spec.step)
+        if not slots.queue and self.extra > 0 and idle >= step:
+            return max(0.0, self.extra - step)
         return self.extra
 
 
@@ -145,7 +151,7 @@ def attach(model: "Model") -> None:
         spot = _own(model, unit, "spot_purchase")
         if spot is not None and not unit.slots.unlimited:
             workforce = getattr(unit.spec, "workforce", None)
-            per_person = (workforce.first_day_hours + workforce.last_day_hours) / 2 if workforce else 1.0
+            per_person = (workforce.first_day_hours + workforce.last_day_hours) / 2 if workforce else None
             groups = model.scenario.need_groups
             mean_stay = sum(groups[g].share * s.mean for g, s in unit.samplers.items())
             unit.escalation = SpotPurchased(unit, spot, per_person, mean_stay)

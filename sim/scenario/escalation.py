@@ -7,13 +7,14 @@ independent providers when people wait too long. Both cost more than core
 capacity, and both are optional, for a service or for one place.
 
     acute:
-      escalation: {open_above: 0.97, close_below: 0.93, beds: 60, review_hours: 4,
+      escalation: {open_above: 0.97, close_below: 0.93, beds_share: 0.04, review_hours: 4,
                    gbp_per_day: 100, payer: nhs}
     reablement:
-      spot_purchase: {above_wait_days: 2, step: 10, up_to: 40, gbp_per_day: 124, payer: council}
+      spot_purchase: {above_wait_days: 2, step_share: 0.035, up_to_share: 0.14, gbp_per_day: 124, payer: council}
 
 Occupancy is the share of the core beds in use (people in escalation beds
-count above 100%), so a level of 1 (100%) never opens beds.
+count above 100%), so a level of 1 (100%) never opens beds. What is opened is a share
+of the core capacity, so it follows the system's size and each place's own.
 The mechanics are in sim/pathway/escalation.py.
 """
 
@@ -49,7 +50,8 @@ class Escalation(_Priced):
 
     open_above: float = Field(ge=0, le=1, description="share of core beds occupied (0 to 1) above which they open")
     close_below: float = Field(ge=0, le=1, description="share of core beds occupied (0 to 1) below which they close")
-    beds: int = Field(ge=1, le=1_000_000, description="escalation beds opened at once")
+    beds_share: float = Field(gt=0, le=10, description="escalation beds opened at once, as a share of the core beds"
+                              " (0.04 = 4%; at least one bed)")
     review_hours: float = Field(4.0, gt=0, le=REVIEW_HOURS_MAX, description="how often occupancy is reviewed (bed meetings)")
     _ordered = ("close_below", "open_above", "close_below is above open_above: beds would open and close at once")
 
@@ -59,7 +61,8 @@ class SpotPurchase(_Priced):
 
     above_wait_days: float = Field(gt=0, le=365, description="expected wait (days) for someone asking now above"
                                    " which more is bought")
-    step: float = Field(gt=0, le=1_000_000, description="capacity bought at a time: places, or visit-hours a day")
-    up_to: float = Field(gt=0, le=1_000_000, description="most capacity bought at once")
+    step_share: float = Field(gt=0, le=10, description="capacity bought at a time, as a share of the core capacity"
+                              " (places, or visit-hours a day; at least one place)")
+    up_to_share: float = Field(gt=0, le=10, description="most capacity bought at once, as a share of the core")
     review_hours: float = Field(24.0, gt=0, le=REVIEW_HOURS_MAX, description="how often waits are reviewed")
-    _ordered = ("step", "up_to", "step is more than up_to")
+    _ordered = ("step_share", "up_to_share", "step_share is more than up_to_share")
