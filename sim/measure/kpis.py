@@ -95,10 +95,6 @@ def describe(name: str, scenario: "Scenario | None" = None) -> tuple[str, str, s
         place, _, kpi = name[len("place."):].partition(".")
         label, unit, desc = describe(kpi, scenario)
         return (f"{place.replace('_', ' ').title()}: {label}", unit, desc) if unit else (name, "", "")
-    if name.startswith("later.") and scenario is not None and name[6:] in scenario.afterwards:
-        entry = scenario.afterwards[name[6:]]
-        return (entry.label or f"Later: {name[6:].replace('_', ' ')}", "people",
-                f"people who went home from {', '.join(entry.after)} and later went to {entry.to}")
     if name.startswith("route."):
         _, route, dest = name.split(".", 2)
         return (f"{route.replace('_', ' ')} → {dest.replace('_', ' ')}", "people", "decisions in the period")
@@ -171,7 +167,9 @@ def service_kpis(name: str, units: list[Unit], horizon: float, peak_in_use: floa
     for trait in traits:
         k[f"{name}.trait_share.{trait}"] = _share(sum(u.with_trait(trait) for u in units), admissions)
     extra = [u.escalation for u in units if u.escalation is not None]
-    if extra:
+    # reported whenever the service can open extra capacity, even if no unit could (unlimited), so every
+    # run of a sweep has the same KPIs
+    if extra or getattr(units[0].spec, "escalation", None) or getattr(units[0].spec, "spot_purchase", None):
         k[f"{name}.escalation_days"] = sum(e.days_open for e in extra)
         k[f"{name}.escalation_capacity_days"] = sum(e.capacity_days for e in extra)
         k[f"{name}.escalation_opened"] = sum(e.opened for e in extra)
@@ -276,6 +274,7 @@ def place_kpis(model: "Model", horizon: float, traits: list[str], place_lines: d
             own.update(service_kpis(name, [unit], horizon, unit.slots.peak_in_use, unit.slots.peak_queue, traits))
         own["delayed.bed_days"] = sum(v for key, v in sorted(own.items()) if key.endswith(".delayed_bed_days"))
         own.update(_route_kpis(scenario, model.router.place_decisions(place)))
+        own.update({f"later.{name}": n for name, n in happened(model, place).items()})
         own.update(_cost_kpis(place_lines.get(place, [])))
         census = model.place_census[place]
         own["conservation.entered"] = census.entered

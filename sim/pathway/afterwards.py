@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 class _Entry:
     __slots__ = ("name", "to", "chance", "days", "stream", "stream_days", "ends_placement", "happened")
 
+    happened: dict[str, int]
+
     def __init__(self, name: str, spec: "Afterwards", groups):
         self.name = name
         self.to = spec.to
@@ -39,7 +41,7 @@ class _Entry:
         self.stream = "later." + name
         self.stream_days = self.stream + ".days"
         self.ends_placement = spec.ends_placement
-        self.happened = 0  # in the measured period
+        self.happened = {}  # place -> people it happened to in the measured period
 
 
 class Later:
@@ -84,7 +86,7 @@ class Later:
 
     def _happens(self, entry: _Entry, person: Person) -> str:
         if self.env.now >= self.model.measure_from:
-            entry.happened += 1
+            entry.happened[person.place] = entry.happened.get(person.place, 0) + 1
         step, _ = self.model.router.follow(person, entry.to, "afterwards")
         return step
 
@@ -118,7 +120,10 @@ def _defuse(event) -> None:
     event.defused = True
 
 
-def happened(model: "Model") -> dict[str, int]:
-    """Entries that happened in the measured period, by name."""
+def happened(model: "Model", place: str | None = None) -> dict[str, int]:
+    """People each entry happened to in the measured period (in one place, or all), by entry name."""
     later = model.later
-    return {name: e.happened for name, e in later.entries.items()} if later is not None else {}
+    if later is None:
+        return {}
+    return {name: (e.happened.get(place, 0) if place is not None else sum(e.happened.values()))
+            for name, e in later.entries.items()}

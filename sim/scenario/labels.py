@@ -32,6 +32,9 @@ def register(scenario: Any) -> None:
                 COSTS.setdefault(name, label)
     for name, measure in scenario.measures.items():
         MEASURES[name] = (measure.label, measure.unit, measure.description)
+    for name, entry in scenario.afterwards.items():
+        MEASURES[f"later.{name}"] = (entry.label or f"Later: {tidy(name).lower()}", "people",
+                                     f"people who went home from {', '.join(entry.after)} and later went to {entry.to}")
 
 
 def service(name: str) -> str:
