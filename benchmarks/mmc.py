@@ -44,9 +44,10 @@ def as_scenario(base: Scenario, queue: Queue, seed: int) -> Scenario:
     data = base.resolved
     acute = data["services"]["acute"]
     acute.update(capacity=queue.beds, los_days={"dist": "exponential", "mean": queue.mean_stay_days}, then="home",
-                 discharge_process=None)
+                 discharge_process=None, escalation=None)
     data["services"] = {"acute": acute}
     data["routes"] = {}
+    data["afterwards"] = {}  # nobody comes back: a plain queue
     data["sources"] = {}  # they cite the services and routes left out
     data["run"].update(horizon_days=int(queue.days), warmup_days=0, seed=seed)
     data["demand"].update(enters="acute", crises_per_year=queue.arrivals_per_day * 365, surges=[],

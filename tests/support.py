@@ -37,6 +37,9 @@ def small_system(**changes) -> Scenario:
         "services.reablement.capacity": 40,
         "services.community_beds.capacity": 40,
         "services.temporary_residential.capacity": 20,
+        # fixed capacity: escalation beds and bought care sized for the whole system would swamp a tenth of it
+        "services.acute.escalation": None,
+        "services.reablement.spot_purchase": None,
     }
     base.update(changes)
     return baseline().with_changes(base)
@@ -47,10 +50,11 @@ def single_queue(arrivals_per_day: float, mean_stay_days: float, beds: int | Non
     data = baseline().resolved
     acute = data["services"]["acute"]
     acute.update(capacity=beds, los_days={"dist": "exponential", "mean": mean_stay_days}, then="home",
-                 discharge_process=None)
+                 discharge_process=None, escalation=None)
     data["services"] = {"acute": acute}
     data["routes"] = {}
     data["sources"] = {}  # they cite the services and routes left out
+    data["afterwards"] = {}  # nobody comes back: a plain queue
     data["demand"].update(enters="acute", crises_per_year=arrivals_per_day * 365,
                           weekday_multipliers=[1.0] * 7, monthly_multipliers=[1.0] * 12)
     for group in data["need_groups"].values():

@@ -94,6 +94,7 @@ def test_the_cost_curve_prices_capacity_and_finds_an_interior_minimum(tmp_path):
     # Community beds: too few and people wait in acute beds (dearer); too many and empty beds cost.
     scenario = small_system(**{
         "run.horizon_days": 150, "run.warmup_days": 60, "run.replications": 2,
+        "demand.crises_per_year": 4500,  # a tenth of the baseline's crises (readmissions come on top)
         "sweep": {"grid": {"services.community_beds.capacity": [10, 25, 40, 80, 120]}},
     })
     result = run_sweep(scenario, tmp_path / "beds", executor=SerialExecutor(), figures=False)

@@ -52,7 +52,7 @@ def test_ordinary_runs_pass_and_the_connect_evaluation_at_500_replications_does_
 
 def test_a_surge_bomb_is_refused_naming_the_flag_and_allowed_with_it():
     bomb = baseline().with_changes({"demand.surges": [
-        {"name": "bomb", "start": "2019-04-01", "end": "2020-03-31", "multiplier": 200}]})
+        {"name": "bomb", "start": "2019-04-01", "end": "2020-03-31", "multiplier": 250}]})
     with pytest.raises(BudgetError) as caught:
         budget.check(bomb, 10)
     message = str(caught.value)

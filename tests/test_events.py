@@ -67,7 +67,7 @@ def test_capacity_steps_compose_in_order_and_restore_after_the_end():
 
 
 def test_a_ward_closure_shows_on_its_day_and_nobody_is_admitted_above_the_new_capacity():
-    drop, reopen = dt.date(2019, 6, 1), dt.date(2019, 7, 15)
+    drop, reopen = dt.date(2019, 6, 1), dt.date(2019, 8, 15)  # long enough for stays of a month or more to drain
     scenario = small_system(**{
         "run.horizon_days": 150, "run.warmup_days": 60, "run.replications": 1,
         "capacity_events": [{"name": "ward closes", "service": "community_beds", "start": str(drop),

@@ -93,6 +93,9 @@ def test_no_ucr_referrals_avoid_no_admissions():
     del data["services"]["urgent_response"]
     data["routes"]["crisis"] = {"to": {"acute": 1.0}}
     del data["routes"]["ucr_outcome"]
+    data["sources"].pop("routes.ucr_outcome")
+    for entry in data["afterwards"].values():
+        entry["after"] = [origin for origin in entry["after"] if origin != "urgent_response"]
     k = run_replication(system(data), 0).kpis
     assert k["ucr.referrals"] == 0
     assert k["ucr.admissions_avoided"] == 0
@@ -190,11 +193,16 @@ def test_daily_census_never_above_capacity():
 
 def test_long_term_decisions_made_more_independent_count_as_better_outcomes():
     # Long-term care is unlimited here, so the lever changes nothing upstream: the headline
-    # count rises by exactly the decisions it turned into more independent outcomes.
-    without = run_replication(small_system(), 0).kpis
+    # count rises by exactly the decisions it turned into more independent outcomes (with nothing
+    # happening later: people sent home instead would otherwise be readmitted, as people in packages are not).
+    data = small_system().resolved
+    data["afterwards"] = {}
+    data["sources"] = {k: v for k, v in data["sources"].items() if not k.startswith("afterwards.")}
+    nothing_later = system(data)
+    without = run_replication(nothing_later, 0).kpis
     lever = {"routes.home_care_decision.to": {"home_care": 0.75, "home": 0.25},
              "routes.care_home_decision.to": {"care_home": 0.75, "home_care": 0.25}}
-    with_lever = run_replication(small_system(**lever), 0).kpis
+    with_lever = run_replication(nothing_later.with_changes(lever), 0).kpis
     assert without["long_term.more_independent"] == 0
     assert with_lever["long_term.more_independent"] > 50
     assert with_lever["people.better_outcomes"] - without["people.better_outcomes"] == with_lever["long_term.more_independent"]

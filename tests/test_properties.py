@@ -178,6 +178,8 @@ def test_a_mutated_scenario_loads_or_is_refused_naming_the_field(tmp_path_factor
         # A deleted service or route is no field any more: the problem is named where it is still used.
         quoted = kind == "delete" and named[0] in ("services", "routes") and len(named) == 2 and \
             f"'{named[1]}' is not a service, a route or an end" in str(error)
+        # A deleted section or entry that sources cite is named where it is cited.
+        quoted = quoted or (kind == "delete" and f"sources: '{'.'.join(map(str, named))}." in str(error))
         assert quoted or _names_path(str(error), file, named), f"{kind} {named}: {error}"
         assert "Traceback" not in str(error)
         return

@@ -24,9 +24,10 @@ from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {
-    "demand.crises_per_year": 3000, "run.horizon_days": 90, "run.warmup_days": 20,
+    "demand.crises_per_year": 2500, "run.horizon_days": 90, "run.warmup_days": 20,  # ~1/18 of the baseline
     "services.acute.capacity": 80, "services.reablement.capacity": 17, "services.community_beds.capacity": 17,
     "services.temporary_residential.capacity": 8, "services.urgent_response.capacity": 2,
+    "services.acute.escalation": None, "services.reablement.spot_purchase": None,  # fixed capacity
 }
 REPS = 3
 

@@ -18,7 +18,7 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 def test_baseline_loads_and_every_source_names_a_field():
     scenario = load_scenario(BASELINE)
-    assert scenario.services["acute"].capacity == 1440
+    assert scenario.services["acute"].capacity == 1420
     assert scenario.services["acute"].kind == "beds"  # from the library the baseline extends
     assert scenario.sources, "the baseline cites its sources"
 

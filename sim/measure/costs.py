@@ -104,6 +104,8 @@ def unit_cost_lines(model: "Model") -> list[tuple[Unit, CostLine]]:
             else:
                 activity, label = _activity(unit, price.per)
                 add([_line(name, price, PERIOD, activity, label)])
+        if unit.escalation is not None:
+            add([_extra_capacity_line(unit)])
         sharing = model.scenario.sharing.get(unit.name)
         if sharing is not None and sharing.out_of_area_cost_gbp and unit.placed_away:
             payer = next((("council" if c.payer == "means_tested" else c.payer) for c in unit.spec.costs), "nhs")
@@ -111,6 +113,14 @@ def unit_cost_lines(model: "Model") -> list[tuple[Unit, CostLine]]:
             add([CostLine(f"{unit.name}_out_of_area", payer, PERIOD, unit.placed_away,
                           "placements out of area", fee, unit.placed_away * fee)])
     return lines
+
+
+def _extra_capacity_line(unit: Unit) -> CostLine:
+    """Escalation beds or bought care: each unit of capacity a day it is open, at its premium."""
+    extra = unit.escalation
+    spec = extra.spec
+    return CostLine(f"{unit.name}_escalation", spec.payer, PERIOD, extra.capacity_days, "extra capacity-days open",
+                    spec.gbp_per_day, extra.capacity_days * spec.gbp_per_day)
 
 
 def _merged(lines: list[CostLine]) -> list[CostLine]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.measure.costs import PAYERS, CostLine
+from sim.pathway.afterwards import happened
 from sim.scenario import labels
 from sim.pathway.kinds import LongTermUnit, ResponseUnit, Unit, VisitsUnit
 
@@ -30,6 +31,7 @@ SERVICE_MEASURES = {
     "arrivals": ("arrivals", "people", "people asking for a place in the period"),
     "admissions": ("admissions", "people", "people given a place in the period"),
     "readmissions": ("readmissions", "people", "admissions of people who had been here before"),
+    "readmissions_30d": ("readmissions within 30 days", "people", "admissions within 30 days of the person last leaving"),
     "occupancy_mean": ("mean occupancy", "places", "time-averaged places in use"),
     "occupancy_peak": ("peak occupancy", "places", ""),
     "utilisation": ("utilisation", "share", "mean occupancy / capacity (visit-hours used / available)"),
@@ -40,6 +42,7 @@ SERVICE_MEASURES = {
     "wait_hours_p95": ("95th centile wait for a place", "hours", ""),
     "waits_over_4h_share": ("waits over 4 hours", "share", "admissions that waited more than 4 hours"),
     "waits_over_12h": ("waits over 12 hours", "people", "admissions that waited more than 12 hours"),
+    "waits_over_12h_share": ("waits over 12 hours", "share", "admissions that waited more than 12 hours"),
     "los_mean": ("mean length of stay", "days", "stays ended in the period, delays included"),
     "los_p50": ("median length of stay", "days", ""),
     "los_p90": ("90th centile length of stay", "days", ""),
@@ -56,6 +59,10 @@ SERVICE_MEASURES = {
     "handed_over": ("handed over", "people", "responses that ended in a handover"),
     "placements": ("new placements", "people", "long-term placements started in the period"),
     "committed_hours": ("hours of care committed", "hours", "over the whole of the new placements"),
+    "escalation_days": ("days with extra capacity open", "days", "escalation beds or bought care open (summed over places)"),
+    "escalation_capacity_days": ("extra capacity open", "place-days", "escalation beds or bought places (visit-hours"
+                                 " for visits) times days open"),
+    "escalation_opened": ("times extra capacity opened", "times", ""),
 }
 KPIS = {
     "crises": ("Crises", "people", "crises in the period"),
@@ -127,11 +134,13 @@ def service_kpis(name: str, units: list[Unit], horizon: float, peak_in_use: floa
     stays = np.concatenate([np.asarray(u.stays) for u in units]) if units else np.array([])
     waits = np.concatenate([np.asarray(u.waits) for u in units]) * 24
     admissions = sum(u.admissions for u in units)
-    capacity = sum(s.capacity for s in slots)
+    # the core capacity: escalation beds or bought care open at the end do not count (utilisation can pass 1)
+    capacity = sum(u.slots.capacity - (u.escalation.extra if u.escalation is not None else 0) for u in units)
     area = sum(s.area_in_use for s in slots)
     k[f"{name}.arrivals"] = sum(u.arrivals for u in units)
     k[f"{name}.admissions"] = admissions
     k[f"{name}.readmissions"] = sum(u.readmissions for u in units)
+    k[f"{name}.readmissions_30d"] = sum(u.readmissions_30d for u in units)
     k[f"{name}.occupancy_mean"] = area / horizon
     k[f"{name}.occupancy_peak"] = peak_in_use
     k[f"{name}.utilisation"] = area / horizon / capacity if capacity and capacity != math.inf else math.nan
@@ -142,6 +151,7 @@ def service_kpis(name: str, units: list[Unit], horizon: float, peak_in_use: floa
     k[f"{name}.wait_hours_p95"] = _pct(waits, 95)
     k[f"{name}.waits_over_4h_share"] = _share(float((waits > 4).sum()), len(waits))
     k[f"{name}.waits_over_12h"] = float((waits > 12).sum())
+    k[f"{name}.waits_over_12h_share"] = _share(k[f"{name}.waits_over_12h"], len(waits))
     k[f"{name}.los_mean"] = _mean(stays)
     k[f"{name}.los_p50"] = _pct(stays, 50)
     k[f"{name}.los_p90"] = _pct(stays, 90)
@@ -156,6 +166,13 @@ def service_kpis(name: str, units: list[Unit], horizon: float, peak_in_use: floa
         k[f"{name}.delayed_bed_days.{reason}"] = delayed[reason]
     for trait in traits:
         k[f"{name}.trait_share.{trait}"] = _share(sum(u.with_trait(trait) for u in units), admissions)
+    extra = [u.escalation for u in units if u.escalation is not None]
+    # reported whenever the service can open extra capacity, even if no unit could (unlimited), so every
+    # run of a sweep has the same KPIs
+    if extra or getattr(units[0].spec, "escalation", None) or getattr(units[0].spec, "spot_purchase", None):
+        k[f"{name}.escalation_days"] = sum(e.days_open for e in extra)
+        k[f"{name}.escalation_capacity_days"] = sum(e.capacity_days for e in extra)
+        k[f"{name}.escalation_opened"] = sum(e.opened for e in extra)
     first = units[0]
     if any(u.placed_away for u in units) or first.model.sharing.get(name) in ("pooled", "overflow"):
         k[f"{name}.out_of_area_placements"] = sum(u.placed_away for u in units)
@@ -231,6 +248,7 @@ def compute(model: "Model", lines: list[CostLine], place_lines: dict[str, list[C
         k.update(service_kpis(name, units, horizon, peak_in_use, peak_queue, traits))
     k["delayed.bed_days"] = sum(k[f"{name}.delayed_bed_days"] for name in sorted(scenario.services))
     k.update(_route_kpis(scenario, model.router.system_decisions()))
+    k.update({f"later.{name}": n for name, n in happened(model).items()})
     k.update(_cost_kpis(lines))
     census = model.census
     k["conservation.entered"] = census.entered
@@ -256,6 +274,7 @@ def place_kpis(model: "Model", horizon: float, traits: list[str], place_lines: d
             own.update(service_kpis(name, [unit], horizon, unit.slots.peak_in_use, unit.slots.peak_queue, traits))
         own["delayed.bed_days"] = sum(v for key, v in sorted(own.items()) if key.endswith(".delayed_bed_days"))
         own.update(_route_kpis(scenario, model.router.place_decisions(place)))
+        own.update({f"later.{name}": n for name, n in happened(model, place).items()})
         own.update(_cost_kpis(place_lines.get(place, [])))
         census = model.place_census[place]
         own["conservation.entered"] = census.entered

@@ -29,6 +29,11 @@ def journey(model: "Model", person: Person, step: str, source: str, holding: "Un
         if is_end(step):
             if holding is not None:
                 holding.left(person)
+            if step == "home" and model.later is not None:  # something may happen to them later
+                later = yield from model.later.at_home(person, holding.name if holding is not None else None)
+                if later is not None:
+                    step, holding = later, None
+                    continue
             model.leave(person, step)
             return
         if holding is not None and (model.waits_apart[step] or not holding.holds_while_waiting):
@@ -44,11 +49,15 @@ def journey(model: "Model", person: Person, step: str, source: str, holding: "Un
                 step, _ = router.follow(person, unit.spec.give_up_to, unit.name)
                 continue
             unit = admitted
+        came_from = holding.name if holding is not None else None
         if holding is not None:
             holding.left(person)
         unit.entered(person, env.now - person.asked_at)
         holding = unit
-        step = yield from unit.stay(person)
+        if model.later is not None and unit.kind == "long_term":  # a placement something later may end
+            step = yield from model.later.placement(unit, person, came_from)
+        else:
+            step = yield from unit.stay(person)
 
 
 def rest_of_stay(model: "Model", person: Person, unit: "Unit"):

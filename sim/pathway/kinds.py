@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sim.pathway.model import Model
 
 HOURS = 1 / 24
+READMISSION_DAYS = 30  # a readmission counted "within 30 days" (NHS Digital's emergency readmissions indicator)
 FUNDING = ("council", "partial", "self")
 
 
@@ -60,6 +61,8 @@ class Unit:
         self.arrivals = 0
         self.admissions = 0
         self.readmissions = 0
+        self.readmissions_30d = 0      # admissions within READMISSION_DAYS of the person last leaving here
+        self.escalation = None         # extra capacity opened under pressure (sim/pathway/escalation.py)
         self.trait_sets: dict[frozenset[str], int] = {}
         self.stays: list[float] = []
         self.ready_days = 0.0          # of the stays ended: days until ready to leave
@@ -101,6 +104,8 @@ class Unit:
             self.waits.append(waited)
             if self.name in person.seen:
                 self.readmissions += 1
+                if now - person.left_at.get(self.name, -READMISSION_DAYS) <= READMISSION_DAYS:
+                    self.readmissions_30d += 1
             # counted by the set of traits a person has (few sets), expanded per trait when measured
             self.trait_sets[person.traits] = self.trait_sets.get(person.traits, 0) + 1
 
@@ -126,6 +131,7 @@ class Unit:
             self.stays.append(now - person.entered_at)
             self.ready_days += person.ready_at - person.entered_at
         person.met(self.name)
+        person.left_at[self.name] = now
 
     # --- delays: days here waiting to move on ---------------------------------------------
 
@@ -148,6 +154,8 @@ class Unit:
             self._count_delay(start, reason)
         self._delayed_now.clear()
         self.slots.close()
+        if self.escalation is not None:
+            self.escalation.close()
 
 
 class StayUnit(Unit):

@@ -19,6 +19,8 @@ from sim.pathway.collector import collecting_less
 from sim.pathway.demand import arrival_times
 from sim.pathway import arrivals as arrivals_
 from sim.pathway import capacity as capacity_
+from sim.pathway import escalation as escalation_
+from sim.pathway.afterwards import Later
 from sim.random.draws import Family
 from sim.pathway.initial_state import place_initial_state
 from sim.pathway.journey import journey
@@ -96,6 +98,8 @@ class Model:
             for unit in dict.fromkeys(self.units[name].values()):
                 unit.slots.on_free = partial(self._lend, name, unit)
         self.daily = np.zeros((self.days, len(self.unit_list), 3))
+        escalation_.attach(self)
+        self.later = Later(self) if scenario.afterwards else None
 
     # --- people ------------------------------------------------------------------------
 
@@ -264,6 +268,7 @@ class Model:
     def run(self):
         place_initial_state(self)
         self.env.process(capacity_.apply_events(self))
+        escalation_.start(self)
         self.env.process(self._crises())
         for place, target, rates in arrivals_.direct(self.scenario, self.days + 1):
             self.env.process(self._arrivals(place, target, rates))

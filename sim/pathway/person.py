@@ -8,7 +8,7 @@ from sim.random.draws import Family
 class Person:
     __slots__ = (
         "id", "family", "index", "place", "group", "funding", "traits", "seen", "hours_multiplier",
-        "entered_at", "ready_at", "asked_at",
+        "entered_at", "ready_at", "asked_at", "path", "left_at",
     )
 
     def __init__(self, pid: int, family: Family, place: str):
@@ -23,6 +23,8 @@ class Person:
         self.entered_at = 0.0
         self.ready_at = 0.0
         self.asked_at = 0.0
+        self.path: list[str] = []            # the routes passed on the last way from one step to the next
+        self.left_at: dict[str, float] = {}  # service -> when the person last left it
 
     def stream(self, name: str) -> str:
         k = self.seen.get(name, 0)

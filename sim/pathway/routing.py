@@ -97,8 +97,9 @@ class Router:
             if step in tables:
                 counts = self._counts.get(person.place) or self._counts.setdefault(person.place, [0] * len(self._cells))
         if step not in tables:
+            person.path = []
             return step, []
-        passed = []
+        passed = person.path = []
         streams, seen, hours = self.streams, person.seen, self.hours
         while step in tables:
             table = _table(tables[step], person)

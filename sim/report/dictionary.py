@@ -127,6 +127,12 @@ def kpi_rows() -> list[tuple[str, str, str, str]]:
                  "the cost names itself (`name:` in the service's `costs:`)"))
     rows.append(("cost.<service>_out_of_area.<payer>", "Cost of <service> out of area to <payer>", "GBP",
                  "fees for placements outside a person's own place (scenarios with places, docs/places.md)"))
+    rows.append(("cost.<service>_escalation.<payer>", "Cost of <service>: escalation or bought capacity to <payer>",
+                 "GBP", "escalation beds or spot-purchased care, per unit of capacity a day it is open (services'"
+                 " `escalation:` and `spot_purchase:`)"))
+    rows.append(("later.<entry>", "the entry's label", "people",
+                 "people to whom an `afterwards:` entry happened in the period (readmitted, died, entered long-term"
+                 " care later)"))
     rows.append(("place.<place>.<kpi>", "<Place>: <KPI label>", "unit of the KPI",
                  "any KPI above for one place's residents (scenarios with places); the un-prefixed KPI is the "
                  "system's, and counts, costs and occupancies of the places add up to it (docs/places.md)"))

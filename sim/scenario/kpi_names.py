@@ -14,7 +14,8 @@ SERVICE_MEASURES = (
     "queue_peak", "wait_mean", "wait_hours_mean", "wait_hours_p95", "waits_over_4h_share", "waits_over_12h",
     "los_mean", "los_p50", "los_p90", "ready_los_mean", "delayed_bed_days", "capacity", "out_of_area_placements",
     "visit_hours_mean", "no_team_in_time", "responses", "within_target_share", "response_hours_mean", "kept",
-    "handed_over", "placements", "committed_hours",
+    "handed_over", "placements", "committed_hours", "readmissions_30d", "waits_over_12h_share", "escalation_days",
+    "escalation_capacity_days", "escalation_opened",
 )
 SYSTEM_KPIS = ("crises", "delayed.bed_days", "cost.total", "conservation.entered", "conservation.inside_at_end",
                "conservation.left")
@@ -31,6 +32,8 @@ def is_kpi(scenario: Any, name: str) -> bool:
     parts = name.split(".")
     if parts[0] == "cost":
         return (len(parts) == 2 and parts[1] in PAYERS) or (len(parts) == 3 and parts[2] in PAYERS)
+    if parts[0] == "later" and len(parts) == 2:
+        return parts[1] in scenario.afterwards
     if parts[0] == "route" and len(parts) == 3:
         route = scenario.routes.get(parts[1])
         return route is not None and parts[2] in route.destinations()

@@ -32,6 +32,9 @@ def register(scenario: Any) -> None:
                 COSTS.setdefault(name, label)
     for name, measure in scenario.measures.items():
         MEASURES[name] = (measure.label, measure.unit, measure.description)
+    for name, entry in scenario.afterwards.items():
+        MEASURES[f"later.{name}"] = (entry.label or f"Later: {tidy(name).lower()}", "people",
+                                     f"people who went home from {', '.join(entry.after)} and later went to {entry.to}")
 
 
 def service(name: str) -> str:
@@ -41,6 +44,8 @@ def service(name: str) -> str:
 def cost_line(name: str) -> str:
     if name.endswith("_out_of_area"):
         return f"{service(name[: -len('_out_of_area')])}: out of area"
+    if name.endswith("_escalation"):
+        return f"{service(name[: -len('_escalation')])}: escalation or bought capacity"
     return COSTS.get(name) or SERVICES.get(name) or tidy(name)
 
 

@@ -24,6 +24,7 @@ from sim.scenario.base import (
     sum_problem,
     unlimited_to_none,
 )
+from sim.scenario.escalation import Escalation, SpotPurchase
 from sim.scenario.services import Stay
 
 MAX_ARRIVALS_PER_DAY = 100_000
@@ -99,6 +100,8 @@ class PlaceService(Strict):
     )
     los_multiplier: Multiplier = Field(1.0, description="multiplies stays here for this place's people")
     los_days: Stay | None = Field(None, description="this place's own length of stay here (instead of the service's)")
+    escalation: Escalation | None = Field(None, description="this place's own escalation beds (beds services)")
+    spot_purchase: SpotPurchase | None = Field(None, description="this place's own spot purchase (caseload, visits)")
 
     _unlimited = field_validator("capacity", mode="before")(unlimited_to_none)
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_valid
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sim.scenario import labels
+from sim.scenario.afterwards import Afterwards
 from sim.scenario.base import (
     NAME,
     Multiplier,
@@ -34,7 +35,7 @@ from sim.scenario.messages import problems_from
 from sim.scenario.places import Arrivals, CapacityEvent, Place, ServiceState, Sharing
 from sim.scenario.routes import ENDS, Route
 from sim.scenario.run import Funding, RunSettings, Surge
-from sim.scenario.services import ResponseTeam, ServiceSpec, Visits, capacity_of
+from sim.scenario.services import Beds, Caseload, ResponseTeam, ServiceSpec, Visits, capacity_of
 from sim.scenario.study import ServiceLevel, Sweep
 from sim.scenario.uncertainty import Uncertainty
 
@@ -109,6 +110,9 @@ class Scenario(Strict):
     funding: Funding
     services: dict[str, ServiceSpec] = Field(min_length=1)
     routes: dict[str, Route] = Field(default_factory=dict)
+    afterwards: dict[str, Afterwards] = Field(
+        default_factory=dict, description="what may happen later to people who go home (sim/scenario/afterwards.py)"
+    )
     places: dict[str, Place] = Field(default_factory=dict)
     sharing: dict[str, Sharing] = Field(default_factory=dict)
     arrivals: dict[str, Arrivals] = Field(default_factory=dict, description="arrivals straight into a service or route")
@@ -232,11 +236,13 @@ def system_problems(s: Scenario) -> list[str]:
             for dest in table:
                 check_target(f"routes.{name}{_route_where(where)}", dest)
         _keys_exist(problems, f"routes.{name}", route, s, trait_names)
+    problems += _afterwards_problems(s, check_target)
     for target, arrivals in s.arrivals.items():
         check_target(f"arrivals.{target}", target)
         problems += _series_problems(f"arrivals.{target}", arrivals, s)
     if s.places:
         problems += _place_problems(s)
+        problems += _extra_capacity_problems(s)
     for name in s.sharing:
         if name not in s.services:
             problems.append(f"sharing.{name}: not a service")
@@ -331,6 +337,47 @@ def _step(obj: Any, part: str) -> Any:
     if isinstance(obj, list) and part.isdigit() and int(part) < len(obj):
         return obj[int(part)]
     return MISSING
+
+
+def _afterwards_problems(s: Scenario, check_target) -> list[str]:
+    """Each entry comes from a service, a route or a route's destination, goes somewhere, with a chance per group."""
+    problems: list[str] = []
+    for name, entry in s.afterwards.items():
+        field = f"afterwards.{name}"
+        if not re.fullmatch(NAME, name):
+            problems.append(f"{field}: a name becomes part of KPI names: letters, digits and _, starting with a letter")
+        for i, origin in enumerate(entry.after):
+            route, _, dest = origin.partition(".")
+            if dest and route in s.routes:
+                if dest not in s.routes[route].destinations():
+                    problems.append(f"{field}.after.{i}: '{dest}' is not a destination of route {route}")
+            elif dest or origin not in set(s.services) | set(s.routes):
+                problems.append(f"{field}.after.{i}: '{origin}' is not a service, a route or route.destination")
+        check_target(f"{field}.to", entry.to)
+        if isinstance(entry.chance, dict):
+            for g in entry.chance:
+                if g not in s.need_groups:
+                    problems.append(f"{field}.chance.{g}: not a need group ({', '.join(s.need_groups)})")
+            missing = [g for g in s.need_groups if g not in entry.chance]
+            if missing:
+                problems.append(f"{field}.chance: no chance for {', '.join(missing)} (give one number for everyone,"
+                                " or one for each need group)")
+    return problems
+
+
+def _extra_capacity_problems(s: Scenario) -> list[str]:
+    """Escalation beds only on beds, spot purchase only on caseload or visits, for a place's own service too."""
+    problems = []
+    for pname, place in s.places.items():
+        for svc, own in place.services.items():
+            spec = s.services.get(svc)
+            if spec is None:
+                continue
+            if own.escalation is not None and not isinstance(spec, Beds):
+                problems.append(f"places.{pname}.services.{svc}.escalation: {svc} is not a beds service")
+            if own.spot_purchase is not None and not isinstance(spec, (Caseload, Visits)):
+                problems.append(f"places.{pname}.services.{svc}.spot_purchase: {svc} is not a caseload or visits service")
+    return problems
 
 
 def _path_exists(obj: Any, parts: list[str]) -> bool:
@@ -442,6 +489,10 @@ def _edges(s: Scenario, positive: bool = True) -> dict[str, set[str]]:
         edges[name] = out
     for name, route in s.routes.items():
         edges[name] = {d for _, table in route.tables() for d, p in table.items() if p > 0 or not positive}
+    if not positive:  # people who went home from there may later go on (a way in, never a way out)
+        for entry in s.afterwards.values():
+            for origin in entry.after:
+                edges.setdefault(origin.partition(".")[0], set()).add(entry.to)
     return edges
 
 

@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, Discriminator, Field, Tag, field_validator, model_validator
 
 from sim.random.distributions import Distribution
+from sim.scenario.escalation import Escalation, SpotPurchase
 from sim.scenario.base import MAX_DAYS, MAX_GBP, NAME, Capacity, NonNegative, Strict, unlimited_to_none
 
 KINDS = ("beds", "caseload", "visits", "response_team", "long_term", "unlimited")
@@ -120,6 +121,7 @@ class Beds(_Service):
     capacity: Capacity = Field(description="beds; null or unlimited = never full")
     los_days: Stay = Field(description="arrival until ready to leave")
     discharge_process: DischargeProcess | None = None
+    escalation: Escalation | None = Field(None, description="beds opened when occupancy is high (sim/scenario/escalation.py)")
 
 
 class Caseload(_Service):
@@ -127,6 +129,7 @@ class Caseload(_Service):
     capacity: Capacity = Field(description="people looked after at once")
     los_days: Stay
     discharge_process: DischargeProcess | None = None
+    spot_purchase: SpotPurchase | None = Field(None, description="care bought when waits are long (sim/scenario/escalation.py)")
 
 
 class Unlimited(_Service):
@@ -139,6 +142,7 @@ class Visits(_Service):
     kind: Literal["visits"]
     workforce: Workforce
     los_days: Stay
+    spot_purchase: SpotPurchase | None = Field(None, description="visit-hours bought when waits are long (sim/scenario/escalation.py)")
 
 
 class ResponseTeam(_Service):
