@@ -94,8 +94,8 @@ def test_named_seeds_differ_by_step_and_number_and_repeat():
 
 def test_scaling_a_run_scales_demand_and_every_capacity_and_refuses_what_it_cannot(baseline):
     changes = _scaled_changes(baseline, 0.25)
-    assert changes["demand.crises_per_year"] == 54_000 * 0.25
-    assert changes["services.acute.capacity"] == 360 and changes["services.urgent_response.capacity"] == 5
+    assert changes["demand.crises_per_year"] == baseline.demand.crises_per_year * 0.25
+    assert changes["services.acute.capacity"] == round(baseline.services["acute"].capacity * 0.25) and changes["services.urgent_response.capacity"] == 5
     assert "services.home_care.capacity" not in changes            # unlimited stays unlimited
     places = load_scenario(ROOT / "scenarios" / "places" / "mse-places.yaml")
     with pytest.raises(ScenarioError, match="places"):
@@ -114,8 +114,9 @@ def test_a_parameter_sets_its_field_its_complement_and_scales_a_profile(tmp_path
                               "need_groups.severe.traits.ucr_suitable"]
     changes = priors.changes({"crises": 50_000.4, "referral": 0.3, "suitability": 1.2})
     assert changes["routes.crisis.if_true.to.acute"] == pytest.approx(0.7)
-    assert changes["need_groups.mild.traits.ucr_suitable"] == pytest.approx(0.205 * 1.2)
-    assert changes["need_groups.severe.traits.ucr_suitable"] == pytest.approx(0.065 * 1.2)
+    traits = {g: baseline.need_groups[g].traits["ucr_suitable"] for g in ("mild", "severe")}
+    assert changes["need_groups.mild.traits.ucr_suitable"] == pytest.approx(traits["mild"] * 1.2)
+    assert changes["need_groups.severe.traits.ucr_suitable"] == pytest.approx(traits["severe"] * 1.2)
     changed = baseline.with_changes(changes)                      # a valid scenario
     assert changed.demand.crises_per_year == pytest.approx(50_000.4)
     suitability = priors.parameters[2]

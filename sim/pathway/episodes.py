@@ -44,17 +44,22 @@ class Episode:
 
 
 class EpisodeLog:
-    def __init__(self) -> None:
+    def __init__(self, services: frozenset[str] = frozenset()) -> None:
+        self._services = services
         self.done: list[Episode] = []
         self._open: dict[tuple[int, str], tuple] = {}   # (person, service) -> (person, arrived, came from)
         self._decided: dict[int, tuple[str, int | None]] = {}  # person -> (next step, pathway)
         self._last: dict[int, str] = {}  # person -> the service they last left
+        self._inside: dict[int, int] = {}  # person -> how many episodes they have open
 
     def _entered(self, unit, person) -> None:
         self._open[(person.id, unit.name)] = (person, unit.env.now, self._last.get(person.id, "home"))
+        self._inside[person.id] = self._inside.get(person.id, 0) + 1
 
     def _followed(self, person, source: str, result: tuple[str, list[str]], services) -> None:
-        if source in services:
+        # `afterwards` ends a long-term placement early (a death, a move to a care home): where it sends the
+        # person is where that episode went; for someone at home it starts no episode of its own.
+        if source in services or (source == "afterwards" and person.id in self._inside):
             nxt, passed = result
             pathway = None
             for step in (*passed, nxt):
@@ -67,8 +72,13 @@ class EpisodeLog:
         opened = self._open.pop((person.id, unit.name), None)
         if opened is None:
             return
+        if self._inside[person.id] == 1:
+            del self._inside[person.id]
+        else:
+            self._inside[person.id] -= 1
         nxt, pathway = self._decided.pop(person.id, (None, None))
-        self._last[person.id] = unit.name
+        # Someone who went home and comes back later (a readmission, a later placement) comes from home.
+        self._last[person.id] = unit.name if nxt is None or nxt in self._services else "home"
         self.done.append(Episode(person.id, person.place, person.group, unit.name, opened[1],
                                  person.ready_at, unit.env.now, nxt, pathway, opened[2]))
 
@@ -83,8 +93,8 @@ class EpisodeLog:
 
 def record_episodes(model: Model) -> EpisodeLog:
     """Attach a log of episodes to this model (before it runs)."""
-    log = EpisodeLog()
     services = frozenset(model.scenario.services)
+    log = EpisodeLog(services)
     router = model.router
     follow = router.follow
 
