@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from pathway_helpers import FUNDING
+from sim.measure.collect import run_replication
 from sim.pathway import arrivals as arrivals_
 from sim.pathway.model import Model
 from sim.scenario import validate
@@ -79,3 +80,22 @@ def test_one_place_or_none_keeps_them_all():
     one = Model(scenario({"only": {"demand_share": 1.0}}), 0).run()
     assert one.units["ward"]["only"].arrivals == one.census.entered > 0
     assert arrivals_.direct(scenario(), 3)[0][0] == "system"
+
+
+def test_a_place_own_arrivals_draw_from_their_own_stream_not_the_system_one():
+    # The system's stream used to be named after the first place and so shared that place's own stream
+    # (Streams caches by name): a system rate of 0 took its first draw and moved all of the place's arrivals.
+    def entered(system_rate: float | None) -> tuple[int, float]:
+        """Arrivals into a's ward, and its mean occupancy (which moves with every arrival's time)."""
+        data = scenario({"a": {"demand_share": 0.5, "arrivals": {"ward": {"per_day": 5.0}}},
+                         "b": {"demand_share": 0.5}}).resolved
+        data["run"]["horizon_days"] = 60
+        if system_rate is None:
+            del data["arrivals"]
+        else:
+            data["arrivals"]["ward"]["per_day"] = system_rate
+        kpis = run_replication(validate(data, "<test>"), 0).kpis
+        return kpis["place.a.ward.admissions"], kpis["place.a.ward.occupancy_mean"]
+
+    assert entered(0.0) == entered(None)
+    assert entered(0.0)[0] > 0
