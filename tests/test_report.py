@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -15,6 +16,7 @@ from scipy import stats
 
 from sim import compare
 from sim.measure.collect import run_replication
+from sim.intervals import LOG_T, confidence_interval, interval_row
 from sim.measure.kpis import describe as describe_kpi
 from sim.report import FIGURES_DIR, REPORT_NAME, TABLES_DIR, describe, dictionary, export, page, tables, write_report
 from sim.report.formatting import interval, number
@@ -564,3 +566,55 @@ def test_markup_and_control_characters_in_names_are_shown_as_text(runs, scenario
     text = write_report(rs, tmp_path).read_text(encoding="utf-8")
     assert "\x1b" not in text and "\x07" not in text
     assert "[red]x[/red] [link=http://e.vil]y[/link] \\x1b[31mz\\a" in text
+
+
+# --- one interval rule: sim.intervals' ---------------------------------------------------
+
+
+def _skewed(rs: ResultSet, kpi: str, values: list[float]) -> ResultSet:
+    """rs with the scenario's `kpi` set to `values`, replication by replication (a long right tail)."""
+    kpis = rs.kpis.copy()
+    rows = kpis.index[(kpis["role"] == "scenario") & (kpis["kpi"] == kpi)]
+    kpis.loc[rows, "value"] = [values[int(r)] for r in kpis.loc[rows, "replication"]]
+    return dataclasses.replace(rs, kpis=kpis)
+
+
+SKEWED = [1.0, 2.0, 400.0]  # a queue that grew in one replication: the symmetric t interval goes below 0
+
+
+def test_report_tables_give_a_skewed_non_negative_kpi_sim_intervals_log_t_interval(rs):
+    kpi = "delayed.bed_days"
+    mine = rs.kpis[rs.kpis["role"] == "scenario"]
+    runs = mine.groupby("kpi")["replication"].nunique()  # a reason every replication had (absent counts as 0)
+    reason = sorted(k for k in runs.index if ".delayed_bed_days." in k and not k.startswith("place.")
+                    and runs[k] == len(SKEWED))[0]
+    skewed = _skewed(_skewed(rs, kpi, SKEWED), reason, SKEWED)
+    plain = confidence_interval(SKEWED)  # what the report gave before: Student t
+    expected = interval_row(SKEWED, describe_kpi(kpi)[1])
+    print(f"{kpi} {SKEWED}: Student t {plain[1]:.1f} to {plain[2]:.1f}; "
+          f"report now {expected['ci_low']:.2f} to {expected['ci_high']:.1f} ({expected['method']})")
+    assert plain[1] < 0 and expected["method"] == LOG_T
+    bounds = (expected["mean"], expected["ci_low"], expected["ci_high"])
+    row = tables.comparison(skewed, key_only=False).set_index("kpi").loc[kpi]
+    assert row["scenario_ci95_low"] >= 0
+    assert (row["scenario_mean"], row["scenario_ci95_low"], row["scenario_ci95_high"]) == pytest.approx(bounds)
+    # the paired difference keeps the symmetric t interval (it may well be negative)
+    diff = skewed.kpi_table("scenario")[kpi] - skewed.kpi_table("comparator")[kpi]
+    assert (row["difference_ci95_low"], row["difference_ci95_high"]) == pytest.approx(confidence_interval(diff)[1:])
+    level = {h.label: h.estimate for h in tables._levels(skewed)}["Delayed bed-days"]
+    assert (level.mean, level.low, level.high) == pytest.approx(bounds) and level.method == LOG_T
+    service, _, why = reason.split(".", 2)
+    got = tables.delays_by_reason(skewed).set_index(["role", "service", "reason"]).loc[("scenario", service, why)]
+    assert (got["delayed_days_mean"], got["delayed_days_ci95_low"], got["delayed_days_ci95_high"]) == pytest.approx(
+        bounds)
+
+
+def test_report_estimate_is_sim_intervals_row_for_every_unit():
+    rng = np.random.default_rng(7)
+    values = rng.lognormal(0.0, 2.0, size=5)
+    for unit in ("people", "places", "days", "hours", "bed-days", "GBP", "share", None):
+        e, row = estimate(values, unit), interval_row(values, unit)
+        assert (e.mean, e.low, e.high, e.n, e.method) == (row["mean"], row["ci_low"], row["ci_high"],
+                                                          row["replications"], row["method"])
+        assert e.low >= 0 if unit not in ("share", None) else e.method == "t"
+    assert estimate([-5.0, 1.0, 300.0], "GBP").method == "t"  # a net figure: not bounded by 0

@@ -58,7 +58,7 @@ def _entries(model: "Model") -> dict[str, dict[str, float]]:
         enters = scenario.demand.enters
         for place in model.places:
             out[place][enters] = out[place].get(enters, 0.0) + crises * shares.get(place, 0.0) / total
-    for place, target, rates in arrivals_.direct(scenario, days):
+    for place, target, rates in arrivals_.direct_by_place(scenario, days):
         out[place][target] = out[place].get(target, 0.0) + float(np.mean(rates))
     return out
 

@@ -62,6 +62,7 @@ class Model:
         self.router = Router(scenario.routes, self.env, self.measure_from)
         self.places = scenario.place_names
         self.many_places = len(self.places) > 1
+        self._place_table = arrivals_.place_table(scenario)  # where crises and the system's arrivals live
         self.census = Census()
         self.place_census = {p: Census() for p in self.places}
         self.crises = 0
@@ -248,7 +249,6 @@ class Model:
         rates = arrivals_.crisis_rates(self.scenario, self.days + 1)
         if not rates.any():
             return
-        self._place_table = arrivals_.place_table(self.scenario)
         for t in arrival_times(rates, self.streams.uniform("arrivals"), self.end):
             yield env.timeout(t - env.now)
             person = self.new_person(family)
@@ -257,10 +257,12 @@ class Model:
                 self.place_crises[person.place] += 1
             start(journey(self, person, enters, "crises"))
 
-    def _arrivals(self, place: str, target: str, rates: np.ndarray):
+    def _arrivals(self, place: str | None, target: str, rates: np.ndarray):
+        """Arrivals straight into `target`: in `place`, or (None) each in a place drawn from the shares, as crises."""
         env = self.env
-        family = self.family(f"arrivals.{place}.{target}")
-        for t in arrival_times(rates, self.streams.uniform(f"arrivals.{place}.{target}"), self.end):
+        name = f"arrivals.{target}" if place is None else f"arrivals.{place}.{target}"
+        family = self.family(name)
+        for t in arrival_times(rates, self.streams.uniform(name), self.end):
             yield env.timeout(t - env.now)
             person = self.new_person(family, place)
             start(journey(self, person, target, "arrivals"))

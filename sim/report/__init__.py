@@ -196,7 +196,7 @@ class _Report:
             parts.append("<p>No savings or waterfall: the comparison is not valid (see the warnings at the top), "
                          "so a lower cost in one run would not be a saving.</p>")
         elif self.compared:
-            totals = {role: estimate(tables.kpi_wide(rs, role)["cost.total"]) for role in ("comparator", "scenario")}
+            totals = {role: estimate(tables.kpi_wide(rs, role)["cost.total"], "GBP") for role in ("comparator", "scenario")}
             parts.append(page.how_to_read(
                 "The waterfall starts from the comparator's total cost, adds each service's change (paired mean over "
                 "replications; hover for its 95% CI) and ends at the scenario's total. The vertical axis does not "

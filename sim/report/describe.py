@@ -262,7 +262,8 @@ def sections(rs: ResultSet) -> list[Section]:
         ("Seed", f"{run.seed}; each random quantity has its own named stream per replication"),
         ("Variance reduction", "Common random numbers: the scenario and comparator draw the same random numbers "
          "replication by replication, so differences are paired."),
-        ("Intervals", "95% confidence intervals: Student t over replication means (or paired differences)."),
+        ("Intervals", "95% confidence intervals over replications: log-scale Student t (never below 0) for "
+         "people, places, days, hours, bed-days and money; Student t for other measures and for paired differences."),
     ]
     manifest = rs.manifest or {}
     implementation = [

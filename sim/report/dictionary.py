@@ -189,8 +189,10 @@ def markdown() -> str:
         f"`{REPORT_NAME}` is one self-contained page (it opens offline). Beside it, `{TABLES_DIR}/` holds every",
         f"table of the report as CSV and `{FIGURES_DIR}/` every figure as a plotly JSON spec;",
         f"`python -m sim.report.export RESULTS_FOLDER` adds a PNG of each figure there (needs Chromium).",
-        "Intervals are 95% confidence intervals over replications (Student t); differences are paired by",
-        "replication.",
+        "Intervals are 95% confidence intervals over replications, by one rule for the project",
+        "(sim/intervals.py): a level in people, places, days, hours, bed-days or GBP gets the log-scale t",
+        "interval, never below 0 (unless a replication was negative); anything else the Student t.",
+        "Differences are paired by replication and keep the Student t.",
         "",
     ]
     lines += _column_tables(REPORT_TABLES, f"`{TABLES_DIR}/{{}}.csv`")

@@ -1,8 +1,10 @@
 """The report's numbers as tables: the headline, the scenario comparison, costs and delays.
 
-Every figure is a mean over replications with its 95% confidence interval;
-differences between the scenario and its comparator are paired replication by
-replication (common random numbers). Each table is a DataFrame so the same
+Every figure is a mean over replications with its 95% confidence interval, by
+sim.intervals' rule (a level in people, places, days, bed-days or GBP: the
+log-scale t interval, never below 0); differences between the scenario and its
+comparator are paired replication by replication (common random numbers) and
+keep the symmetric t interval. Each table is a DataFrame so the same
 numbers go into the HTML and into the CSV files for slides.
 """
 
@@ -106,20 +108,20 @@ def _levels(rs: ResultSet, role: str = "scenario") -> list[Headline]:
     own = rs.scenarios.get(role) or rs.scenarios["scenario"]
     main = compare.main_service(own)
     label = labels.service(main)
-    items = [Headline(f"{label}: admissions", "people", estimate(w[f"{main}.admissions"]),
+    items = [Headline(f"{label}: admissions", "people", estimate(w[f"{main}.admissions"], "people"),
                       f"people admitted to {label.lower()} in the period")]
     if main in compare.bed_services(own):
         items += [
-            Headline(f"{label}: bed-days used", "bed-days", estimate(w[f"{main}.occupancy_mean"] * horizon),
+            Headline(f"{label}: bed-days used", "bed-days", estimate(w[f"{main}.occupancy_mean"] * horizon, "bed-days"),
                      f"occupied bed-days in {label.lower()} in the period"),
-            Headline(f"{label}: beds occupied", "beds", estimate(w[f"{main}.occupancy_mean"]),
+            Headline(f"{label}: beds occupied", "beds", estimate(w[f"{main}.occupancy_mean"], "places"),
                      "mean beds occupied over the period"),
         ]
-    items.append(Headline("Delayed bed-days", "bed-days", estimate(w["delayed.bed_days"]),
+    items.append(Headline("Delayed bed-days", "bed-days", estimate(w["delayed.bed_days"], "bed-days"),
                           describe("delayed.bed_days")[2]))
-    items += [Headline(f"Cost to {PAYER_LABELS[p]}", "GBP", estimate(w[f"cost.{p}"]), "cost in the period")
+    items += [Headline(f"Cost to {PAYER_LABELS[p]}", "GBP", estimate(w[f"cost.{p}"], "GBP"), "cost in the period")
               for p in PAYERS]
-    items.append(Headline("Cost, all payers", "GBP", estimate(w["cost.total"]), "cost in the period"))
+    items.append(Headline("Cost, all payers", "GBP", estimate(w["cost.total"], "GBP"), "cost in the period"))
     return items
 
 
@@ -151,7 +153,7 @@ def comparison(rs: ResultSet, key_only: bool = True) -> pd.DataFrame:
         label, unit, _ = describe(name)
         row: dict = {"kpi": name, "label": label, "unit": unit}
         for role in roles:
-            e = estimate(wide[role][name]) if name in wide[role] else estimate([])
+            e = estimate(wide[role][name], unit) if name in wide[role] else estimate([])
             row.update({f"{role}_mean": e.mean, f"{role}_ci95_low": e.low, f"{role}_ci95_high": e.high})
         if has_comparator(rs):
             values = {role: wide[role][name] if name in wide[role] else pd.Series(dtype=float) for role in roles}
@@ -166,7 +168,7 @@ def costs_by_service(rs: ResultSet) -> pd.DataFrame:
     totals = rs.costs.groupby(["role", "service", "payer", "replication"], as_index=False)["cost_gbp"].sum()
     rows = []
     for (role, service, payer), group in totals.groupby(["role", "service", "payer"]):
-        e = estimate(group["cost_gbp"])
+        e = estimate(group["cost_gbp"], "GBP")
         rows.append({"role": role, "service": service, "service_label": labels.cost_line(service),
                      "payer": payer, "payer_label": PAYER_LABELS.get(payer, payer),
                      "cost_gbp_mean": e.mean, "cost_gbp_ci95_low": e.low, "cost_gbp_ci95_high": e.high})
@@ -199,7 +201,7 @@ def delays_by_reason(rs: ResultSet) -> pd.DataFrame:
         # The system's delays; a place's own (place.<place>.<kpi>, docs/places.md) are part of them.
         for name in sorted(c for c in wide.columns if ".delayed_bed_days." in c and not c.startswith("place.")):
             service, _, reason = name.split(".", 2)
-            e = estimate(wide[name])
+            e = estimate(wide[name], "days")
             rows.append({"role": role, "service": service, "service_label": labels.service(service),
                          "reason": reason, "reason_label": reason.replace("_", " "), "delayed_days_mean": e.mean,
                          "delayed_days_ci95_low": e.low, "delayed_days_ci95_high": e.high})
