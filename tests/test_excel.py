@@ -193,4 +193,20 @@ def test_a_workbook_may_extend_a_yaml_scenario_and_change_only_what_differs(tmp_
     book.save(path)
     scenario, baseline = load_scenario(path), load_scenario(ROOT / "scenarios" / "baseline.yaml")
     assert scenario.services["acute"].capacity == 1300 and scenario.name == "Baseline with fewer acute beds"
-    assert scenario.with_changes({"services.acute.capacity": 1440, "name": baseline.name}).resolved == baseline.resolved
+    assert scenario.with_changes({"services.acute.capacity": baseline.services["acute"].capacity, "name": baseline.name}).resolved == baseline.resolved
+
+
+def test_text_from_a_scenario_is_written_as_text_never_as_a_formula_or_a_control_character(tmp_path):
+    from sim.excel.results import _sheet
+
+    book = openpyxl.Workbook()
+    frame = pd.DataFrame({"name": ['=HYPERLINK("http://x","click")', "Gridlock\x1b[31m", "plain"], "n": [1.5, 2, 3]})
+    _sheet(book, "about", frame)
+    path = tmp_path / "t.xlsx"
+    book.save(path)
+    sheet = openpyxl.load_workbook(path)["about"]
+    cells = [sheet.cell(row=r, column=1) for r in (2, 3, 4)]
+    assert [c.data_type for c in cells] == ["s", "s", "s"]
+    assert cells[0].value == '=HYPERLINK("http://x","click")'
+    assert cells[1].value == "Gridlock\\x1b[31m"
+    assert sheet.cell(row=2, column=2).value == 1.5

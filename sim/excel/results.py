@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from sim.experiment import output_tables
@@ -56,7 +57,18 @@ def _cell(value):
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, str):
+        # Text from a scenario (its name, labels) is shown, never obeyed: control characters as their escapes,
+        # which Excel cannot hold anyway.
+        return ILLEGAL_CHARACTERS_RE.sub(lambda m: m.group().encode("unicode_escape").decode(), value)
     return value
+
+
+def _as_text(row) -> None:
+    """Text that starts like a formula ('=...') stays text: a scenario's words never become a formula."""
+    for cell in row:
+        if cell.data_type == "f":
+            cell.data_type = "s"
 
 
 def _sheet(book: Workbook, title: str, frame: pd.DataFrame, units: dict[str, str] | None = None) -> None:
@@ -67,6 +79,7 @@ def _sheet(book: Workbook, title: str, frame: pd.DataFrame, units: dict[str, str
         cell.font = Font(bold=True)
     for row in frame.itertuples(index=False, name=None):
         sheet.append([_cell(v) for v in row])
+        _as_text(sheet[sheet.max_row])
     for i, column in enumerate(frame.columns):
         width = min(60, max(10, len(header(str(column), units.get(str(column)))) + 2))
         sheet.column_dimensions[sheet.cell(row=1, column=i + 1).column_letter].width = width
