@@ -187,7 +187,7 @@ def headline(rs, warnings: list[trust.TrustWarning]) -> None:
     st.caption(what + ", with 95% confidence intervals. Savings are by payer: a saving to one can be a cost "
                "moved to another.")
     for title, group in (("People and beds", [h for h in items if h.unit != "GBP"]),
-                         (("Net saving by payer" if gains else "Cost by payer") + f" ({s.costs.price_year} prices)",
+                         (("Net saving by payer" if gains else "Cost by payer") + f" ({s.economics.price_year} prices)",
                           [h for h in items if h.unit == "GBP"])):
         st.markdown(f"**{title}**")
         for start in range(0, len(group), 4):  # four cards a row: each run's totals make eight

@@ -123,7 +123,7 @@ class _Report:
         money_title = "Net saving by payer" if gains else "Cost by payer"
         self.section("headline", "Headline", f"<p>{page.esc(intro)}</p>", *parts, page.how_to_read(guide),
                      "<h3>People and beds</h3>", page.headline_cards(activity, gains, n),
-                     f"<h3>{money_title} (£, {page.esc(s.costs.price_year)} prices)</h3>",
+                     f"<h3>{money_title} (£, {page.esc(s.economics.price_year)} prices)</h3>",
                      page.headline_cards(money, gains, n),
                      *(f"<p class=\"shift\">{page.esc(sentence)}.</p>"
                        for sentence in tables.cost_shifts(rs, self.warnings)))
@@ -274,7 +274,7 @@ class _Report:
         s = rs.scenarios["scenario"]
         subtitle = [f"Compared with: {rs.scenarios['comparator'].name}" if self.compared else "No comparator",
                     f"Measured period: {s.run.horizon_days} days from {s.run.start_date.isoformat()} "
-                    f"after {s.run.warmup_days} days of warm-up; prices {s.costs.price_year}"]
+                    f"after {s.run.warmup_days} days of warm-up; prices {s.economics.price_year}"]
         return page.page(f"Care pathway simulation: {s.name}", subtitle, self.nav, "".join(self.sections))
 
 

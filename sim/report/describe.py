@@ -252,7 +252,7 @@ def sections(rs: ResultSet) -> list[Section]:
         ("Parameters", f"{len(parameters(rs))} values; every one is listed below with its source where the "
          "scenario names one."),
         ("Sources named", f"{len(s.sources)} fields have an entry under sources: in the scenario file."),
-        ("Prices", f"pounds of {s.costs.price_year}"),
+        ("Prices", f"pounds of {s.economics.price_year}"),
     ]
     experiment = [
         ("Replications", f"{rs.kpis.loc[rs.kpis['role'] == 'scenario', 'replication'].nunique()} run "
