@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.intervals import interval_row
-from sim.measure.costs import COMMITTED, PAYERS
+from sim.measure.costs import COMMITTED, PAYERS, in_totals
 from sim.measure.kpis import describe
 from sim.scenario import labels
 
@@ -218,6 +218,8 @@ def outcome_gains(rs: ResultSet) -> dict[str, np.ndarray]:
 def cost_matrix(rs: ResultSet, role: str) -> pd.DataFrame:
     """Cost per replication (rows) by (kind, payer) (columns), GBP, zeros included."""
     costs = rs.costs[rs.costs["role"] == role]
+    if len(costs):  # long-term care counted once, at the cost new placements commit, as the cost KPIs count it
+        costs = costs[costs.apply(in_totals, axis=1)]
     costs = costs.assign(kind=costs.apply(saving_kind, axis=1) if len(costs) else [])
     table = costs.pivot_table(index="replication", columns=["kind", "payer"], values="cost_gbp",
                               aggfunc="sum", fill_value=0.0)

@@ -10,7 +10,8 @@ Tables (all long format, one row per observation):
 - daily: role, replication, day, service, occupancy, queue, capacity
          (day 0 is the first measured day; warm-up days are negative)
 - flows: role, replication, source, target, people
-- costs: role, replication, service, payer, basis, activity, activity_unit, unit_cost_gbp, cost_gbp
+- costs: role, replication, service, payer, basis, activity, activity_unit, unit_cost_gbp, cost_gbp, year,
+  discounted_gbp
 - stays: role, replication, service, stay_days   (completed stays, for distributions)
 - daily_places: role, replication, day, place, service, occupancy, queue, capacity
          (scenarios with places only: `daily` per place; `daily` holds the system's sums)

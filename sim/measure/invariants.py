@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.measure.costs import in_totals
 from sim.pathway.slots import Slots
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ def _costs(checker: _Checker, result: "ReplicationResult") -> None:
             f"{line.service} ({line.payer}): £{line.cost_gbp:,.2f} is not {line.activity:g} "
             f"{line.activity_unit} x £{line.unit_cost_gbp:,.2f}",
         )
-    total = sum(line.cost_gbp for line in result.costs)
+    total = sum(line.cost_gbp for line in result.costs if in_totals(line))
     kpi = result.kpis.get("cost.total", math.nan)
     checker.require(_close(kpi, total), "total cost = sum of cost lines",
                     f"cost.total is £{kpi:,.2f} but the cost lines add up to £{total:,.2f}")

@@ -8,7 +8,7 @@ from sim.random.draws import Family
 class Person:
     __slots__ = (
         "id", "family", "index", "place", "group", "funding", "traits", "seen", "hours_multiplier",
-        "entered_at", "ready_at", "asked_at",
+        "entered_at", "ready_at", "asked_at", "came_by",
     )
 
     def __init__(self, pid: int, family: Family, place: str):
@@ -23,6 +23,7 @@ class Person:
         self.entered_at = 0.0
         self.ready_at = 0.0
         self.asked_at = 0.0
+        self.came_by: str | None = None  # the last route that sent them on (the decision behind their next service)
 
     def stream(self, name: str) -> str:
         k = self.seen.get(name, 0)

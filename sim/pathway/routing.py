@@ -75,6 +75,7 @@ class Router:
             self.flows[(source, step)] += 1
         tables = self.tables
         if step not in tables:
+            person.came_by = None
             return step, []
         passed = []
         streams, seen, decisions, hours = self.streams, person.seen, self.decisions, self.hours
@@ -95,6 +96,7 @@ class Router:
                 decisions[(person.place, step, nxt)] += 1
             passed.append(step)
             step = nxt
+        person.came_by = passed[-1]
         return step, passed
 
     def all_flows(self) -> Counter:
