@@ -32,11 +32,15 @@ RESULT_TABLES: dict[str, Columns] = {
               "people": ("people", "moves in the measured period")},
     "costs": {"role": ROLE, "replication": REPLICATION, "service": SERVICE,
               "payer": ("text", "`nhs`, `council` or `self_funder`"),
-              "basis": ("text", "`activity in period` or `committed by new placements`"),
+              "basis": ("text", "`activity in period` (cash in that year: short-term activity, and long-term care as"
+                                " occupancy, people in care at the start included) or `committed by new placements`"
+                                " (the whole stay of the long-term placements started that year)"),
               "activity": ("activity_unit", "amount of activity costed"),
-              "activity_unit": ("text", "unit of the activity, e.g. occupied bed-days, hours"),
+              "activity_unit": ("text", "unit of the activity, e.g. occupied bed-days, hours, weeks in care"),
               "unit_cost_gbp": ("GBP per activity unit", "price applied"),
-              "cost_gbp": ("GBP", "activity x unit cost")},
+              "cost_gbp": ("GBP", "activity x unit cost"),
+              "year": ("year", "year of the measured period the cost falls in, from 1 (a placement: the year it starts)"),
+              "discounted_gbp": ("GBP", "cost_gbp discounted to day 0 of the measured period (economics.discount_rate)")},
     "stays": {"role": ROLE, "replication": REPLICATION, "service": SERVICE,
               "stay_days": ("days", "one completed stay (a sample of at most 2,000 per service and replication)")},
 }
