@@ -323,6 +323,9 @@ def output_tables(resultset: ResultSet) -> dict[str, pd.DataFrame]:
     if "comparator" in resultset.scenarios and "scenario" in resultset.scenarios:
         out["comparison.csv"] = resultset.comparison
         out["differences.csv"] = resultset.differences
+        out["budget_impact.csv"] = resultset.budget_impact
+        out["capacity_freed.csv"] = resultset.capacity_freed
+        out["economic_summary.csv"] = resultset.economic_summary
     return out
 
 

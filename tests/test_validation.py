@@ -24,10 +24,11 @@ SCENARIOS = ROOT / "scenarios"
 NOT_LEVERS = {"name", "description", "sources", "comparator"}
 # The levers each workstream may move (brief §2), as dotted prefixes.
 OWN_LEVERS = {
-    "ws1": ("routes.crisis.scale.", "services.urgent_response.capacity"),
+    "ws1": ("routes.crisis.scale.", "services.urgent_response.capacity", "economics.programme_costs.more_ucr."),
     "ws2": ("routes.discharge_pathway.", "routes.P2."),
     "ws3": ("services.community_beds.discharge_process.",),
-    "ws4": ("services.reablement.", "routes.reablement_outcome.", "routes.P1."),
+    "ws4": ("services.reablement.", "routes.reablement_outcome.", "routes.P1.",
+            "economics.programme_costs.more_reablement."),
     "ws5": ("routes.home_care_decision.", "routes.care_home_decision."),
 }
 
@@ -40,6 +41,9 @@ def leaves(data, prefix=""):
                 continue
             out.update(leaves(value, f"{prefix}{key}."))
         return out
+    if isinstance(data, list) and data and all(isinstance(item, dict) and "name" in item for item in data):
+        # A list of named items (programme costs): each is its own lever, as if keyed by its name.
+        return leaves({item["name"]: item for item in data}, prefix)
     return {prefix[:-1]: data}
 
 
