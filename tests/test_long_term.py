@@ -17,8 +17,11 @@ from pathway_helpers import FUNDING, system
 
 from sim.measure.costs import COMMITTED, PERIOD, cost_lines, in_totals
 from sim.measure.collect import collect
+from sim.pathway.initial_state import states
 from sim.pathway.model import Model
+from sim.scenario import load_scenario
 from sim.scenario.errors import ScenarioError
+from support import ROOT
 
 YEAR = 365
 
@@ -229,3 +232,15 @@ def test_spend_down_and_package_sizes_must_name_what_exists():
         system(data)
     assert "funding.spend_down.nowhere: not a long_term service" in str(info.value)
     assert "services.care.hours_per_week_after.no_route: not a route" in str(info.value)
+
+
+def test_people_in_long_term_care_at_the_start_live_where_its_people_come_from():
+    # Care has no limit in any place, so the system's people found in it are shared as demand is.
+    scenario = load_scenario(ROOT / "scenarios" / "places" / "mse-places.yaml")
+    found = {(service, place): n for service, place, n, _ in states(Model(scenario))}
+    shares = {name: place.demand_share for name, place in scenario.places.items()}
+    for service in ("residential_care", "nursing_care", "home_care"):
+        total = scenario.initial_state[service].occupied
+        assert sum(found[(service, p)] for p in shares) == total
+        for place, share in shares.items():
+            assert abs(found[(service, place)] - share * total) < 1, (service, place)
