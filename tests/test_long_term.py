@@ -21,6 +21,7 @@ from sim.pathway.initial_state import states
 from sim.pathway.model import Model
 from sim.scenario import load_scenario
 from sim.scenario.errors import ScenarioError
+from sim.studies.connect import sensitivity
 from support import ROOT
 
 YEAR = 365
@@ -244,3 +245,16 @@ def test_people_in_long_term_care_at_the_start_live_where_its_people_come_from()
         assert sum(found[(service, p)] for p in shares) == total
         for place, share in shares.items():
             assert abs(found[(service, place)] - share * total) < 1, (service, place)
+
+
+def test_package_size_and_spend_down_enter_the_sensitivity_analysis():
+    connect = load_scenario(ROOT / "scenarios" / "connect.yaml")
+    inputs = {i.label: i for i in sensitivity.INPUTS}
+    package = inputs["Package for someone kept out of a care home"]
+    assert not package.reprice  # who is diverted and their package are drawn in the run
+    small = connect.with_changes(package.changes(connect, package.low))
+    assert small.services["home_care"].hours_per_week_after["care_home_decision"].mean() == pytest.approx(15)
+    spend = inputs["Time until a self-funder's savings run down (×)"]
+    slow = connect.with_changes(spend.changes(connect, spend.high))
+    for service, means in connect.funding.spend_down.items():
+        assert slow.funding.spend_down[service].to_upper_days.mean() == pytest.approx(2 * means.to_upper_days.mean())

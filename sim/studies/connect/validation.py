@@ -622,6 +622,9 @@ def scaled(scenario: Scenario, scale: float) -> Scenario:
             node = node[part]
         if node is not None:
             changes[dotted] = max(1, round(node * scale))
+    for service, state in scenario.active_initial_state().items():  # people already in care, as many fewer
+        changes[f"initial_state.{service}.occupied"] = round(state.occupied * scale)
+        changes[f"initial_state.{service}.waiting"] = round(state.waiting * scale)
     return scenario.with_changes(changes)
 
 
