@@ -16,7 +16,9 @@ import pytest
 from pathway_helpers import FUNDING, system
 
 from sim.measure.costs import COMMITTED, PERIOD, cost_lines, in_totals
+from sim.measure import invariants
 from sim.measure.collect import collect
+from sim.measure.invariants import InvariantError
 from sim.pathway.initial_state import states
 from sim.pathway.model import Model
 from sim.scenario import load_scenario
@@ -258,3 +260,11 @@ def test_package_size_and_spend_down_enter_the_sensitivity_analysis():
     slow = connect.with_changes(spend.changes(connect, spend.high))
     for service, means in connect.funding.spend_down.items():
         assert slow.funding.spend_down[service].to_upper_days.mean() == pytest.approx(2 * means.to_upper_days.mean())
+
+
+def test_a_day_of_care_lost_from_the_years_breaks_an_invariant():
+    model = _run(_care(2 * YEAR, arrivals={"care": {"per_day": 2.0}}, initial_state={"care": {"occupied": 100}}))
+    assert invariants.check(model) > 0
+    model.units["care"]["system"].care.days.amount["council"][1] -= 1.0
+    with pytest.raises(InvariantError, match="care paid by year = occupancy"):
+        invariants.check(model)

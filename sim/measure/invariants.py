@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.measure.costs import in_totals
+from sim.pathway.kinds import LongTermUnit
 from sim.pathway.slots import Slots
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ def check(model: "Model", result: "ReplicationResult | None" = None) -> int:
     for unit in model.unit_list:
         _places(checker, unit)
         _little(checker, model, unit)
+        if isinstance(unit, LongTermUnit):
+            _care_in_years(checker, unit)
     _daily_census(checker, model)
     if result is not None:
         _costs(checker, result)
@@ -117,6 +120,14 @@ def _little(checker: _Checker, model: "Model", unit) -> None:
         f"{unit.name}: {slots.area_in_use:.6g} occupied place-days, but the stays allow "
         f"{low:.6g} to {high:.6g}",
     )
+
+
+def _care_in_years(checker: _Checker, unit: LongTermUnit) -> None:
+    """Every day of long-term care in the period falls in one year and is paid by one payer."""
+    booked = sum(sum(days) for days in unit.care.days.amount.values())
+    checker.require(_close(booked, unit.slots.area_in_use), "care paid by year = occupancy",
+                    f"{unit.name} ({unit.place}): {booked:,.3f} days of care booked in the years, "
+                    f"{unit.slots.area_in_use:,.3f} days occupied")
 
 
 def _daily_census(checker: _Checker, model: "Model") -> None:
