@@ -54,18 +54,18 @@ def years_measured(scenario) -> dict[int, float]:
     return {y: (min(days, YEAR_DAYS * y) - YEAR_DAYS * (y - 1)) / YEAR_DAYS for y in range(1, count + 1)}
 
 
-def comparable(rs: "ResultSet") -> bool:
+def comparable(rs: ResultSet) -> bool:
     """A scenario and its comparator whose difference the simulator trusts."""
     if "comparator" not in rs.scenarios or "scenario" not in rs.scenarios:
         return False
     return not trust.comparison_not_valid(trust.of_results(rs))
 
 
-def _replications(rs: "ResultSet", role: str) -> list[int]:
+def _replications(rs: ResultSet, role: str) -> list[int]:
     return sorted(rs.kpis.loc[rs.kpis["role"] == role, "replication"].unique())
 
 
-def _by_payer_year(rs: "ResultSet", role: str, view: str, column: str = "gbp") -> dict[tuple[str, int], np.ndarray]:
+def _by_payer_year(rs: ResultSet, role: str, view: str, column: str = "gbp") -> dict[tuple[str, int], np.ndarray]:
     """(payer, year) -> amount per replication, for one role's lines of one view."""
     scen, comp = rs.scenarios["scenario"], rs.scenarios["comparator"]
     paid = lines.capacity_paid_services(scen, comp)
@@ -79,7 +79,7 @@ def _by_payer_year(rs: "ResultSet", role: str, view: str, column: str = "gbp") -
     return {(str(p), int(y)): pivot[(p, y)].to_numpy(dtype=float) for p, y in pivot.columns}
 
 
-def _savings(rs: "ResultSet", view: str, column: str = "gbp") -> dict[tuple[str, int], np.ndarray]:
+def _savings(rs: ResultSet, view: str, column: str = "gbp") -> dict[tuple[str, int], np.ndarray]:
     """(payer, year) -> comparator less scenario, per replication (paired)."""
     scen, comp = _by_payer_year(rs, "scenario", view, column), _by_payer_year(rs, "comparator", view, column)
     n = len(_replications(rs, "scenario"))
@@ -100,7 +100,7 @@ def _service_payer(spec) -> str:
     return "council" if payer == "means_tested" else payer
 
 
-def _place_days(rs: "ResultSet", role: str, years: dict[int, float]) -> pd.DataFrame:
+def _place_days(rs: ResultSet, role: str, years: dict[int, float]) -> pd.DataFrame:
     """Occupied place-days per replication, service and year (the daily census summed over the year's days)."""
     daily = rs.daily[(rs.daily["role"] == role) & (rs.daily["day"] >= 0)]
     daily = daily.assign(year=daily["day"] // YEAR_DAYS + 1)
@@ -108,7 +108,7 @@ def _place_days(rs: "ResultSet", role: str, years: dict[int, float]) -> pd.DataF
     return daily.groupby(["replication", "service", "year"])["occupancy"].sum()
 
 
-def capacity_freed(rs: "ResultSet") -> pd.DataFrame:
+def capacity_freed(rs: ResultSet) -> pd.DataFrame:
     """Per year and place-based service: place-days and places freed (comparator less scenario), and their value
     where the scenario states a marginal value of a place-day (else not valued: NaN)."""
     if not comparable(rs):
@@ -138,7 +138,7 @@ def capacity_freed(rs: "ResultSet") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CAPACITY_COLUMNS)
 
 
-def _capacity_value(rs: "ResultSet", years: dict[int, float]) -> dict[tuple[str, int], np.ndarray]:
+def _capacity_value(rs: ResultSet, years: dict[int, float]) -> dict[tuple[str, int], np.ndarray]:
     """(payer, year) -> value of place-days freed per replication, for services with a stated value."""
     scen = rs.scenarios["scenario"]
     reps = _replications(rs, "scenario")
@@ -156,7 +156,7 @@ def _capacity_value(rs: "ResultSet", years: dict[int, float]) -> dict[tuple[str,
     return out
 
 
-def _paired_parts(rs: "ResultSet"):
+def _paired_parts(rs: ResultSet):
     scen, comp = rs.scenarios["scenario"], rs.scenarios["comparator"]
     years = years_measured(scen)
     n = len(_replications(rs, "scenario"))
@@ -166,7 +166,7 @@ def _paired_parts(rs: "ResultSet"):
     return years, n, cash, invest, valued
 
 
-def budget_impact(rs: "ResultSet") -> pd.DataFrame:
+def budget_impact(rs: ResultSet) -> pd.DataFrame:
     """Year, perspective, kind, mean and 95% CI: the table written as budget_impact.csv."""
     if not comparable(rs):
         return pd.DataFrame(columns=COLUMNS)
@@ -196,7 +196,7 @@ def _row(perspective: str, measure: str, unit: str, values) -> dict:
             "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
 
 
-def economic_summary(rs: "ResultSet") -> pd.DataFrame:
+def economic_summary(rs: ResultSet) -> pd.DataFrame:
     """By perspective, over the horizon: cash saved, investment, net (undiscounted and discounted at the
     scenario's rate and at the sensitivity rate), return on investment, and the lifetime cost of new
     placements avoided (discounted by sim.measure.costs; undiscounted beside it)."""
@@ -234,8 +234,34 @@ def economic_summary(rs: "ResultSet") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
-def cash_by_year(rs: "ResultSet", role: str) -> dict[tuple[str, int], np.ndarray]:
+def cash_by_year(rs: ResultSet, role: str) -> dict[tuple[str, int], np.ndarray]:
     """One role's cash (payer, year) per replication, for checks that the years add up to the period."""
     return _by_payer_year(rs, role, lines.CASH)
 
 
+
+
+def savings_by_year(rs: ResultSet, view: str) -> pd.DataFrame:
+    """Year, perspective, mean and 95% CI of the comparator's cost less the scenario's, for one view of the cost
+    lines (sim.economics.lines: cash, capacity at the services' average unit costs, or committed).
+
+    Capacity at average unit cost is not a saving: it is what published figures often count (brief §6), shown
+    apart so that a published benefit can be compared on its own basis.
+    """
+    if not comparable(rs):
+        return pd.DataFrame(columns=["year", "perspective", "mean", "ci_low", "ci_high"])
+    years = years_measured(rs.scenarios["scenario"])
+    n = len(_replications(rs, "scenario"))
+    parts = _savings(rs, view)
+    rows = []
+    for year in years:
+        for perspective, payers in PERSPECTIVES.items():
+            r = interval_row(_sum(parts, payers, year, n))
+            rows.append({"year": year, "perspective": perspective, "mean": r["mean"], "ci_low": r["ci_low"],
+                         "ci_high": r["ci_high"]})
+    return pd.DataFrame(rows, columns=["year", "perspective", "mean", "ci_low", "ci_high"])
+
+
+def paired_savings(rs: ResultSet, view: str) -> dict[tuple[str, int], np.ndarray]:
+    """(payer, year) -> the comparator's cost less the scenario's per replication, for one view of the lines."""
+    return _savings(rs, view)
