@@ -215,3 +215,25 @@ def test_api_comparison_of_an_overloaded_run_is_not_a_gain(tmp_path):
     assert rs.budget_impact.empty
     assert math.isnan(rs.comparison.set_index("measure").loc["Admissions avoided", "mean"])
     assert np.all(rs.comparison["who"].str.contains("not valid"))
+
+
+def test_a_two_year_run_books_every_episode_in_one_year_and_the_years_add_up_to_the_period():
+    base = tiny(**{"run.horizon_days": 2 * 365})
+    more = base.with_changes({"services.reablement.capacity": 25})
+    rs = run_experiment({"scenario": more, "comparator": base}, Plan(replications=2), executor=SerialExecutor())
+    rs.manifest["warnings"] = []   # the tiny system queues in winter; judged on its sums here
+    for role in ("scenario", "comparator"):
+        costs = rs.costs[(rs.costs["role"] == role) & (rs.costs["service"] == "reablement")]
+        by_year = costs.groupby(["replication", "year"])["activity"].sum().unstack()
+        assert list(by_year.columns) == [1, 2]
+        # Episodes booked in years 1 and 2 are the period's admissions, replication by replication.
+        admissions = rs.kpi_table(role)["reablement.admissions"]
+        assert by_year.sum(axis=1).to_numpy() == pytest.approx(admissions.to_numpy())
+    impact = rs.budget_impact
+    council = impact[(impact["perspective"] == "council") & (impact["kind"] == "cash_releasing")]
+    assert list(council["year"]) == [1, 2]
+    total = economic_summary(rs).set_index(["perspective", "measure"]).loc[("council", "cash-releasing savings"), "mean"]
+    assert council["mean"].sum() == pytest.approx(total)
+    # The council's reablement episodes are part of its cash: more places, more episodes bought.
+    episodes = {role: rs.kpi_table(role)["reablement.admissions"].mean() for role in ("scenario", "comparator")}
+    assert episodes["scenario"] > episodes["comparator"]
