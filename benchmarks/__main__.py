@@ -29,7 +29,7 @@ from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 # The main job's replications (tasks.py MAIN_JOB): five measured years each.
-MAIN_JOB_REPLICATIONS = 4
+MAIN_JOB_REPLICATIONS = 3
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 DEFAULT_OUT = Path(__file__).resolve().parent / "out" / "latest.json"
 
