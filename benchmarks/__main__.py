@@ -22,12 +22,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import mmc, scaling, user_job
+from benchmarks import five_year, mmc, scaling, user_job
 from benchmarks.timing import interleaved_best
 from benchmarks.whole_system import measure_in_worker
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
+# The main job's replications (tasks.py MAIN_JOB): five measured years each.
+MAIN_JOB_REPLICATIONS = 3
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 DEFAULT_OUT = Path(__file__).resolve().parent / "out" / "latest.json"
 
@@ -114,6 +116,21 @@ def year_rows(work: Workloads) -> tuple[list[Row], dict]:
     return rows, {**asdict(year), "seconds_per_simulated_year": per_year}
 
 
+def five_year_rows(quick: bool) -> tuple[list[Row], dict]:
+    result = five_year.measure(quick)
+    replications = MAIN_JOB_REPLICATIONS
+    seconds = result.main_job_seconds(replications)
+    rows = [
+        Row("3b five years", "Connect and baseline, simulated years per CPU second", result.years_per_cpu_second,
+            "years / CPU s"),
+        Row("3b five years", "CPU a simulated year, five-year run / one-year run", result.cost_ratio, "ratio",
+            "<= 1.2", result.cost_ratio <= 1.2),
+        Row("3b five years", f"main job's simulation, {replications} replications, two free cores", seconds, "s",
+            "< 50", seconds < 50),
+    ]
+    return rows, five_year.as_dict(result)
+
+
 def scaling_rows(work: Workloads) -> tuple[list[Row], dict]:
     scenario = load_scenario(BASELINE).with_changes(work.scaling_changes)
     result = scaling.measure(scenario, work.scaling_replications, spin=work.spin)
@@ -184,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, measure in (
         ("engine_and_peer", lambda: queue_rows(work)),
         ("whole_system", lambda: year_rows(work)),
+        ("five_years", lambda: five_year_rows(args.quick)),
         ("scaling", lambda: scaling_rows(work)),
         ("user_job", lambda: user_rows(args.quick)),
     ):

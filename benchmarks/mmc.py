@@ -49,6 +49,8 @@ def as_scenario(base: Scenario, queue: Queue, seed: int) -> Scenario:
     data["routes"] = {}
     data["afterwards"] = {}  # nobody comes back: a plain queue
     data["sources"] = {}  # they cite the services and routes left out
+    data["initial_state"] = {}  # people in long-term care: those services are left out
+    data["funding"]["spend_down"] = {}
     data["run"].update(horizon_days=int(queue.days), warmup_days=0, seed=seed)
     data["demand"].update(enters="acute", crises_per_year=queue.arrivals_per_day * 365, surges=[],
                           weekday_multipliers=[1.0] * 7, monthly_multipliers=[1.0] * 12)

@@ -3,7 +3,9 @@
     from sim import api
     rs = api.run("scenarios/connect.yaml", compare="scenarios/baseline.yaml", replications=10)
     rs.summary        # every KPI: mean and 95% CI
-    rs.comparison     # savings and gains with 95% CIs, by payer
+    rs.comparison     # headline gains a year and money by perspective, 95% CIs (no values if not valid)
+    rs.budget_impact  # year, perspective, kind (cash_releasing, capacity_freed, investment, net), 95% CI
+    rs.economic_summary, rs.capacity_freed   # discounted net and ROI; places freed a year
     rs.kpis, rs.daily # per-replication tables (see sim.results)
     api.to_excel(rs, "results.xlsx")                  # the results as one workbook
 

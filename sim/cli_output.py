@@ -17,17 +17,35 @@ import pandas as pd
 from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.measure import Measurement
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.progress import Progress as RichBar
 from rich.table import Table
 from rich.text import Text
 from scipy import stats
 
 from sim import trust
-from sim.compare import SIGN_CONVENTION, cost_shifts, key_kpis, kpi_label, money, money_scale, no_interval
+from sim.compare import (
+    SIGN_CONVENTION,
+    key_kpis,
+    kpi_label,
+    money,
+    money_scale,
+    no_interval,
+    years_of,
+)
+from sim.economics.headlines import cost_shifts, not_valid_reason
+from sim.economics.impact import years_measured
+from sim.economics.perspectives import SHORT
 from sim.experiment import Progress
 from sim.intervals import LEVEL
 from sim.results import ResultSet
+from sim.scenario import labels
 
 # What the progress bar counts: each scenario's replications, so a comparison of 10 replications is 20 runs.
 PROGRESS_LABEL = "Runs"
@@ -191,50 +209,152 @@ def _unit(unit: str) -> str:
     return {"GBP": "£", "share": "%"}.get(unit, unit)
 
 
-# Said under every comparison: long-term care savings dwarf the rest, and a reader comparing them
-# with a published yearly figure must know they are lifetime costs of a year's placements.
-COST_BASIS_NOTE = (
-    "Savings on long-term care (placements that last years) are the whole lifetime cost committed by the "
-    "placements made in the period: for a steady system, the yearly saving once the change has run for "
-    "years. Only cash-releasing savings are cash; capacity freed is cash only if beds or staff are cut. "
-    "See docs/validation.md for a first-year basis."
-)
-
-
 def comparison_table(rs: ResultSet) -> Table:
-    comparison = rs.comparison
+    """The outcomes gained a year (headlines first), each with its 95% CI: sim.economics' one definition."""
+    table_rows = rs.comparison
+    table_rows = table_rows[table_rows["kind"].isin(["headline", "outcome"])]
     s, c = rs.scenarios["scenario"].name, rs.scenarios["comparator"].name
-    days = rs.scenarios["scenario"].run.horizon_days
+    years = years_of(rs.scenarios["scenario"])
     n = _replications(rs, "scenario")
     table = Table(
-        title=text(f"{s} against {c}, over the {days} days measured: paired difference, mean (95% CI); "
-                   f"{SIGN_CONVENTION}"),
+        title=text(f"{s} against {c}: gains a year (the {years:g} years measured divided by {years:g}), paired "
+                   f"difference, mean (95% CI); {SIGN_CONVENTION}"),
         title_justify="left",
     )
-    for name, justify in (("measure", "left"), ("unit", "left"), ("difference", "right"), ("who saves / pays", "left")):
+    for name, justify in (("measure", "left"), ("unit", "left"), ("gain", "right")):
         table.add_column(name, justify=justify)
-    scale = _money_scale(comparison)
-    for _, row in comparison.iterrows():
-        table.add_row(text(row["measure"]), text(_unit(row["unit"])),
+    for _, row in table_rows.iterrows():
+        style = "bold" if row["kind"] == "headline" else None
+        table.add_row(text(row["measure"], style), text(_unit(row["unit"])),
                       text(interval(row["mean"], row["ci_low"], row["ci_high"], row["unit"],
-                                    int(row["replications"]), n, scale)),
-                      text(row["who"]))
+                                    int(row["replications"]), n)))
     return table
+
+
+def _money_cell(rows: pd.DataFrame, scale: float) -> str:
+    if rows.empty:
+        return "-"
+    r = rows.iloc[0]
+    return interval(r["mean"], r["ci_low"], r["ci_high"], "GBP", scale=scale)
+
+
+def budget_impact_table(rs: ResultSet) -> Table:
+    """Year by year, net cash by perspective (self-funders apart), and what the change costs."""
+    impact = rs.budget_impact
+    price_year = rs.scenarios["scenario"].economics.price_year
+    scale = money_scale(*impact["mean"].tolist())
+    unit = {1e6: "£m", 1e3: "£k"}.get(scale, "£")
+    table = Table(title=text(
+        f"Budget impact by year, {unit} at {price_year} prices, cash, undiscounted: net = cash-releasing savings less "
+        "what the change costs (investment); positive = a saving; mean (95% CI). Self-funders' fees are private "
+        "spending, never in a system's saving"), title_justify="left")
+    columns = [("nhs", "net"), ("council", "net"), ("nhs_pss", "net"), ("nhs_pss", "investment"),
+               ("self_funders", "net")]
+    table.add_column("year")
+    for perspective, kind in columns:
+        name = SHORT[perspective] + (" net" if kind == "net" else " investment")
+        if perspective == "self_funders":
+            name = "self-funders (private)"
+        table.add_column(text(name), justify="right")
+    for year, rows in impact.groupby("year", sort=True):
+        cells = [_money_cell(rows[(rows["perspective"] == p) & (rows["kind"] == k)], scale) for p, k in columns]
+        table.add_row(text(str(year)), *(text(c) for c in cells))
+    return table
+
+
+def capacity_table(rs: ResultSet) -> Table | None:
+    """Places freed a year in each place-based service (beds, caseloads, teams): capacity, not cash."""
+    freed = rs.capacity_freed
+    places = freed[freed["measure"] == "places freed"]
+    if places.empty:
+        return None
+    years = sorted(places["year"].unique())
+    table = Table(title=text("Capacity freed a year: places (beds, caseload places, teams) the scenario needs less than "
+                             "the comparator, mean (95% CI); capacity, not cash: money comes back only if it is "
+                             "closed" + _valued_note(rs)), title_justify="left")
+    table.add_column("service")
+    for year in years:
+        table.add_column(f"year {year}", justify="right")
+    for service, rows in places.groupby("service", sort=True):
+        cells = []
+        for year in years:
+            r = rows[rows["year"] == year].iloc[0]
+            cells.append(interval(r["mean"], r["ci_low"], r["ci_high"], "places"))
+        table.add_row(text(labels.service(service)), *(text(c) for c in cells))
+    return table
+
+
+def _valued_note(rs: ResultSet) -> str:
+    valued = rs.scenarios["scenario"].economics.capacity_value
+    if not valued:
+        return "; not valued in money (the scenario states no marginal value of a place-day)"
+    return "; valued at the scenario's stated marginal value for " + ", ".join(labels.service(s) for s in sorted(valued))
+
+
+def economics_table(rs: ResultSet) -> Table:
+    """Over the horizon measured, by perspective: cash saved, investment, net, discounted net and return on investment."""
+    summary = rs.economic_summary
+    scen = rs.scenarios["scenario"]
+    scale = money_scale(*summary.loc[summary["unit"] == "GBP", "mean"].tolist())
+    table = Table(title=text(f"Over the {len(years_measured(scen))} years measured, at {scen.economics.price_year} "
+                             "prices: mean (95% CI); discounted to day 0 of the change, mid-year"),
+                  title_justify="left")
+    table.add_column("measure")
+    perspectives = ["nhs", "council", "nhs_pss", "self_funders"]
+    for p in perspectives:
+        table.add_column(text(SHORT[p] + (" (private)" if p == "self_funders" else "")), justify="right")
+    for measure in dict.fromkeys(summary["measure"]):
+        cells = []
+        for p in perspectives:
+            rows = summary[(summary["measure"] == measure) & (summary["perspective"] == p)]
+            if rows.empty:
+                cells.append("-")
+                continue
+            r = rows.iloc[0]
+            if r["unit"] == "ratio":
+                cells.append(f"{r['mean']:.2f} ({r['ci_low']:.2f} to {r['ci_high']:.2f})" if r["ci_low"] == r["ci_low"]
+                             else f"{r['mean']:.2f}")
+            else:
+                cells.append(interval(r["mean"], r["ci_low"], r["ci_high"], "GBP", scale=scale))
+        table.add_row(text(measure), *(text(c) for c in cells))
+    return table
+
+
+def horizon_note(rs: ResultSet) -> str:
+    """When the run measured fewer years than the scenario's economic horizon, say so and how to measure them."""
+    scen = rs.scenarios["scenario"]
+    years, horizon = len(years_measured(scen)), scen.economics.horizon_years
+    if years >= horizon:
+        return ""
+    return (f"The run measured {scen.run.horizon_days} days: {years} of the {horizon} years of the economic horizon "
+            f"(economics.horizon_years). Long-term care avoided keeps saving in later years; measure them with "
+            f"--horizon {horizon * 365}.")
+
+
+def print_comparison(console: Console, rs: ResultSet) -> None:
+    reason = not_valid_reason(rs)
+    if reason:
+        # Two runs without a steady state: their difference would read as a gain or a saving, and is neither.
+        say(console, reason, style="bold red")
+        return
+    show(console, comparison_table(rs))
+    show(console, budget_impact_table(rs))
+    capacity = capacity_table(rs)
+    if capacity is not None:
+        show(console, capacity)
+    show(console, economics_table(rs))
+    for sentence in cost_shifts(rs):
+        say(console, sentence)
+    note = horizon_note(rs)
+    if note:
+        say(console, note, style="yellow")
 
 
 def print_results(console: Console, rs: ResultSet) -> None:
     show(console, summary_table(rs))
     warnings = trust.of_results(rs)
     if "comparator" in rs.scenarios:
-        reason = trust.not_valid_reason(warnings)
-        if reason:
-            # Two runs without a steady state: their difference would read as a gain or a saving, and is neither.
-            say(console, reason, style="bold red")
-        else:
-            show(console, comparison_table(rs))
-            for sentence in cost_shifts(rs.comparison):
-                say(console, sentence)
-            say(console, COST_BASIS_NOTE)
+        print_comparison(console, rs)
     result = rs.manifest.get("precision_result")
     if result is not None:
         target = rs.manifest["precision"]["target"]

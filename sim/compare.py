@@ -1,46 +1,31 @@
-"""A scenario against its comparator: paired differences, savings by payer, cash against capacity.
+"""A scenario against its comparator: paired differences and the outcomes gained, each defined once.
 
 Replication *i* of both scenarios meets the same crises and the same luck
 (common random numbers), so the difference is taken replication by
 replication and its 95% CI comes from the spread of those paired differences.
 
-Savings are split two ways:
-- by payer (NHS, council, self-funders), so a saving to one that is a cost to
-  another shows as costs moved between payers, not as a saving;
-- into cash-releasing savings (fewer new long-term placements and packages,
-  whose whole committed cost is avoided, and fewer episodes) and
-  capacity freed (bed-days and attendances in services whose staff and beds
-  are paid for anyway: the money only comes back if capacity is closed).
+The outcomes (`outcomes`) are yearly gains: admissions avoided (people), bed-days
+saved, new placements avoided, people with more independent outcomes, and the
+scenario's own measures that say which way is better. Money (who saves, who pays,
+cash against capacity, year by year) is sim.economics'.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.intervals import interval_row
-from sim.measure.costs import COMMITTED, PAYERS
+from sim.measure.costs import PAYERS
 from sim.measure.kpis import describe
 from sim.scenario import labels
 
 if TYPE_CHECKING:
     from sim.results import ResultSet
-
-CASH_RELEASING = "cash-releasing"
-CAPACITY_FREED = "capacity freed"
-# Whether a cost avoided is cash (a placement, a package, an episode or an out-of-area fee not bought)
-# or capacity (bed-days, response-days and attendances: cash only if the capacity itself is cut).
-CASH_UNITS = ("episodes started", "placements out of area", "visit-hours")
-
-
-def saving_kind(line: pd.Series) -> str:
-    if line["basis"] == COMMITTED or any(line["activity_unit"].startswith(u) for u in CASH_UNITS):
-        return CASH_RELEASING
-    return CAPACITY_FREED
-
 
 PAYER_NAMES = {"nhs": "NHS", "council": "council", "self_funder": "self-funders", "all": "all payers"}
 # Said once wherever differences are shown (cards, tables, figures, the command line), so a sign means one thing.
@@ -147,33 +132,88 @@ def bed_services(scenario) -> list[str]:
     return [name for name, spec in scenario.services.items() if spec.kind == "beds"]
 
 
-# (measure, unit, KPIs added together, sign): sign +1 when more in the scenario is the gain,
-# -1 when less in the scenario is the gain (something avoided or saved). Made from the scenario's own
-# services by kind: the main service's admissions, every bed-based service's bed-days, delays, and every
-# long-term service's new placements; then the scenario's own measures that say which way is better
-# (`better: higher|lower`). Measures with no direction are shown as differences in words (report, app).
-Outcome = tuple[str, str, tuple[str, ...], int]
+# The gains a comparison shows, each defined once and used by the command line, the report, the app and the
+# validation document. Every one is a yearly figure: the measured period's difference divided by the years
+# it lasts (a five-year run shows the mean year of the five; sim.economics shows each year's money).
+# Made from the scenario's own services by kind: the main service's first admissions, every bed-based
+# service's bed-days, delays, every long-term service's new placements; then the scenario's own measures
+# that say which way is better (`better: higher|lower`); and the people whose journey ends at home.
+HOME = "home"  # the end of a journey at home, with no long-term care (sim.scenario.routes.ENDS)
+INDEPENDENT = "People with more independent outcomes"
+ADMISSIONS_AVOIDED = "Admissions avoided"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    measure: str
+    unit: str                     # what is counted, a year
+    add: tuple[str, ...]          # KPIs added together...
+    sign: int                     # +1: more in the scenario is the gain; -1: less is (something avoided)
+    less: tuple[str, ...] = ()    # ...less these (readmissions, so that admissions count people)
+    per_crisis: bool = False      # counted against the comparator's crises (a surge scores no gain for more)
+    ends_at: str | None = None    # people whose journey ends here (from the flows), instead of KPIs
+    headline: bool = False
+    definition: str = ""
+
+    @property
+    def kpis(self) -> tuple[str, ...]:
+        return self.add + self.less
 
 
 def outcomes(scenario) -> list[Outcome]:
-    """The gains shown for a scenario, services in order of name: a results folder's manifest keeps a scenario's
-    sections sorted, so that a comparison read back from it (or merged from shards) is the same, row for row."""
+    """The gains shown for a scenario, headlines first, services in order of name: a results folder's manifest
+    keeps a scenario's sections sorted, so that a comparison read back from it (or merged from shards) is the
+    same, row for row."""
     main = main_service(scenario)
-    rows: list[Outcome] = [("Admissions avoided", "people", (f"{main}.admissions",), -1)]
-    rows += [(f"{labels.service(name)}: bed-days saved", "bed-days", (f"{name}.occupancy_mean",), -1)
+    label = labels.service(main).lower()
+    rows = [Outcome(ADMISSIONS_AVOIDED, "people a year", (f"{main}.admissions",), -1, (f"{main}.readmissions",),
+                    headline=True, definition=f"people admitted to {label} (admissions less readmissions), "
+                    "comparator less scenario, a year")]
+    for name, m in sorted(scenario.measures.items(), key=lambda item: item[0]):
+        if m.headline and m.better:
+            rows.append(_measure_outcome(name, m, headline=True))
+    rows.append(Outcome(INDEPENDENT, "people a year", (), 1, per_crisis=True, ends_at=HOME, headline=True,
+                        definition="people whose journey ends at home (not in long-term care, not dead): the change "
+                        "in the share of crises that end so, times the comparator's crises, a year"))
+    rows += [Outcome(f"{labels.service(name)}: bed-days saved", "bed-days a year", (f"{name}.occupancy_mean",), -1)
              for name in sorted(bed_services(scenario))]
-    rows.append(("Delayed bed-days saved", "bed-days", ("delayed.bed_days",), -1))
-    rows += [(f"{labels.service(name)}: new placements avoided", "people", (f"{name}.placements",), -1)
+    rows.append(Outcome("Delayed bed-days saved", "bed-days a year", ("delayed.bed_days",), -1))
+    rows += [Outcome(f"{labels.service(name)}: new placements avoided", "people a year", (f"{name}.placements",), -1)
              for name in sorted(scenario.services) if scenario.services[name].kind == "long_term"]
-    # The scenario's own measures that say which way is better (`better:`), headline ones first.
-    measures = sorted((not m.headline, name) for name, m in scenario.measures.items() if m.better)
-    rows += [(scenario.measures[name].label, scenario.measures[name].unit, (name,),
-              1 if scenario.measures[name].better == "higher" else -1) for _, name in measures]
+    rows += [_measure_outcome(name, m) for name, m in sorted(scenario.measures.items())
+             if m.better and not m.headline]
     return rows
+
+
+def _measure_outcome(name: str, m, headline: bool = False) -> Outcome:
+    share = m.unit == "share" or bool(m.share_of)
+    higher = m.better == "higher"
+    # A count that should fall is shown as what was avoided ("Bedded placements after acute avoided").
+    label = m.label if share or higher else f"{m.label} avoided"
+    return Outcome(label, m.unit if share else f"{m.unit} a year", (name,), 1 if higher else -1,
+                   per_crisis=higher and not share, headline=headline,
+                   definition=(m.description or m.label) + ("; counted against the comparator's crises"
+                                                           if higher and not share else ""))
+
+
+def headline_outcomes(scenario) -> list[Outcome]:
+    return [o for o in outcomes(scenario) if o.headline]
 
 
 def _per_day(kpi: str) -> bool:
     return kpi.endswith(".occupancy_mean")   # occupancy x days = bed-days
+
+
+def years_of(scenario) -> float:
+    """The measured period in years (of 365 days): a difference over it, divided by this, is a year's."""
+    return scenario.run.horizon_days / 365
+
+
+def ends(rs: ResultSet, role: str, end: str) -> pd.Series:
+    """People whose journey ended at `end` in the measured period, per replication."""
+    flows = rs.flows[(rs.flows["role"] == role) & (rs.flows["target"] == end)]
+    reps = sorted(rs.kpis.loc[rs.kpis["role"] == role, "replication"].unique())
+    return flows.groupby("replication")["people"].sum().reindex(reps, fill_value=0).astype(float)
 
 
 def _paired(rs: ResultSet) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -202,61 +242,33 @@ def differences(rs: ResultSet) -> pd.DataFrame:
 
 
 def outcome_gains(rs: ResultSet) -> dict[str, np.ndarray]:
-    """Per replication, each headline outcome as a gain of the scenario over the comparator."""
+    """Per replication, each outcome as a yearly gain of the scenario over the comparator (sim.compare.outcomes)."""
     scen, comp = _paired(rs)
-    horizon = rs.scenarios["scenario"].run.horizon_days
+    scenario = rs.scenarios["scenario"]
+    horizon, years = scenario.run.horizon_days, years_of(scenario)
+    zero = pd.Series(0.0, index=scen.index)
     out = {}
-    for measure, _, kpis, sign in outcomes(rs.scenarios["scenario"]):
-        scale = horizon if _per_day(kpis[0]) else 1.0
-        # A service only one of the two has counts nothing in the other.
-        zero = pd.Series(0.0, index=scen.index)
-        diff = sum(scen.get(k, zero) - comp.get(k, zero) for k in kpis) * scale
-        out[measure] = (sign * diff).to_numpy(dtype=float)
+    for o in outcomes(scenario):
+        if o.ends_at is not None:
+            s_value, c_value = ends(rs, "scenario", o.ends_at), ends(rs, "comparator", o.ends_at)
+        else:
+            scale = horizon if _per_day(o.add[0]) else 1.0
+            # A service only one of the two has counts nothing in the other.
+            s_value = (sum(scen.get(k, zero) for k in o.add) - sum((scen.get(k, zero) for k in o.less), zero)) * scale
+            c_value = (sum(comp.get(k, zero) for k in o.add) - sum((comp.get(k, zero) for k in o.less), zero)) * scale
+        if o.per_crisis:
+            # The scenario's count as if it had met the comparator's crises: more crises (a surge) is no gain.
+            crises_s, crises_c = scen.get("crises", zero), comp.get("crises", zero)
+            ratio = (crises_c / crises_s.where(crises_s > 0)).fillna(1.0)
+            s_value = s_value * ratio
+        share = o.unit == "share"
+        out[o.measure] = (o.sign * (s_value - c_value) / (1.0 if share else years)).to_numpy(dtype=float)
     return out
 
 
-def cost_matrix(rs: ResultSet, role: str) -> pd.DataFrame:
-    """Cost per replication (rows) by (kind, payer) (columns), GBP, zeros included."""
-    costs = rs.costs[rs.costs["role"] == role]
-    costs = costs.assign(kind=costs.apply(saving_kind, axis=1) if len(costs) else [])
-    table = costs.pivot_table(index="replication", columns=["kind", "payer"], values="cost_gbp",
-                              aggfunc="sum", fill_value=0.0)
-    columns = pd.MultiIndex.from_product([[CASH_RELEASING, CAPACITY_FREED], list(PAYERS)])
-    reps = sorted(rs.kpis.loc[rs.kpis["role"] == role, "replication"].unique())
-    return table.reindex(index=reps, columns=columns, fill_value=0.0)
-
-
-def _columns(kind: str, payer: str) -> list[tuple[str, str]]:
-    kinds = [CASH_RELEASING, CAPACITY_FREED] if kind == "all" else [kind]
-    payers = list(PAYERS) if payer == "all" else [payer]
-    return [(k, p) for k in kinds for p in payers]
-
-
-def savings(rs: ResultSet) -> dict[tuple[str, str], np.ndarray]:
-    """Per replication, comparator cost - scenario cost by (kind or 'all', payer or 'all'), GBP.
-
-    Only (kind, payer) pairs with some cost in either scenario are kept: the NHS, for
-    instance, pays for no long-term care, so it has no cash-releasing line of zeros.
-    """
-    scen, comp = cost_matrix(rs, "scenario"), cost_matrix(rs, "comparator")
-    out = {}
-    for kind in (CASH_RELEASING, CAPACITY_FREED, "all"):
-        for payer in (*PAYERS, "all"):
-            cols = _columns(kind, payer)
-            if kind != "all" and not (scen[cols].to_numpy().any() or comp[cols].to_numpy().any()):
-                continue
-            out[(kind, payer)] = (comp[cols].sum(axis=1) - scen[cols].sum(axis=1)).to_numpy(dtype=float)
-    return out
-
-
-def _verbs(payer: str) -> tuple[str, str]:
-    """'saves' and 'pays' agreeing with the payer's name (self-funders and all payers are plural)."""
-    return ("save", "pay") if payer in ("self_funder", "all") else ("saves", "pays")
-
-
-def _verdict(row: dict, payer: str, replications: int) -> str:
-    who = PAYER_NAMES[payer]
-    saves, pays = _verbs(payer)
+def verdict(row: dict, who: str, plural: bool, replications: int) -> str:
+    """Who saves or pays more, clear of the 95% CI, in words."""
+    saves, pays = ("save", "pay") if plural else ("saves", "pays")
     low, high = row["ci_low"], row["ci_high"]
     if math.isnan(low):
         verdict = saves if row["mean"] > 0 else f"{pays} more" if row["mean"] < 0 else "no change"
@@ -269,32 +281,17 @@ def _verdict(row: dict, payer: str, replications: int) -> str:
 
 
 def comparison(rs: ResultSet) -> pd.DataFrame:
-    """Headline table: outcomes gained and money saved (positive = better), each with a 95% CI."""
+    """The outcomes gained, a year (positive = better), each with a 95% CI; headlines first.
+
+    sim.economics.comparison adds the money and says when the comparison is not valid: use that one
+    (ResultSet.comparison) for anything shown.
+    """
     rows = []
-    units = {m: u for m, u, _, _ in outcomes(rs.scenarios["scenario"])}
-    replications = len(_paired(rs)[0])
+    defined = {o.measure: o for o in outcomes(rs.scenarios["scenario"])}
     for measure, gains in outcome_gains(rs).items():
         r = interval_row(gains)
-        rows.append({"measure": measure, "unit": units[measure], "kind": "outcome", "payer": "",
-                     "mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                     "replications": r["replications"], "who": ""})
-    for (kind, payer), saved in savings(rs).items():
-        r = interval_row(saved)
-        label = "Saving" if kind == "all" else f"Saving, {kind}"
-        rows.append({"measure": f"{label}: {PAYER_NAMES[payer]}", "unit": "GBP", "kind": kind, "payer": payer,
-                     "mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                     "replications": r["replications"], "who": _verdict(r, payer, replications)})
+        o = defined[measure]
+        rows.append({"measure": measure, "unit": o.unit, "kind": "headline" if o.headline else "outcome",
+                     "payer": "", "mean": r["mean"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                     "replications": r["replications"], "who": "", "definition": o.definition})
     return pd.DataFrame(rows)
-
-
-def cost_shifts(table: pd.DataFrame) -> list[str]:
-    """Sentences naming costs moved: a payer that clearly pays more while another clearly saves."""
-    totals = table[(table["kind"] == "all") & (table["payer"].isin(PAYERS))]
-    savers = totals[totals["ci_low"] > 0]
-    payers = totals[totals["ci_high"] < 0]
-    return [
-        f"Costs move from {PAYER_NAMES[s.payer]} to {PAYER_NAMES[p.payer]}: {PAYER_NAMES[s.payer]} "
-        f"{_verbs(s.payer)[0]} {money(s['mean'])} while {PAYER_NAMES[p.payer]} {_verbs(p.payer)[1]} "
-        f"{money(-p['mean'])} more"
-        for _, s in savers.iterrows() for _, p in payers.iterrows()
-    ]

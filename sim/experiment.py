@@ -22,7 +22,6 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 
@@ -31,6 +30,7 @@ from sim.executors import Executor, Task, interruptible, make_executor, scenario
 from sim.intervals import confidence_interval, relative
 from sim.measure import costs as unit_costs
 from sim.measure.costs import CostLine
+from sim.pathway.long_term import YEAR_DAYS, discount_rate
 from sim.measure.kpis import _cost_kpis, apply_measures, describe  # _cost_kpis: re-priced cost KPIs as a run makes them
 from sim.results import ROLES, ResultSet
 from sim.scenario import Scenario
@@ -323,6 +323,9 @@ def output_tables(resultset: ResultSet) -> dict[str, pd.DataFrame]:
     if "comparator" in resultset.scenarios and "scenario" in resultset.scenarios:
         out["comparison.csv"] = resultset.comparison
         out["differences.csv"] = resultset.differences
+        out["budget_impact.csv"] = resultset.budget_impact
+        out["capacity_freed.csv"] = resultset.capacity_freed
+        out["economic_summary.csv"] = resultset.economic_summary
     return out
 
 
@@ -403,26 +406,24 @@ def crn_effect(scenario: Scenario, comparator: Scenario, replications: int,
 # --- re-pricing: other unit costs on the same replications ---------------------------------------
 
 
-def _unit_costs(scenario: Scenario) -> dict[tuple[str, str, str, str | None], float]:
+def _unit_costs(scenario: Scenario) -> dict[tuple[str, str, str, str], float]:
     """The unit cost of each cost line sim.measure.costs makes from the scenario's `costs:`.
 
-    Keyed by (line name, payer, basis, activity unit); a line costed on activity in the
-    period has one line per price, keyed with activity unit None.
+    Keyed by (line name, payer, basis, activity unit).
     """
-    ones = {"council": 1.0, "partial": 1.0, "self": 1.0}
-    unit = SimpleNamespace(committed_hours=ones, placements=ones, committed_days=ones)
-    model = SimpleNamespace(scenario=scenario)
-    out: dict[tuple[str, str, str, str | None], float] = {}
-    for service, spec in scenario.services.items():
-        for price in spec.costs:
-            name = price.name or service
-            if spec.kind == "long_term" and price.per != "arrival":
-                for line in unit_costs._committed(model, unit, name, price):
-                    out[(line.service, line.payer, line.basis, line.activity_unit)] = line.unit_cost_gbp
-            else:
-                line = unit_costs._line(name, price, unit_costs.PERIOD, 1.0, "")
-                out[(line.service, line.payer, line.basis, None)] = line.unit_cost_gbp
-    return out
+    return unit_costs.price_table(scenario)
+
+
+def _repriced_discounted(line: pd.Series, price: float, scenario: Scenario) -> float:
+    """A line's discounted cost at a new unit cost: its activity kept its timing, so it scales with the price.
+
+    A line priced at nothing kept no timing: its activity is taken as spread evenly over its year.
+    """
+    if line["unit_cost_gbp"]:
+        return line["discounted_gbp"] * price / line["unit_cost_gbp"]
+    rate = discount_rate(scenario)
+    middle = (line["year"] - 0.5) * YEAR_DAYS
+    return line["activity"] * price * (1 + rate) ** (-middle / YEAR_DAYS)
 
 
 def _without_prices(scenario: Scenario) -> dict:
@@ -461,14 +462,13 @@ def reprice(resultset: ResultSet, scenarios: dict[str, Scenario]) -> ResultSet:
             line = costs.loc[i]
             key = (line["service"], line["payer"], line["basis"], line["activity_unit"])
             if key not in before:
-                key = key[:3] + (None,)
-            if key not in before:
                 continue  # not made from `costs:` (an out-of-area fee): unchanged
             if not math.isclose(before[key], line["unit_cost_gbp"], rel_tol=1e-12):
                 raise ValueError(f"{role}: the stored cost line {key[0]} ({key[1]}) was not priced by "
                                  "this role's scenario; re-price from the run's own results")
             costs.loc[i, "unit_cost_gbp"] = after[key]
             costs.loc[i, "cost_gbp"] = line["activity"] * after[key]
+            costs.loc[i, "discounted_gbp"] = _repriced_discounted(line, after[key], new)
         kpis = _recosted_kpis(kpis, costs, role, new)
     manifest = {**resultset.manifest, "repriced_roles": sorted(scenarios)}
     return ResultSet(scenarios={**resultset.scenarios, **scenarios}, kpis=kpis, daily=resultset.daily,

@@ -10,7 +10,8 @@ Tables (all long format, one row per observation):
 - daily: role, replication, day, service, occupancy, queue, capacity
          (day 0 is the first measured day; warm-up days are negative)
 - flows: role, replication, source, target, people
-- costs: role, replication, service, payer, basis, activity, activity_unit, unit_cost_gbp, cost_gbp
+- costs: role, replication, service, payer, basis, activity, activity_unit, unit_cost_gbp, cost_gbp, year,
+  discounted_gbp
 - stays: role, replication, service, stay_days   (completed stays, for distributions)
 - daily_places: role, replication, day, place, service, occupancy, queue, capacity
          (scenarios with places only: `daily` per place; `daily` holds the system's sums)
@@ -19,10 +20,13 @@ Derived tables (computed from the above on first use; see sim.intervals and sim.
 - summary:     role, kpi, label, unit, replications, mean, sd, ci_low, ci_high, half_width,
                relative_half_width, method   (95% CI across replications: t, or log-t for
                quantities that cannot be negative; see sim.intervals)
-- comparison:  measure, unit, kind, payer, mean, ci_low, ci_high, replications, who
-               (only with a comparator; positive = better for the scenario: gains and savings;
-               kind is outcome, cash-releasing, capacity freed or all; payer nhs, council,
-               self_funder or all)
+- comparison:  measure, unit, kind, payer, mean, ci_low, ci_high, replications, who, definition
+               (only with a comparator; positive = better for the scenario: gains a year and savings
+               over the horizon measured; kind is headline, outcome or a money measure; payer a
+               perspective: nhs, council, nhs_pss, self_funders; no values when not valid: sim.economics)
+- budget_impact: year, perspective, kind, mean, ci_low, ci_high (sim.economics.impact)
+- capacity_freed: year, service, perspective, measure, unit, mean, ci_low, ci_high
+- economic_summary: perspective, measure, unit, mean, ci_low, ci_high (over the horizon, discounted view, ROI)
 - differences: kpi, label, unit, scenario_mean, comparator_mean, difference_mean, ci_low,
                ci_high, replications   (paired, scenario - comparator)
 sim.store writes a ResultSet to a results folder and reads it back (`sim.store.load`).
@@ -36,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim import compare
+from sim import compare, economics
 from sim.intervals import ROLES, summarise
 from sim.measure.collect import ReplicationResult
 from sim.scenario import Scenario
@@ -66,7 +70,19 @@ class ResultSet:
 
     @property
     def comparison(self) -> pd.DataFrame:
-        return self._derived("comparison", lambda: compare.comparison(self))
+        return self._derived("comparison", lambda: economics.comparison(self))
+
+    @property
+    def budget_impact(self) -> pd.DataFrame:
+        return self._derived("budget_impact", lambda: economics.budget_impact(self))
+
+    @property
+    def capacity_freed(self) -> pd.DataFrame:
+        return self._derived("capacity_freed", lambda: economics.capacity_freed(self))
+
+    @property
+    def economic_summary(self) -> pd.DataFrame:
+        return self._derived("economic_summary", lambda: economics.economic_summary(self))
 
     @property
     def differences(self) -> pd.DataFrame:

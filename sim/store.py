@@ -9,7 +9,10 @@ Layout of a results folder:
     kpis.parquet daily.parquet flows.parquet costs.parquet stays.parquet daily_places.parquet
                           the ResultSet tables (see sim.results), all replications
     summary.csv           every KPI of every role: mean and 95% CI across replications
-    comparison.csv        headline savings of the scenario against its comparator
+    comparison.csv        headline gains a year and savings by perspective of the scenario against its comparator
+    budget_impact.csv     year by year and by perspective: cash-releasing, capacity freed, investment, net (sim.economics)
+    capacity_freed.csv    place-days and places freed a year, by service, and their value where one is stated
+    economic_summary.csv  over the horizon, by perspective: net undiscounted and discounted, return on investment
     differences.csv       paired difference of every KPI (scenario - comparator)
     COMPLETE              written last; a folder without it is an interrupted run
     parts/<role>-<rep>/   one replication's tables (and their SHA256SUMS) while the run
@@ -58,7 +61,8 @@ PART_SUMS = "SHA256SUMS"
 # Everything a run of this program writes into a results folder (sim.report, sim.sweep,
 # sim.breaking_points, sim.stress_figures included): a rerun removes all of it, so nothing of
 # the previous run is left beside the new results; any other name means the folder is not ours.
-OWN_FILES = {MANIFEST, COMPLETE, PARTS, "summary.csv", "comparison.csv", "differences.csv"} | {
+OWN_FILES = {MANIFEST, COMPLETE, PARTS, "summary.csv", "comparison.csv", "differences.csv", "budget_impact.csv",
+             "capacity_freed.csv", "economic_summary.csv"} | {
     f"{t}.parquet" for t in TABLES
 } | {
     "report.html", "report_tables", "report_figures",
@@ -75,7 +79,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
               "occupancy": "float64", "queue": "float64", "capacity": "float64"},
     "flows": {"role": "object", "replication": "int64", "source": "object", "target": "object", "people": "int64"},
     "costs": {"role": "object", "replication": "int64", "service": "object", "payer": "object", "basis": "object",
-              "activity": "float64", "activity_unit": "object", "unit_cost_gbp": "float64", "cost_gbp": "float64"},
+              "activity": "float64", "activity_unit": "object", "unit_cost_gbp": "float64", "cost_gbp": "float64",
+              "year": "int64", "discounted_gbp": "float64"},
     "stays": {"role": "object", "replication": "int64", "service": "object", "stay_days": "float64"},
     "daily_places": {"role": "object", "replication": "int64", "day": "int64", "place": "object",
                      "service": "object", "occupancy": "float64", "queue": "float64", "capacity": "float64"},

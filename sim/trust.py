@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,9 @@ from sim.compare import main_service, money
 from sim.intervals import LEVEL, confidence_interval, relative
 from sim.measure.kpis import describe
 from sim.scenario import labels
-from sim.results import ResultSet
+
+if TYPE_CHECKING:  # sim.results reads comparisons through sim.economics, which asks this module if they are valid
+    from sim.results import ResultSet
 
 #: KPIs of the whole system whose precision is checked unless the run asked for others (run_scenario.py
 #: --precision-kpis); `precision_kpis` adds the main service's admissions and occupancy.

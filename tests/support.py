@@ -40,6 +40,10 @@ def small_system(**changes) -> Scenario:
         # fixed capacity: escalation beds and bought care sized for the whole system would swamp a tenth of it
         "services.acute.escalation": None,
         "services.reablement.spot_purchase": None,
+        # people already in long-term care, a tenth as many too
+        "initial_state.residential_care.occupied": 205,
+        "initial_state.nursing_care.occupied": 85,
+        "initial_state.home_care.occupied": 910,
     }
     base.update(changes)
     return baseline().with_changes(base)
@@ -55,6 +59,8 @@ def single_queue(arrivals_per_day: float, mean_stay_days: float, beds: int | Non
     data["routes"] = {}
     data["sources"] = {}  # they cite the services and routes left out
     data["afterwards"] = {}  # nobody comes back: a plain queue
+    data["initial_state"] = {}  # people in long-term care: those services are left out
+    data["funding"]["spend_down"] = {}
     data["demand"].update(enters="acute", crises_per_year=arrivals_per_day * 365,
                           weekday_multipliers=[1.0] * 7, monthly_multipliers=[1.0] * 12)
     for group in data["need_groups"].values():

@@ -25,9 +25,11 @@ def test_people_are_the_expected_crises_plus_the_initial_state():
     days = scenario.run.warmup_days + scenario.run.horizon_days
     crises = daily_rates(scenario, days).sum()
     size = budget.estimate(scenario, 10)
-    assert size.people == pytest.approx(crises)
-    assert size.events == pytest.approx(crises * budget.EVENTS_PER_PERSON)
-    assert size.cpu_seconds == pytest.approx(10 * crises * budget.SECONDS_PER_PERSON)
+    found = sum(s.occupied + s.waiting for s in scenario.active_initial_state().values())  # in long-term care
+    assert found > 10_000
+    assert size.people == pytest.approx(crises + found)
+    assert size.events == pytest.approx((crises + found) * budget.EVENTS_PER_PERSON)
+    assert size.cpu_seconds == pytest.approx(10 * (crises + found) * budget.SECONDS_PER_PERSON)
     assert size.tasks == 10
     started = scenario.with_changes({"initial_state": {"acute": {"occupied": 1300}}})
     assert budget.estimate(started, 10).people == pytest.approx(crises + 1300)

@@ -48,8 +48,10 @@ def test_comparison_prints_tables_with_intervals_and_writes_the_folder(here, cap
     out = capsys.readouterr().out
     folder = here / "results" / "more-ucr-vs-tiny"   # comparator: taken from the scenario file
     assert "mean (95% CI) over 4 replications" in out
-    assert "Admissions avoided" in out and "who saves / pays" in out and "Saving: all payers" in out
-    assert "lifetime cost committed by the placements made in the period" in " ".join(out.split())
+    assert "Admissions avoided" in out and "People with more independent outcomes" in out
+    words = " ".join(out.split())
+    assert "Budget impact by year" in words and "NHS+PSS net" in words and "self-funders (private)" in words
+    assert "never in a system's saving" in words
     assert f"Results written to results{os.sep}more-ucr-vs-tiny" in out
     for name in ("kpis.parquet", "daily.parquet", "summary.csv", "comparison.csv", "manifest.json", COMPLETE):
         assert (folder / name).exists(), name
@@ -253,11 +255,13 @@ def test_tables_written_to_a_file_keep_one_row_per_line(here, capsys, monkeypatc
     lines = capsys.readouterr().out.splitlines()
     rows = [line for line in lines if line.startswith("│")]
     assert len(rows) > 30
-    # Every row has all its cells on its one line: KPI, unit and one cell per scenario, or the comparison's four.
-    assert {line.count("│") for line in rows} == {5}
+    # Every row has all its cells on its one line: KPI, unit and one cell per scenario (5 bars), the gains'
+    # measure, unit and gain (4), a year of the budget impact (7), capacity freed by year (2 + years) or the
+    # economics over the years by perspective (6).
+    assert {line.count("│") for line in rows} <= {3, 4, 5, 6, 7}
     assert any(line.startswith("│ People with more independent outcomes ") for line in rows)
-    saving = next(line for line in rows if line.startswith("│ Saving: all payers "))
-    assert "£" in saving and ("save" in saving or "pay" in saving or "no clear change" in saving)
+    year = next(line for line in rows if line.startswith("│ 1 "))
+    assert year.count("│") == 7 and "£" in year
     assert max(len(line) for line in rows) > 80
 
 
@@ -300,12 +304,12 @@ def test_a_gridlocked_comparison_is_not_shown_as_a_gain(here, capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "This comparison is not valid: in the scenario, Acute beds: the queue grows through the whole run" in out
     assert "in the comparator, Acute beds: the queue grows" in out
-    for gain in ("Admissions avoided │", "who saves / pays", "Saving: all payers", "Costs move from"):
+    for gain in ("Admissions avoided │", "Budget impact by year", "NHS+PSS net", "Costs move from"):
         assert gain not in out
     assert "warning: Acute beds: the queue grows through the whole run" in out
     # The report says the same at its top, and styles nothing as a gain.
     html = (here / "g" / "report.html").read_text(encoding="utf-8")
-    head = html[html.index("<main>"): html.index('<section id="flows">')]
+    head = html[html.index("<main>"): html.index('<section id="economics">')]
     assert "This comparison is not valid" in head and "the queue grows through the whole run" in head
     assert 'class="value good"' not in html and 'class="value bad"' not in html
     assert "Admissions avoided" not in head and "Net saving" not in head

@@ -29,7 +29,8 @@ def test_a_valid_state_is_kept():
     scenario = baseline().with_changes({"initial_state": {"acute": {"occupied": 1000}, "home_care": {"occupied": 7000}}})
     assert scenario.initial_state["acute"].occupied == 1000
     assert scenario.initial_state["acute"].waiting == 0
-    assert baseline().initial_state == {}
+    # The baseline starts with people already in long-term care (scenarios/baseline.yaml), no one else.
+    assert set(baseline().active_initial_state()) == {"residential_care", "nursing_care", "home_care"}
 
 
 @pytest.mark.parametrize("state, field, words", [
@@ -220,6 +221,7 @@ def test_long_term_residents_at_the_start_are_not_new_placements():
 def test_people_present_at_the_start_shift_no_draw_of_the_crises():
     scenario = small_system(**UNLIMITED, **{"run.warmup_days": 0, "run.horizon_days": 60})
     started = scenario.with_changes({"initial_state": {"acute": {"occupied": 150}, "reablement": {"occupied": 40}}})
+    scenario = scenario.with_changes({"initial_state": {}})
     empty, full = run_replication(scenario), run_replication(started)
     for kpi in ("crises", "ucr.referrals", "ucr.admissions_avoided"):
         assert full.kpis[kpi] == empty.kpis[kpi]

@@ -14,7 +14,7 @@ import pytest
 from sim.measure import invariants
 from sim.measure.collect import collect, run_replication
 from sim.measure.invariants import InvariantError
-from sim.pathway.kinds import Unit
+from sim.pathway.kinds import LongTermUnit, Unit
 from sim.pathway.model import Model
 from sim.pathway.slots import Slots
 from support import single_queue, small_system
@@ -46,9 +46,12 @@ def test_a_healthy_congested_run_passes_every_check_and_counts_them(healthy):
     assert len(units) == 8 and len(result.costs) > 8
     checked = invariants.check(model, result)
     # people (the system and its one place) + 5 per unit (places, requests, capacity, signs, Little)
-    # + census signs + daily capacity of each unit of places + one per cost line + total
+    # + care paid by year of each long-term unit + census signs + daily capacity of each unit of places
+    # + one per cost line + total
     places_units = sum(type(u.slots) is Slots for u in units)
-    assert checked == 2 + 5 * len(units) + 1 + places_units + len(result.costs) + 1
+    long_term = sum(isinstance(u, LongTermUnit) for u in units)
+    assert long_term == 3
+    assert checked == 2 + 5 * len(units) + long_term + 1 + places_units + len(result.costs) + 1
 
 
 def test_littles_law_bookkeeping_is_exact_for_fixed_stays():

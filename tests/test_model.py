@@ -16,6 +16,7 @@ from scipy import stats
 from pathway_helpers import one_queue, system
 from queueing import erlang_c
 from sim.measure.collect import run_replication
+from sim.measure.costs import in_totals
 from sim.pathway.model import Model
 from support import UNLIMITED, baseline, small_system
 
@@ -162,7 +163,8 @@ def test_costs_are_activity_times_unit_cost():
     r = run_replication(small_system(), 0)
     frame = r.costs_frame()
     assert np.allclose(frame["cost_gbp"], frame["activity"] * frame["unit_cost_gbp"])
-    assert r.kpis["cost.total"] == pytest.approx(frame["cost_gbp"].sum())
+    # Long-term care counts once in the KPIs: at the cost new placements commit (its cash in the period aside).
+    assert r.kpis["cost.total"] == pytest.approx(frame[frame.apply(in_totals, axis=1)]["cost_gbp"].sum())
     acute = frame[frame["service"] == "acute"]
     assert acute["activity"].sum() == pytest.approx(r.kpis["acute.occupancy_mean"] * 200)
     assert acute["unit_cost_gbp"].tolist() == [346]
@@ -172,8 +174,10 @@ def test_costs_are_activity_times_unit_cost():
 
 
 def test_self_funders_pay_for_their_own_care_homes():
-    everyone_pays = run_replication(small_system(**{"funding.self_funder_share": 1.0, "funding.partial_share": 0.0}), 0)
-    nobody_pays = run_replication(small_system(**{"funding.self_funder_share": 0.0, "funding.partial_share": 0.0}), 0)
+    # Means that never change (no spending down: tests/test_long_term.py moves cost with it).
+    same = {"funding.partial_share": 0.0, "funding.spend_down": {}}
+    everyone_pays = run_replication(small_system(**{"funding.self_funder_share": 1.0, **same}), 0)
+    nobody_pays = run_replication(small_system(**{"funding.self_funder_share": 0.0, **same}), 0)
     assert everyone_pays.kpis["cost.residential_care.council"] == 0.0
     assert everyone_pays.kpis["cost.residential_care.self_funder"] > 0.0
     assert nobody_pays.kpis["cost.residential_care.self_funder"] == 0.0

@@ -174,7 +174,7 @@ def test_a_cycle_with_no_way_out_blames_a_route_and_names_everyone_trapped():
 
 def test_a_system_nobody_enters_blames_its_demand():
     with pytest.raises(ScenarioError) as info:
-        load_scenario(BASELINE).with_changes({"demand.crises_per_year": 0})
+        load_scenario(BASELINE).with_changes({"demand.crises_per_year": 0, "initial_state": {}})
     assert "baseline.yaml: demand.crises_per_year: nobody enters the system: give demand.crises_per_year, arrivals" \
         in str(info.value)
 

@@ -149,7 +149,8 @@ def finished(tmp_path):
 def test_the_manifest_records_a_checksum_of_every_result_file(finished):
     manifest = json.loads((finished / "manifest.json").read_text())
     assert manifest["program"] == "care-pathway-sim"
-    expected = {f"{t}.parquet" for t in TABLES} | {"summary.csv", "comparison.csv", "differences.csv"}
+    expected = {f"{t}.parquet" for t in TABLES} | {"summary.csv", "comparison.csv", "differences.csv",
+                                                   "budget_impact.csv", "capacity_freed.csv", "economic_summary.csv"}
     assert set(manifest["files"]) == expected
     assert manifest["files"]["kpis.parquet"] == hashlib.sha256((finished / "kpis.parquet").read_bytes()).hexdigest()
 

@@ -24,10 +24,11 @@ SCENARIOS = ROOT / "scenarios"
 NOT_LEVERS = {"name", "description", "sources", "comparator"}
 # The levers each workstream may move (brief §2), as dotted prefixes.
 OWN_LEVERS = {
-    "ws1": ("routes.crisis.scale.", "services.urgent_response.capacity"),
+    "ws1": ("routes.crisis.scale.", "services.urgent_response.capacity", "economics.programme_costs.more_ucr."),
     "ws2": ("routes.discharge_pathway.", "routes.P2."),
     "ws3": ("services.community_beds.discharge_process.",),
-    "ws4": ("services.reablement.", "routes.reablement_outcome.", "routes.P1."),
+    "ws4": ("services.reablement.", "routes.reablement_outcome.", "routes.P1.",
+            "economics.programme_costs.more_reablement."),
     "ws5": ("routes.home_care_decision.", "routes.care_home_decision."),
 }
 
@@ -40,6 +41,9 @@ def leaves(data, prefix=""):
                 continue
             out.update(leaves(value, f"{prefix}{key}."))
         return out
+    if isinstance(data, list) and data and all(isinstance(item, dict) and "name" in item for item in data):
+        # A list of named items (programme costs): each is its own lever, as if keyed by its name.
+        return leaves({item["name"]: item for item in data}, prefix)
     return {prefix[:-1]: data}
 
 
@@ -146,7 +150,7 @@ def document(tmp_path_factory):
     """The whole command at a twentieth of the real system: every section, every row, every interval."""
     out = tmp_path_factory.mktemp("docs") / "validation.md"
     code = validation.main(["--scale", "0.05", "--replications", "2", "--sensitivity-replications", "1",
-                            "--workers", "1", "--output", str(out)])
+                            "--economics-replications", "2", "--workers", "1", "--output", str(out)])
     assert code == 0
     return out
 
@@ -160,6 +164,18 @@ def test_document_has_every_section_and_published_figure(document):
         assert figure in text, figure
     assert (document.parent / "sensitivity-tornado.html").stat().st_size > 1000
     assert not [p for p in document.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_the_published_benefit_is_judged_on_its_sources_basis_in_every_year(document):
+    text = document.read_text()
+    section = text.split("## 3b.", 1)[1].split("\n## ", 1)[0]
+    assert "Basis, stated from the sources before looking at the results" in section
+    assert "£21m to £26m" in section and "over £26m a year saved" in section and "mix cash released" in section
+    rows = rows_of(text, "## 3b.")
+    assert [r[0] for r in rows] == ["1", "2", "3", "4", "5"]   # every year of the horizon, none picked
+    for row in rows:
+        assert INTERVAL.search(row[3]), row
+        assert row[4] in ("within", "above", "below") and row[5] in ("within", "above", "below"), row
 
 
 def rows_of(text: str, heading: str) -> list[list[str]]:

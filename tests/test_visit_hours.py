@@ -9,7 +9,7 @@ import simpy
 
 from sim.measure.collect import run_replication
 from sim.pathway.visit_hours import VisitHours
-from sim.scenario import ScenarioError
+from sim.scenario import ScenarioError, validate
 from sim.scenario.services import Workforce as WorkforceConfig
 from support import small_system
 
@@ -109,7 +109,14 @@ def test_home_care_can_have_a_workforce_too():
     home_care = {"kind": "visits", "los_days": {"dist": "lognormal", "median": 400, "mean": 700}, "then": "left",
                  "costs": [{"gbp": 19, "per": "visit_hour", "payer": "means_tested"}],
                  "workforce": {"visit_hours_per_day": 30, "first_day_hours": 2.0, "last_day_hours": 1.5}}
-    scenario = small_system(**{"run.replications": 1, "run.horizon_days": 100, "services.home_care": home_care})
+    data = small_system(**{"run.replications": 1, "run.horizon_days": 100}).resolved
+    data["services"]["home_care"] = home_care
+    # What only long-term care has: people found in it for years, savings that run down while paying, and a
+    # package sized by the route.
+    del data["initial_state"]["home_care"]
+    del data["funding"]["spend_down"]["home_care"]
+    del data["sources"]["services.home_care.hours_per_week_after"]
+    scenario = validate(data, "home-care-visits.yaml")
     result = run_replication(scenario)
     k = result.kpis
     assert k["home_care.visit_hours_mean"] <= 30 + 1e-9 and k["home_care.queue_mean"] > 0

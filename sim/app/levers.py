@@ -70,7 +70,7 @@ def groups(scenario: Scenario) -> list[Group]:
         Group("Demand", _demand_levers(scenario)),
         Group("Capacity and lengths of stay", _service_levers(scenario)),
         Group("Where people go next", _route_levers(scenario)),
-        Group(f"Unit costs ({scenario.costs.price_year} prices)", _cost_levers(scenario)),
+        Group(f"Unit costs ({scenario.economics.price_year} prices)", _cost_levers(scenario)),
         Group("Run settings", (
             Lever("run.replications", "Replications", "runs", "count", 1, 1000, 1,
                   "More replications give narrower 95% confidence intervals"),

@@ -175,7 +175,8 @@ def headline(rs, warnings: list[trust.TrustWarning]) -> None:
     n = rs.kpis.loc[rs.kpis["role"] == "scenario", "replication"].nunique()
     if gains:
         what = (f"“{text(s.name)}” against “{text(rs.scenarios['comparator'].name)}”: gains over the comparator "
-                f"({SIGN_CONVENTION}), over the {s.run.horizon_days} days measured; mean of {n} paired replications")
+                f"({SIGN_CONVENTION}), a year (the {s.run.horizon_days} days measured, per 365), and net cash "
+                f"savings by payer over the years measured; mean of {n} paired replications")
     elif compared:
         what = (f"“{text(s.name)}” and “{text(rs.scenarios['comparator'].name)}”, each run's own totals over the "
                 f"{s.run.horizon_days} days measured (the comparison is not valid); mean of {n} replications each")
@@ -185,9 +186,10 @@ def headline(rs, warnings: list[trust.TrustWarning]) -> None:
     if compared and not gains:
         st.error(text(trust.not_valid_reason(warnings)))
     st.caption(what + ", with 95% confidence intervals. Savings are by payer: a saving to one can be a cost "
-               "moved to another.")
+               "moved to another; self-funders' own fees are private spending, never a system's saving; "
+               "bed-days freed are capacity, not cash. The report has the budget impact year by year.")
     for title, group in (("People and beds", [h for h in items if h.unit != "GBP"]),
-                         (("Net saving by payer" if gains else "Cost by payer") + f" ({s.costs.price_year} prices)",
+                         (("Net saving by payer, cash" if gains else "Cost by payer") + f" ({s.economics.price_year} prices)",
                           [h for h in items if h.unit == "GBP"])):
         st.markdown(f"**{title}**")
         for start in range(0, len(group), 4):  # four cards a row: each run's totals make eight

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.measure import invariants
-from sim.measure.costs import CostLine, cost_lines, unit_cost_lines
+from sim.measure.costs import CostLine, cost_lines, sort_key, unit_cost_lines
 from sim.measure.kpis import compute
 from sim.pathway.model import Model
 from sim.scenario.schema import Scenario
@@ -67,7 +67,7 @@ def collect(model: Model) -> ReplicationResult:
         for unit, line in unit_cost_lines(model):
             place_lines[unit.place].append(line)
         for lines_of_place in place_lines.values():  # a fixed order, as for the system's lines
-            lines_of_place.sort(key=lambda c: (c.service, c.payer, c.basis, c.activity_unit, c.unit_cost_gbp))
+            lines_of_place.sort(key=sort_key)
     kpis = compute(model, lines, place_lines)
     daily, by_place = _daily(model)
     stays: dict[str, list] = defaultdict(list)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.measure.costs import in_totals
+from sim.pathway.kinds import LongTermUnit
 from sim.pathway.slots import Slots
 
 if TYPE_CHECKING:
@@ -59,6 +61,8 @@ def check(model: "Model", result: "ReplicationResult | None" = None) -> int:
         stays = np.asarray(unit.stays, dtype=float)  # once per unit, for both checks
         _places(checker, unit, stays)
         _little(checker, model, unit, stays)
+        if isinstance(unit, LongTermUnit):
+            _care_in_years(checker, unit)
     _daily_census(checker, model)
     if result is not None:
         _costs(checker, result)
@@ -118,6 +122,14 @@ def _little(checker: _Checker, model: "Model", unit, stays: np.ndarray) -> None:
     )
 
 
+def _care_in_years(checker: _Checker, unit: LongTermUnit) -> None:
+    """Every day of long-term care in the period falls in one year and is paid by one payer."""
+    booked = sum(sum(days) for days in unit.care.days.amount.values())
+    checker.require(_close(booked, unit.slots.area_in_use), "care paid by year = occupancy",
+                    f"{unit.name} ({unit.place}): {booked:,.3f} days of care booked in the years, "
+                    f"{unit.slots.area_in_use:,.3f} days occupied")
+
+
 def _daily_census(checker: _Checker, model: "Model") -> None:
     """Nobody is counted above capacity, except while draining (after a cut, or from a full start)."""
     daily = model.daily
@@ -149,7 +161,7 @@ def _costs(checker: _Checker, result: "ReplicationResult") -> None:
             f"{line.service} ({line.payer}): £{line.cost_gbp:,.2f} is not {line.activity:g} "
             f"{line.activity_unit} x £{line.unit_cost_gbp:,.2f}",
         )
-    total = sum(line.cost_gbp for line in result.costs)
+    total = sum(line.cost_gbp for line in result.costs if in_totals(line))
     kpi = result.kpis.get("cost.total", math.nan)
     checker.require(_close(kpi, total), "total cost = sum of cost lines",
                     f"cost.total is £{kpi:,.2f} but the cost lines add up to £{total:,.2f}")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.measure.costs import PAYERS, CostLine
+from sim.measure.costs import PAYERS, CostLine, in_totals
 from sim.pathway.afterwards import happened
 from sim.scenario import labels
 from sim.pathway.kinds import LongTermUnit, ResponseUnit, Unit, VisitsUnit
@@ -197,7 +197,7 @@ def service_kpis(name: str, units: list[Unit], horizon: float, peak_in_use: floa
 def _cost_kpis(lines: list[CostLine]) -> dict[str, float]:
     by_payer = dict.fromkeys(PAYERS, 0.0)
     k: dict[str, float] = {}
-    for line in lines:
+    for line in filter(in_totals, lines):  # long-term care counted once: at the cost new placements commit
         by_payer[line.payer] += line.cost_gbp
         key = f"cost.{line.service}.{line.payer}"
         k[key] = k.get(key, 0.0) + line.cost_gbp

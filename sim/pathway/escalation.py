@@ -88,6 +88,12 @@ class ExtraCapacity:
                 self._set_extra(want)
             yield self.env.timeout(interval)
 
+    def capacity_days_so_far(self) -> float:
+        """Extra capacity-days open in the measured period up to now, without closing the current stretch."""
+        start = max(self._last, self.measure_from)
+        running = self.extra * (self.env.now - start) if self.env.now > start and self.extra > 0 else 0.0
+        return self.capacity_days + running
+
     def close(self) -> None:
         self._advance()
 

@@ -39,6 +39,7 @@ from scipy import special
 
 from sim.random.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal, Weibull
 from sim.pathway import expected_flows
+from sim.pathway.arrivals import place_shares
 from sim.pathway.capacity import apportion
 from sim.pathway.journey import journey, rest_of_stay
 from sim.scenario.services import stay_of
@@ -96,10 +97,17 @@ def states(model: "Model"):
     system = scenario.active_initial_state()
     for service, state in system.items():
         if scenario.places and model.sharing.get(service) != "pooled":
-            # A system-wide state of a local service is shared among places as capacity is.
+            # A system-wide state of a local service is shared among places as capacity is; a service with no
+            # limit anywhere (long-term care) as its people come, by the places' shares of demand.
             total = {p: model.units[service][p].slots.capacity for p in model.places}
             finite = {p: c for p, c in total.items() if c != float("inf")}
-            weights = finite if len(finite) == len(total) and sum(finite.values()) else {p: 1.0 for p in total}
+            demand = place_shares(scenario)
+            if len(finite) == len(total) and sum(finite.values()):
+                weights = finite
+            elif not finite and sum(demand.values()):
+                weights = demand
+            else:
+                weights = {p: 1.0 for p in total}
             from_capacity = apportion(state.occupied, weights, True), apportion(state.waiting, weights, True)
             for p in model.places:
                 out.append((service, p, from_capacity[0][p], from_capacity[1][p]))

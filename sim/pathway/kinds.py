@@ -6,7 +6,7 @@ caseload slot, a team; perhaps while holding a slot elsewhere), `stay`
 mechanics: slots held for a stay (beds, caseload, unlimited), visit-hours
 that taper (visits), a team that
 must be free within a give-up time (response team), or a placement lasting
-years whose whole cost is committed when it starts (long term).
+years, paid year by year as means run down (long term).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.random.distributions import Sampler
+from sim.pathway import long_term
 from sim.pathway.person import Person
 from sim.scenario.services import Beds, Caseload, LongTerm, ResponseTeam, Unlimited, Visits, stay_of
 from sim.pathway.slots import Slots
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 HOURS = 1 / 24
 READMISSION_DAYS = 30  # a readmission counted "within 30 days" (NHS Digital's emergency readmissions indicator)
-FUNDING = ("council", "partial", "self")
+FUNDING = long_term.FUNDING
 
 
 class Unit:
@@ -231,27 +232,62 @@ class ResponseUnit(Unit):
 
 
 class LongTermUnit(Unit):
-    """A long-term placement: lasts years; its whole cost is committed when it starts."""
+    """A long-term placement: lasts years, paid year by year by whoever pays as means run down.
+
+    Its care is booked in sim/pathway/long_term.py: occupancy in each year of
+    the measured period (people in care at the start included), and the whole
+    stay a new placement commits, in the year it starts. The stay drawn is the
+    person's survival in care.
+    """
 
     def __init__(self, model, name, spec, place, capacity, los_multiplier):
         super().__init__(model, name, spec, place, capacity, los_multiplier)
         self.hours_per_week = Sampler(spec.hours_per_week) if spec.hours_per_week is not None else None
-        self.placements = dict.fromkeys(FUNDING, 0)
-        self.committed_days = dict.fromkeys(FUNDING, 0.0)
-        self.committed_hours = dict.fromkeys(FUNDING, 0.0)
+        self.hours_after = {route: Sampler(d) for route, d in spec.hours_per_week_after.items()}
+        means = model.scenario.funding.spend_down.get(name)
+        self.spend_down = long_term.SpendDown(name, means) if means is not None else None
+        self.care = long_term.CareLedger(model.years)
+
+    # Counts over the whole measured period, by means at entry (placements) or as paid (care committed).
+    @property
+    def placements(self) -> dict[str, float]:
+        return self.care.placements.totals()
+
+    @property
+    def committed_days(self) -> dict[str, float]:
+        return self.care.committed_days.totals()
+
+    @property
+    def committed_hours(self) -> dict[str, float]:
+        return self.care.committed_hours.totals()
+
+    def hours_a_day(self, person: Person) -> float:
+        """Hours of care a day: a package sized by the route that sent the person, or the usual one."""
+        sampler = self.hours_after.get(person.came_by, self.hours_per_week)
+        if sampler is None:
+            return 0.0
+        return sampler.from_z(person.normal(self.name + ".hours", self.name)) * person.hours_multiplier / 7
 
     def stay(self, person: Person):
         days = self.length_of_stay(person)
-        if self.measuring and person.entered_at == self.env.now:
-            self.placements[person.funding] += 1
-            self.committed_days[person.funding] += days
-            if self.hours_per_week is not None:
-                weekly = self.hours_per_week.from_z(person.normal(self.name + ".hours", self.name))
-                self.committed_hours[person.funding] += weekly * person.hours_multiplier * days / 7
-        yield self.env.timeout(max(0.0, days - (self.env.now - person.entered_at)))
+        entered = person.entered_at
+        hours = self.hours_a_day(person)
+        path = self.spend_down.path(person, entered) if self.spend_down is not None else [(entered, person.funding)]
+        self.care.start(person, entered, hours, path)
+        if self.measuring and entered == self.env.now:
+            self.care.commit(person, entered, days, hours, path)
+        yield self.env.timeout(max(0.0, days - (self.env.now - entered)))
         person.ready_at = self.env.now
         nxt, _ = self.model.router.follow(person, self.then, self.name)
         return nxt
+
+    def left(self, person: Person) -> None:
+        self.care.left(person, self.env.now)
+        super().left(person)
+
+    def close(self) -> None:
+        self.care.close(self.env.now)
+        super().close()
 
 
 KIND_UNITS = {

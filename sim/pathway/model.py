@@ -21,6 +21,7 @@ from sim.pathway import arrivals as arrivals_
 from sim.pathway import capacity as capacity_
 from sim.pathway import escalation as escalation_
 from sim.pathway.afterwards import Later
+from sim.pathway import ledger, long_term
 from sim.random.draws import Family
 from sim.pathway.initial_state import place_initial_state
 from sim.pathway.journey import journey
@@ -57,6 +58,8 @@ class Model:
         self.env = simpy.Environment()
         self.measure_from = float(scenario.run.warmup_days)
         self.end = self.measure_from + scenario.run.horizon_days
+        self.measured_days = scenario.run.horizon_days
+        self.years = long_term.Years(self.measure_from, self.measured_days, long_term.discount_rate(scenario))
         self.days = int(math.ceil(self.end))
         self.streams = Streams(self.seed, replication)
         self.router = Router(scenario.routes, self.env, self.measure_from)
@@ -101,6 +104,7 @@ class Model:
         self.daily = np.zeros((self.days, len(self.unit_list), 3))
         escalation_.attach(self)
         self.later = Later(self) if scenario.afterwards else None
+        self.ledger = ledger.new_ledger(self)
 
     # --- people ------------------------------------------------------------------------
 
@@ -275,10 +279,12 @@ class Model:
         for place, target, rates in arrivals_.direct(self.scenario, self.days + 1):
             self.env.process(self._arrivals(place, target, rates))
         self.env.process(self._census_each_day())
+        self.env.process(ledger.keep(self))
         with collecting_less():
             self.env.run(until=self.end)
         for unit in self.unit_list:
             unit.close()
+        ledger.close(self)
         return self
 
 

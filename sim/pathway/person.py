@@ -8,7 +8,7 @@ from sim.random.draws import Family
 class Person:
     __slots__ = (
         "id", "family", "index", "place", "group", "funding", "traits", "seen", "hours_multiplier",
-        "entered_at", "ready_at", "asked_at", "path", "left_at",
+        "entered_at", "ready_at", "asked_at", "path", "left_at", "came_by",
     )
 
     def __init__(self, pid: int, family: Family, place: str):
@@ -25,6 +25,7 @@ class Person:
         self.asked_at = 0.0
         self.path: list[str] = []            # the routes passed on the last way from one step to the next
         self.left_at: dict[str, float] = {}  # service -> when the person last left it
+        self.came_by: str | None = None  # the last route that sent them on (the decision behind their next service)
 
     def stream(self, name: str) -> str:
         k = self.seen.get(name, 0)

@@ -98,6 +98,7 @@ class Router:
                 counts = self._counts.get(person.place) or self._counts.setdefault(person.place, [0] * len(self._cells))
         if step not in tables:
             person.path = []
+            person.came_by = None
             return step, []
         passed = person.path = []
         streams, seen, hours = self.streams, person.seen, self.hours
@@ -120,6 +121,7 @@ class Router:
                 counts[cell] += 1
             passed.append(step)
             step = nxt
+        person.came_by = passed[-1]
         return step, passed
 
     def all_flows(self) -> Counter:

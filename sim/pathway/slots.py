@@ -143,6 +143,12 @@ class Slots:
         while queue and self.in_use < self.capacity:
             self._grant(queue.popleft())
 
+    def area_so_far(self) -> float:
+        """Occupied days in the measured period up to now, read without disturbing the running count."""
+        start = self._last if self._last > self.measure_from else self.measure_from
+        now = self.env.now
+        return self.area_in_use + (self.in_use * (now - start) if now > start else 0.0)
+
     def close(self) -> None:
         """Bring the time-weighted counts up to now (call once at the end of a run)."""
         self._advance()

@@ -77,6 +77,14 @@ class VisitHours(Slots):
         now = self.env.now
         return sum(self._hours(start, days, now) for start, days in self._plans.values())
 
+    def hours_so_far(self) -> float:
+        """Visit-hours delivered in the measured period up to now, read without disturbing the count."""
+        now = self.env.now
+        start = self._last if self._last > self.measure_from else self.measure_from
+        if now <= start:
+            return self.area_hours
+        return self.area_hours + sum(self._hours_between(s, d, start, now) for s, d in self._plans.values())
+
     def _has_room(self) -> bool:
         """Room for one more person's first day, given what the people inside need now."""
         return self.hours_committed() + self.first_day_hours <= self.capacity + _EPSILON

@@ -18,12 +18,15 @@ import pandas as pd
 
 from sim import trust
 from sim.compare import SIGN_CONVENTION, kpi_label, money_scale
+from sim.compare import money as compare_money
 from sim.measure.costs import PAYERS
+from sim.economics import perspectives, prices, programme
 from sim.report import describe, figures, page, tables
 from sim.report.formatting import number
 from sim.report.intervals import estimate
 from sim.store import atomic_write_bytes
 from sim.results import ResultSet
+from sim.scenario import labels
 
 REPORT_NAME = "report.html"
 TABLES_DIR = "report_tables"
@@ -38,6 +41,17 @@ BESIDE = {
     "money": ("overloaded",),
     "comparison": ("replications", "undefined", "resume"),
 }
+
+
+def interval_text(row: pd.Series, unit: str, scale: float | None = None) -> str:
+    """A table row's mean (95% CI) in the report's format."""
+    mean, low, high = row["mean"], row["ci_low"], row["ci_high"]
+    if unit == "ratio":
+        return f"{mean:.2f}" + ("" if low != low or low == high else f" ({low:.2f} to {high:.2f})")
+    shown = (lambda v: compare_money(v, scale=scale)) if unit == "GBP" else (lambda v: number(v, unit))
+    if low != low or low == high:
+        return shown(mean)
+    return f"{shown(mean)} ({shown(low)} to {shown(high)})"
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -101,14 +115,17 @@ class _Report:
                      f"mean of {n} paired replications.")
             guide = (f"Throughout this report, {page.esc(SIGN_CONVENTION)}. Tables of every measure say which way "
                      "each difference goes in words (“120 fewer”). "
-                     "Each card is the scenario's difference from the comparator, summed over the measured period. "
+                     "Each card of people and beds is the scenario's difference from the comparator a year (the "
+                     "measured period's difference divided by its years); each money card is the net over the years "
+                     "measured, by payer. "
                      "The 95% confidence interval shows the simulation's uncertainty: <b>blue</b> when the whole "
                      "interval is an improvement, <b>red</b> when it is wholly worse, black when it includes no "
                      "change. "
                      "Savings are by payer: a saving to the NHS can be a cost moved to the council or to people "
-                     "who pay for their own care. Cash-releasing savings are costs no longer paid (fewer long-term "
-                     "placements, packages and episodes); capacity freed is bed-days and attendances "
-                     "in services paid for anyway, which become cash only if capacity is closed.")
+                     "who pay for their own care, whose fees are private spending and never a system's saving. Net "
+                     "is cash-releasing savings (episodes, hours of care and care home weeks no longer bought) less "
+                     "what the change costs; bed-days freed are capacity, shown in places, never in the net. "
+                     "Year by year in the section Budget impact.")
         elif self.compared:
             intro = (f"“{s.name}” and “{rs.scenarios['comparator'].name}” over {period}; "
                      f"mean of {n} replications each.")
@@ -120,13 +137,73 @@ class _Report:
             guide = "Each card is the scenario's total for the measured period with its 95% confidence interval."
         activity = [h for h in items if h.unit != "GBP"]
         money = [h for h in items if h.unit == "GBP"]
-        money_title = "Net saving by payer" if gains else "Cost by payer"
+        money_title = "Net saving by payer, cash" if gains else "Cost by payer"
         self.section("headline", "Headline", f"<p>{page.esc(intro)}</p>", *parts, page.how_to_read(guide),
                      "<h3>People and beds</h3>", page.headline_cards(activity, gains, n),
-                     f"<h3>{money_title} (£, {page.esc(s.costs.price_year)} prices)</h3>",
+                     f"<h3>{money_title} (£, {page.esc(s.economics.price_year)} prices)</h3>",
                      page.headline_cards(money, gains, n),
                      *(f"<p class=\"shift\">{page.esc(sentence)}.</p>"
                        for sentence in tables.cost_shifts(rs, self.warnings)))
+
+    def economics(self) -> None:
+        """Budget impact year by year, capacity freed, the discounted view, unit costs and CHEERS 2022."""
+        rs = self.rs
+        s = rs.scenarios["scenario"]
+        parts = []
+        if self.compared and not self.valid:
+            parts.append("<p>No budget impact: the comparison is not valid (see the warnings at the top).</p>")
+        elif self.compared:
+            impact = self.keep("budget_impact", rs.budget_impact)
+            freed = self.keep("capacity_freed", rs.capacity_freed)
+            summary = self.keep("economic_summary", rs.economic_summary)
+            parts.append(page.how_to_read(
+                f"The change starts on day 0 of the measured period. Each bar is a year's net cash saving to a payer "
+                f"(cash-releasing savings less what the change costs), in pounds of {s.economics.price_year}, not "
+                "discounted, with its 95% confidence interval; above zero is a saving. Self-funders (hatched) are "
+                "people paying for their own care: private spending, never part of a system's saving. Long-term "
+                "care saves cash as people who would have been in care are not, so savings build up year by year."))
+            parts.append(self.figure("budget_impact", figures.budget_impact(rs, impact)))
+            scale = money_scale(*impact["mean"].tolist())
+            parts.append(page.table(impact, [
+                ("Year", "num", lambda r: f"{r['year']}"), ("Perspective", "", lambda r: perspectives.NAMES[r["perspective"]]),
+                ("Kind", "", lambda r: r["kind"].replace("_", " ")),
+                ("Mean (95% CI)", "num", lambda r: interval_text(r, "GBP", scale)),
+            ]))
+            places = freed[freed["measure"] == "places freed"]
+            if not places.empty:
+                parts.append("<h3>Capacity freed (places a year; capacity, not cash)</h3>")
+                parts.append(page.table(places, [
+                    ("Year", "num", lambda r: f"{r['year']}"), ("Service", "", lambda r: labels.service(r["service"])),
+                    ("Places freed (95% CI)", "num", lambda r: interval_text(r, "places")),
+                ]))
+            parts.append("<h3>Over the years measured: discounted net and return on investment</h3>")
+            money_scale_ = money_scale(*summary.loc[summary["unit"] == "GBP", "mean"].tolist())
+            parts.append(page.table(summary, [
+                ("Perspective", "", lambda r: perspectives.NAMES[r["perspective"]]), ("Measure", "", lambda r: r["measure"]),
+                ("Mean (95% CI)", "num", lambda r: interval_text(r, r["unit"], money_scale_)),
+            ]))
+        costs = self.keep("unit_costs", prices.unit_cost_table(s))
+        parts.append(f"<h3>Unit costs: source, price year and value in {page.esc(s.economics.price_year)} pounds</h3>")
+        parts.append(page.table(costs, [
+            ("Service", "", lambda r: labels.service(r["service"])), ("Cost", "", lambda r: r["cost"]),
+            ("Per", "", lambda r: r["per"]), ("Payer", "", lambda r: r["payer"]),
+            ("£ as published", "num", lambda r: f"£{r['gbp']:,.2f}"), ("Price year", "", lambda r: r["price_year"]),
+            (f"£ at {s.economics.price_year}", "num", lambda r: f"£{r['inflated_gbp']:,.2f}"),
+            ("Source", "", lambda r: r["source"]),
+        ]))
+        programme_costs = programme.cost_table(s)
+        if not programme_costs.empty:
+            self.keep("programme_costs", programme_costs)
+            parts.append("<h3>What the change costs</h3>")
+            parts.append(page.table(programme_costs, [
+                ("Item", "", lambda r: r["label"]), ("Kind", "", lambda r: r["kind"].replace("_", "-")),
+                ("Payer", "", lambda r: r["payer"]),
+                (f"£ a year at {s.economics.price_year}", "num", lambda r: f"£{r['per_year_gbp']:,.0f}"),
+                ("Price year of the source", "", lambda r: r["price_year"]), ("Source", "", lambda r: r["source"]),
+            ]))
+        parts.append("<h3>Economic evaluation (CHEERS 2022)</h3>")
+        parts.append(page.stress([describe.Section("Items", describe.cheers(rs))]))
+        self.section("economics", "Budget impact and economics", *parts)
 
     def flows(self) -> None:
         for role in self.rs.roles:
@@ -251,7 +328,8 @@ class _Report:
             "Generated from the scenario files that were run, following the STRESS-DES checklist for reporting "
             "discrete-event simulation studies, so that it can be attached to a paper. The hashes identify the exact "
             "scenarios; the same scenario and seed give identical results on any machine."),
-            page.stress(describe.sections(rs))]
+            page.stress(describe.sections(rs)),
+            page.stress([describe.Section("Assumptions and simplifications", describe.assumptions(rs.scenarios["scenario"]))])]
         if "comparator" in params:
             columns.append(("Comparator", "", lambda r: r["comparator"]))
             changed = params[params["differs"]]
@@ -274,7 +352,7 @@ class _Report:
         s = rs.scenarios["scenario"]
         subtitle = [f"Compared with: {rs.scenarios['comparator'].name}" if self.compared else "No comparator",
                     f"Measured period: {s.run.horizon_days} days from {s.run.start_date.isoformat()} "
-                    f"after {s.run.warmup_days} days of warm-up; prices {s.costs.price_year}"]
+                    f"after {s.run.warmup_days} days of warm-up; prices {s.economics.price_year}"]
         return page.page(f"Care pathway simulation: {s.name}", subtitle, self.nav, "".join(self.sections))
 
 
@@ -282,7 +360,7 @@ def write_report(resultset: ResultSet, folder: str | Path) -> Path:
     """Write the HTML report, its CSV tables and figure specs into `folder`; return the report's path."""
     folder = Path(folder)
     report = _Report(resultset)
-    for build in (report.warnings_section, report.headline, report.flows, report.over_time, report.stays_and_delays, report.money,
+    for build in (report.warnings_section, report.headline, report.economics, report.flows, report.over_time, report.stays_and_delays, report.money,
                   report.comparison, report.model_description, report.downloads):
         build()
     for name, frame in report.tables.items():

@@ -16,7 +16,7 @@ from importlib import metadata
 
 import pandas as pd
 
-from sim.scenario import labels
+from sim.scenario import labels, price_index
 from sim.results import ResultSet
 from sim.scenario import Scenario
 from sim.scenario.services import capacity_of, stay_of
@@ -252,7 +252,7 @@ def sections(rs: ResultSet) -> list[Section]:
         ("Parameters", f"{len(parameters(rs))} values; every one is listed below with its source where the "
          "scenario names one."),
         ("Sources named", f"{len(s.sources)} fields have an entry under sources: in the scenario file."),
-        ("Prices", f"pounds of {s.costs.price_year}"),
+        ("Prices", f"pounds of {s.economics.price_year}"),
     ]
     experiment = [
         ("Replications", f"{rs.kpis.loc[rs.kpis['role'] == 'scenario', 'replication'].nunique()} run "
@@ -281,4 +281,70 @@ def sections(rs: ResultSet) -> list[Section]:
         Section("3. Data", data),
         Section("4. Experimentation", experiment),
         Section("5. Implementation", implementation),
+    ]
+
+
+def assumptions(s: Scenario) -> list[tuple[str, str]]:
+    """STRESS-DES 2.3: the model's assumptions and simplifications, as this scenario makes them."""
+    unlimited = [labels.service(n) for n, spec in s.services.items()
+                 if spec.kind != "visits" and getattr(spec, "capacity", None) is None]
+    rows = [
+        ("People", "Each crisis is a new person: repeat crises of one person are not linked, except readmissions "
+         "that a route sends back."),
+        ("Demand", "Crises arrive at random (Poisson) at the yearly rate, shaped by weekday and month; demand does not "
+         "grow over the run and does not respond to waits."),
+        ("Queues", "First come, first served; nobody leaves a queue except where a service gives up (a response "
+         "team's give-up time)."),
+        ("Capacity", "Fixed, except on the dates of capacity events; staff sickness and shifts are not modelled "
+         "unless a scenario states them as capacity changes."),
+        ("Unlimited services", ", ".join(unlimited) + ": never make anyone wait." if unlimited
+         else "none: every service has a capacity."),
+        ("Start", f"The warm-up ({s.run.warmup_days} days) starts empty except for the people the scenario puts in "
+         "care at the start (initial_state); it is left out of every result."),
+        ("Costs", "Average unit costs from national sources (each with its price year, inflated to "
+         f"{s.economics.price_year}); occupied bed-days and caseload-days are capacity paid for anyway, never "
+         "cash; episodes, hours of care and care home weeks bought are cash."),
+        ("Outcomes", "Health-related quality of life and mortality beyond the pathway's own deaths are not modelled: "
+         "the economics is a cost and budget impact analysis, not a cost-utility analysis."),
+    ]
+    return rows
+
+
+def cheers(rs: ResultSet) -> list[tuple[str, str]]:
+    """CHEERS 2022 items of the economic evaluation, as this run states them."""
+    s = rs.scenarios["scenario"]
+    comparator = rs.scenarios.get("comparator")
+    e = s.economics
+    years = min(e.horizon_years, -(-s.run.horizon_days // 365))
+    costs = e.programme_costs
+    programme = "; ".join(f"{c.label}: {c.payer}, {c.kind.replace('_', '-')}, £{c.gbp:,.0f}"
+                          + (f" x {c.units:g}" if c.kind == "capacity" else "") + f" ({c.price_year}; {c.source})"
+                          for c in costs) or "none stated: savings are gross of what the change costs"
+    return [
+        ("Perspective (item 8)", "NHS; council adult social care; NHS and personal social services together (the "
+         "NICE reference case). Self-funders' fees are reported apart as private spending, never in a system's "
+         "saving."),
+        ("Comparator (item 10)", comparator.name if comparator else "none"),
+        ("Time horizon (item 11)", f"{e.horizon_years} years from the change on day 0 of the measured period "
+         f"(budget impact year by year); this run measured {s.run.horizon_days} days, so {years} year"
+         f"{'s' if years != 1 else ''} are reported. Long-term placements started in those years are also "
+         "costed over their whole drawn stay (lifetime view)."),
+        ("Discount rate (item 12)", f"{e.discount_rate:.1%} a year for the discounted views, {e.discount_rate_sensitivity:.1%} "
+         "as a sensitivity; the budget impact is cash and undiscounted (ISPOR budget-impact good practice)."),
+        ("Outcomes (item 13)", "The headline gains a year, each defined once (sim.compare.outcomes): people admitted "
+         "(readmissions left out), bedded placements after an acute stay, and people whose journey ends at home, "
+         "counted against the comparator's crises."),
+        ("Resources and costs (item 15)", "Activity from the simulation times unit costs, each with its source and "
+         "price year (table below); the cost of the change itself: " + programme + "."),
+        ("Currency, price date, conversion (item 16)", f"Pounds sterling of {e.price_year}, inflated with "
+         f"{price_index.INDEX_NAME}; years in the index: {price_index.years()[0]} to {price_index.years()[-1]} "
+         f"(provisional: {', '.join(price_index.provisional()) or 'none'})."),
+        ("Model (item 17)", "Discrete-event simulation of individual people (STRESS-DES description in this report)."),
+        ("Uncertainty (item 19)", f"95% confidence intervals over {rs.kpis.loc[rs.kpis['role'] == 'scenario', 'replication'].nunique()} "
+         "replications paired by common random numbers (stochastic uncertainty); the discount rate at "
+         f"{e.discount_rate_sensitivity:.1%}; parameter uncertainty through the sensitivity study "
+         "(python -m sim.studies.connect.sensitivity), not in these intervals."),
+        ("Capacity freed", "Bed-days and places freed are shown in places, and valued only at a marginal value the "
+         "scenario states" + (f" ({', '.join(labels.service(n) for n in e.capacity_value)})" if e.capacity_value
+                              else " (none stated: not valued)") + "; never added into cash."),
     ]

@@ -32,11 +32,15 @@ RESULT_TABLES: dict[str, Columns] = {
               "people": ("people", "moves in the measured period")},
     "costs": {"role": ROLE, "replication": REPLICATION, "service": SERVICE,
               "payer": ("text", "`nhs`, `council` or `self_funder`"),
-              "basis": ("text", "`activity in period` or `committed by new placements`"),
+              "basis": ("text", "`activity in period` (cash in that year: short-term activity, and long-term care as"
+                                " occupancy, people in care at the start included) or `committed by new placements`"
+                                " (the whole stay of the long-term placements started that year)"),
               "activity": ("activity_unit", "amount of activity costed"),
-              "activity_unit": ("text", "unit of the activity, e.g. occupied bed-days, hours"),
+              "activity_unit": ("text", "unit of the activity, e.g. occupied bed-days, hours, weeks in care"),
               "unit_cost_gbp": ("GBP per activity unit", "price applied"),
-              "cost_gbp": ("GBP", "activity x unit cost")},
+              "cost_gbp": ("GBP", "activity x unit cost"),
+              "year": ("year", "year of the measured period the cost falls in, from 1 (a placement: the year it starts)"),
+              "discounted_gbp": ("GBP", "cost_gbp discounted to day 0 of the measured period (economics.discount_rate)")},
     "stays": {"role": ROLE, "replication": REPLICATION, "service": SERVICE,
               "stay_days": ("days", "one completed stay (a sample of at most 2,000 per service and replication)")},
 }
@@ -45,6 +49,37 @@ RESULT_TABLES["daily_places"] = {
     **{c: RESULT_TABLES["daily"][c] for c in ("role", "replication", "day")},
     "place": ("text", "the place (locality) whose places these are, as the scenario names it under `places:`"),
     **{c: RESULT_TABLES["daily"][c] for c in ("service", "occupancy", "queue", "capacity")},
+}
+
+
+MEAN_CI = {"mean": ("see unit", "mean over replications of the paired difference (comparator less scenario)"),
+           "ci_low": ("see unit", "lower bound of the 95% confidence interval"),
+           "ci_high": ("see unit", "upper bound of the 95% confidence interval")}
+PERSPECTIVE = ("text", "`nhs`, `council`, `nhs_pss` (the two together, NICE reference case) or `self_funders` "
+                       "(private spending, never in a system total)")
+# The economics of a comparison (sim.economics), written beside the results tables as CSV.
+ECONOMICS_TABLES: dict[str, Columns] = {
+    "budget_impact": {
+        "year": ("year", "year of the measured period, from 1 (the change starts on day 0)"),
+        "perspective": PERSPECTIVE,
+        "kind": ("text", "`cash_releasing` (cash no longer spent: positive = saved), `capacity_freed` (place-days freed"
+                         " valued at the scenario's stated marginal value; only where one is stated; never in the net),"
+                         " `investment` (what the change costs that year: positive = spent) or `net` (cash_releasing"
+                         " less investment: positive = a net saving)"),
+        **{k: ("GBP", v[1]) for k, v in MEAN_CI.items()}},
+    "capacity_freed": {
+        "year": ("year", "year of the measured period, from 1"), "service": SERVICE,
+        "perspective": ("text", "who pays for the service's capacity: `nhs` or `council`"),
+        "measure": ("text", "`place-days freed`, `places freed` (place-days / days of the year) or `value of "
+                            "place-days freed` (empty when the scenario states no marginal value)"),
+        "unit": ("text", "`place-days`, `places` or `GBP`"), **MEAN_CI},
+    "economic_summary": {
+        "perspective": PERSPECTIVE,
+        "measure": ("text", "over the years measured: `cash-releasing savings`, `investment`, `net`, `net, discounted "
+                            "at r` (to day 0, mid-year), `return on investment, discounted at r` (discounted net per "
+                            "pound of discounted investment), and the lifetime cost of the new placements avoided "
+                            "(undiscounted and discounted: the economic view, never cash)"),
+        "unit": ("text", "`GBP` or `ratio`"), **MEAN_CI},
 }
 
 
@@ -96,6 +131,24 @@ REPORT_TABLES: dict[str, Columns] = {
                       "p75_days": ("days", "75th centile (upper quartile)"), "p90_days": ("days", "90th centile"),
                       "whisker_low_days": ("days", "shortest stay within 1.5 interquartile ranges of the quartiles"),
                       "whisker_high_days": ("days", "longest stay within 1.5 interquartile ranges of the quartiles")},
+    **ECONOMICS_TABLES,
+    "unit_costs": {"service": SERVICE, "cost": ("text", "the cost line's name"),
+                   "per": ("text", "what it is counted per"), "payer": ("text", "`nhs`, `council` or `means_tested`"),
+                   "gbp": ("GBP", "as published, at its price year"),
+                   "self_funder_gbp": ("GBP", "the self-funder's rate as published, if any"),
+                   "price_year": ("financial year", "of the source's prices"),
+                   "factor": ("ratio", "index level at the scenario's price year / at the source's"),
+                   "inflated_gbp": ("GBP", "at the scenario's price year"),
+                   "inflated_self_funder_gbp": ("GBP", "the self-funder's rate at the scenario's price year"),
+                   "source": ("text", "the scenario's `sources:` entry for the service's costs")},
+    "programme_costs": {"name": ("text", "the cost's name"), "label": ("text", "what it is"),
+                        "kind": ("text", "`capacity`, `running` or `one_off`"), "payer": ("text", "`nhs` or `council`"),
+                        "units": ("count", "capacity: how many"), "unit": ("text", "capacity: what one is"),
+                        "gbp": ("GBP", "as stated, at its price year: a unit a year, a year, or once"),
+                        "price_year": ("financial year", "of `gbp`"), "first_year": ("year", "when it is first paid"),
+                        "per_year_gbp": ("GBP", "a year (or once) at the scenario's price year"),
+                        "source": ("text", "where the figure comes from"),
+                        "service": ("text", "the service whose capacity it pays for, if any")},
     "parameters": {"parameter": ("text", "dotted path of the scenario field"),
                    "scenario": ("as in the scenario file", "value in the scenario"),
                    "comparator": ("as in the scenario file", "value in the comparator"),
@@ -163,7 +216,7 @@ def markdown() -> str:
         "",
         "Generated by `python -m sim.report.dictionary > docs/outputs.md` from the code itself;",
         "a test fails if this file is out of date. Every number is for the measured period (after the",
-        "warm-up) unless it says otherwise. Money is in pounds (GBP) at the scenario's `costs.price_year`",
+        "warm-up) unless it says otherwise. Money is in pounds (GBP) at the scenario's `economics.price_year`",
         "prices. A `share` is a proportion between 0 and 1 (shown as a percentage in the report).",
         "",
         "## Results tables",
@@ -172,6 +225,15 @@ def markdown() -> str:
         "",
     ]
     lines += _column_tables(RESULT_TABLES, "`{}`")
+    lines += [
+        "## Economics of a comparison",
+        "",
+        "With a comparator, the results folder also holds these CSV files (sim.economics, docs/economics.md):",
+        "money in pounds of `economics.price_year`, paired over replications, by perspective. When the",
+        "comparison is not valid (a queue grows all run) they have no rows, and `comparison.csv` no values.",
+        "",
+    ]
+    lines += _column_tables(ECONOMICS_TABLES, "`{}.csv`")
     lines += [
         "## KPIs",
         "",

@@ -139,7 +139,7 @@ def pathway_graph(flows: pd.DataFrame, scenario) -> tuple[pd.DataFrame, dict[str
         if node not in state:
             visit(node)
     kept = [(s, t) not in back for s, t in zip(flows["source"], flows["target"])]
-    flows = flows[kept].reset_index(drop=True)
+    flows = flows[np.array(kept, dtype=bool)].reset_index(drop=True)  # an empty list would select columns
     column: dict[str, int] = {}
     for node in reversed(finished):  # topological order of the flows kept
         column.setdefault(node, 0)
@@ -342,9 +342,11 @@ def sankey(rs: ResultSet) -> go.Figure:
         domain = (i * width + (0.02 if i else 0), (i + 1) * width - (0.02 if i < len(roles) - 1 else 0))
         flows = tables.mean_flows(rs, role)
         flows = flows[flows["people"] > 0]
-        if flows.empty:  # nobody moved in the measured period (no demand, or a very short run)
-            fig.add_annotation(text="nobody moved in the measured period", x=sum(domain) / 2, y=0.5,
-                               xref="paper", yref="paper", showarrow=False)
+        drawn = pathway_graph(flows, rs.scenarios[role])[0] if not flows.empty else flows
+        if drawn.empty:  # nobody moved in the measured period (no demand, or a very short run)
+            text = "nobody moved in the measured period" + ("" if flows.empty else
+                                                            " but people leaving the long-term care they were in")
+            fig.add_annotation(text=text, x=sum(domain) / 2, y=0.5, xref="paper", yref="paper", showarrow=False)
         else:
             trace, labels = _sankey(flows, domain, rs.scenarios[role])
             fig.add_trace(trace)
@@ -523,4 +525,38 @@ def waterfall(rs: ResultSet, changes: pd.DataFrame, comparator_total: Estimate, 
     fig.update_yaxes(title_text="cost in the period, £", tickprefix="£",
                      range=[low - 0.15 * span - 0.02 * low, high + 0.12 * span + 0.01 * high])
     fig.update_layout(showlegend=False)
+    return fig
+
+
+PERSPECTIVE_COLOURS = {"nhs": OKABE_ITO["sky"], "council": OKABE_ITO["green"], "nhs_pss": OKABE_ITO["blue"],
+                       "self_funders": OKABE_ITO["purple"]}
+
+
+def budget_impact(rs: ResultSet, impact: pd.DataFrame) -> go.Figure:
+    """Net cash saving a year by perspective (bars, 95% CI whiskers); self-funders apart, hatched: private spending."""
+    price_year = rs.scenarios["scenario"].economics.price_year
+    scale = compare.money_scale(*impact["mean"].tolist())
+    unit = {1e6: "£m", 1e3: "£k"}.get(scale, "£")
+    fig = go.Figure()
+    nets = impact[impact["kind"] == "net"]
+    for perspective in ("nhs", "council", "nhs_pss", "self_funders"):
+        rows = nets[nets["perspective"] == perspective].sort_values("year")
+        if rows.empty:
+            continue
+        private = perspective == "self_funders"
+        name = {"nhs": "NHS", "council": "Council", "nhs_pss": "NHS + council (NHS+PSS)",
+                "self_funders": "Self-funders: private spending, not a system saving"}[perspective]
+        fig.add_trace(go.Bar(
+            x=[f"Year {y}" for y in rows["year"]], y=rows["mean"] / scale, name=name,
+            marker=dict(color=PERSPECTIVE_COLOURS[perspective], pattern=dict(shape="/" if private else "")),
+            error_y=dict(type="data", symmetric=False, array=(rows["ci_high"] - rows["mean"]) / scale,
+                         arrayminus=(rows["mean"] - rows["ci_low"]) / scale, color="#333", thickness=1),
+            customdata=[[number(lo, "GBP"), number(hi, "GBP")] for lo, hi in zip(rows["ci_low"], rows["ci_high"])],
+            hovertemplate=f"%{{x}}: %{{y:,.2f}} {unit} (95% CI %{{customdata[0]}} to %{{customdata[1]}})"
+                          f"<extra>{html.escape(name)}</extra>",
+        ))
+    fig = _base_layout(fig, f"Net cash saving by year and payer ({unit}, {price_year} prices, undiscounted): "
+                            "savings less what the change costs; above zero = a saving", 440, legend_rows=2)
+    fig.update_yaxes(title_text=f"net saving, {unit}", zeroline=True, zerolinecolor="#333")
+    fig.update_layout(barmode="group")
     return fig

@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from sim import compare, trust
-from sim.measure.costs import PAYERS
+from sim.economics import headlines as economic_headlines
+from sim.economics import impact, perspectives
+from sim.measure.costs import PAYERS, in_totals
 from sim.measure.kpis import describe
 from sim.report.intervals import Estimate, estimate
 from sim.results import ResultSet, replication_tables
@@ -62,7 +64,7 @@ def comparison_valid(rs: ResultSet, warnings: list[trust.TrustWarning] | None = 
 def headline(rs: ResultSet, warnings: list[trust.TrustWarning] | None = None) -> list[Headline]:
     """The few numbers a board asks for; with a comparator, each is a gain over it (positive = better).
 
-    The gains and savings are sim.compare's, so the report and the command line show the same numbers.
+    The gains and savings are sim.economics' (one definition each), as the command line's.
     When the comparison is not valid (a queue grows all run), each run's own totals instead, so that
     nothing reads as a gain or a saving.
     """
@@ -71,33 +73,34 @@ def headline(rs: ResultSet, warnings: list[trust.TrustWarning] | None = None) ->
     if not comparison_valid(rs, warnings):
         return [Headline(f"{h.label} ({role})", h.unit, h.estimate, h.explanation)
                 for role in ("scenario", "comparator") for h in _levels(rs, role)]
-    gains = compare.outcome_gains(rs)
-    saved = compare.savings(rs)
-    horizon = rs.scenarios["scenario"].run.horizon_days
+    table = rs.comparison
+    items = [Headline(r["measure"], r["unit"], Estimate(r["mean"], r["ci_low"], r["ci_high"], int(r["replications"])),
+                      r["definition"]) for _, r in table[table["kind"] == "headline"].iterrows()]
     main = compare.main_service(rs.scenarios["scenario"])
     label = labels.service(main)
-    items = [Headline("Admissions avoided", "people", estimate(gains["Admissions avoided"]),
-                      f"comparator's admissions to {label.lower()} minus the scenario's")]
     if main in compare.bed_services(rs.scenarios["scenario"]):
-        bed_days = gains[f"{label}: bed-days saved"]
+        row = table.set_index("measure").loc[f"{label}: bed-days saved"]
+        days = Estimate(row["mean"], row["ci_low"], row["ci_high"], int(row["replications"]))
         items += [
-            Headline(f"{label}: bed-days saved", "bed-days", estimate(bed_days),
-                     f"comparator's occupied bed-days in {label.lower()} minus the scenario's"),
-            Headline(f"{label}: beds released", "beds", estimate(bed_days / horizon),
-                     f"bed-days saved / {horizon} days in the period: beds that could close or serve others"),
+            Headline(f"{label}: bed-days saved", "bed-days a year", days,
+                     f"comparator's occupied bed-days in {label.lower()} minus the scenario's, a year"),
+            Headline(f"{label}: beds released", "beds", Estimate(days.mean / 365, days.low / 365, days.high / 365, days.n),
+                     "bed-days saved a year / 365: beds that could close or serve others (capacity, not cash)"),
         ]
-    items.append(Headline("Delayed bed-days saved", "bed-days", estimate(gains["Delayed bed-days saved"]),
-                          "comparator's days in a place waiting to move on, all services, minus the scenario's"))
-    for payer in (*PAYERS, "all"):
-        who = compare.PAYER_NAMES[payer]
-        scale = compare.money_scale(estimate(saved[("all", payer)]).mean)  # the parts in the total's unit
-        split = [f"{kind} {compare.money(estimate(saved[(kind, payer)]).mean, signed=True, scale=scale)}"
-                 for kind in (compare.CASH_RELEASING, compare.CAPACITY_FREED) if (kind, payer) in saved]
+    summary = rs.economic_summary
+    years = len(impact.years_measured(rs.scenarios["scenario"]))
+    for perspective in ("nhs", "council", "nhs_pss", "self_funders"):
+        rows = summary[(summary["perspective"] == perspective) & (summary["measure"] == "net")]
+        if rows.empty:
+            continue
+        r = rows.iloc[0]
         items.append(Headline(
-            f"Net saving to {who}" if payer != "all" else "Net saving, all payers", "GBP",
-            estimate(saved[("all", payer)]),
-            f"comparator's cost to {compare.PAYER_NAMES[payer]} minus the scenario's (negative: pays more); of which "
-            + ", ".join(split)))
+            f"Net saving over {years} year{'s' if years != 1 else ''}: {perspectives.SHORT[perspective]}"
+            + (" (private spending)" if perspective == "self_funders" else ""), "GBP",
+            Estimate(r["mean"], r["ci_low"], r["ci_high"], int(table["replications"].max())),
+            "cash-releasing savings less what the change costs (investment), undiscounted, at the price year; "
+            "capacity freed is not in it" + ("; self-funders' own fees, never a system saving"
+                                             if perspective == "self_funders" else "")))
     return items
 
 
@@ -127,7 +130,7 @@ def _levels(rs: ResultSet, role: str = "scenario") -> list[Headline]:
 
 def cost_shifts(rs: ResultSet, warnings: list[trust.TrustWarning] | None = None) -> list[str]:
     """Sentences naming costs that move from one payer to another (clear in the 95% CIs), if the comparison is valid."""
-    return compare.cost_shifts(compare.comparison(rs)) if comparison_valid(rs, warnings) else []
+    return economic_headlines.cost_shifts(rs) if comparison_valid(rs, warnings) else []
 
 
 def headline_table(items: list[Headline]) -> pd.DataFrame:
@@ -163,9 +166,14 @@ def comparison(rs: ResultSet, key_only: bool = True) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _in_totals(costs: pd.DataFrame) -> pd.DataFrame:
+    """The cost lines the cost KPIs add (sim.measure.costs.in_totals): long-term care's cash is not counted twice."""
+    return costs[costs.apply(in_totals, axis=1)] if len(costs) else costs
+
+
 def costs_by_service(rs: ResultSet) -> pd.DataFrame:
     """Mean cost (GBP) in the period by role, service and payer, with 95% CIs over replications."""
-    totals = rs.costs.groupby(["role", "service", "payer", "replication"], as_index=False)["cost_gbp"].sum()
+    totals = _in_totals(rs.costs).groupby(["role", "service", "payer", "replication"], as_index=False)["cost_gbp"].sum()
     rows = []
     for (role, service, payer), group in totals.groupby(["role", "service", "payer"]):
         e = estimate(group["cost_gbp"], "GBP")
@@ -177,7 +185,7 @@ def costs_by_service(rs: ResultSet) -> pd.DataFrame:
 
 def cost_changes(rs: ResultSet) -> pd.DataFrame:
     """Paired change in cost (scenario - comparator, GBP) by service: all payers, then each payer."""
-    by_payer = rs.costs.groupby(["role", "replication", "service", "payer"])["cost_gbp"].sum().unstack(
+    by_payer = _in_totals(rs.costs).groupby(["role", "replication", "service", "payer"])["cost_gbp"].sum().unstack(
         ["service", "payer"], fill_value=0.0)
     totals = by_payer.T.groupby(level="service").sum().T
     rows = []

@@ -6,6 +6,7 @@ import datetime as dt
 
 from pydantic import Field, model_validator
 
+from sim.random.distributions import Distribution
 from sim.scenario.base import NonNegative, Probability, Strict, SUM_TOLERANCE
 
 
@@ -41,12 +42,31 @@ class Surge(Strict):
         return self
 
 
+class SpendDown(Strict):
+    """Savings that run down while a person pays for long-term care (the means test, Care Act 2014).
+
+    A self-funder pays until their savings reach the upper limit (£23,250), then
+    contributes in part; a partial funder pays in part until the lower limit
+    (£14,250), then the council pays. Each time is drawn per person from the
+    start of their care; a person who leaves care first never changes.
+    """
+
+    to_upper_days: Distribution = Field(
+        description="days in care until a self-funder's savings reach the upper limit: then partly funded")
+    to_lower_days: Distribution | None = Field(
+        None, description="days partly funded until savings reach the lower limit: then council-funded;"
+        " null = partly funded until care ends")
+
+
 class Funding(Strict):
     """Means test for long-term care (England, £14,250 / £23,250 thresholds)."""
 
     self_funder_share: Probability = Field(description="assets above the upper limit: pay in full")
     partial_share: Probability = Field(description="assets between the limits: contribute in part")
     partial_contribution: Probability = Field(description="share of the council rate a partial funder pays")
+    spend_down: dict[str, SpendDown] = Field(
+        default_factory=dict, description="long-term service -> how its payers' savings run down;"
+        " a service not named: means never change")
 
     @model_validator(mode="after")
     def _shares(self):

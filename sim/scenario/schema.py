@@ -29,6 +29,7 @@ from sim.scenario.base import (
     sum_problem,
 )
 from sim.scenario.calendar import capacity_steps
+from sim.scenario.economics import Economics, economics_problems
 from sim.scenario.errors import ScenarioError
 from sim.scenario.kpi_names import is_kpi
 from sim.scenario.messages import problems_from
@@ -94,10 +95,6 @@ class Measure(Strict):
         return self
 
 
-class CostSettings(Strict):
-    price_year: str = Field("2023/24", max_length=20, description="prices are in pounds of this year")
-
-
 class Scenario(Strict):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=5000)
@@ -118,7 +115,8 @@ class Scenario(Strict):
     arrivals: dict[str, Arrivals] = Field(default_factory=dict, description="arrivals straight into a service or route")
     initial_state: dict[str, ServiceState | None] = Field(default_factory=dict)
     capacity_events: list[CapacityEvent] = Field(default_factory=list, description="capacity changes on dates")
-    costs: CostSettings = Field(default_factory=CostSettings)
+    economics: Economics = Field(default_factory=Economics, description="price year, discounting, horizon and"
+                                 " what the change costs (sim/scenario/economics.py)")
     measures: dict[str, Measure] = Field(default_factory=dict)
     sweep: Sweep | None = None
     service_levels: list[ServiceLevel] = Field(default_factory=list)
@@ -126,6 +124,20 @@ class Scenario(Strict):
     sources: dict[str, str] = Field(default_factory=dict, description="field path -> citation")
 
     _path: Path | None = PrivateAttr(None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _price_year_moved(cls, data: Any) -> Any:
+        # Scenarios (and results folders) written before the economics section gave the price year as
+        # `costs: {price_year: ...}`; it is read as economics.price_year, which it always meant.
+        if isinstance(data, dict) and isinstance(data.get("costs"), dict) and set(data["costs"]) <= {"price_year"}:
+            data = dict(data)
+            old = data.pop("costs")
+            economics = dict(data.get("economics") or {})
+            if "price_year" in old:
+                economics.setdefault("price_year", old["price_year"])
+            data["economics"] = economics
+        return data
 
     @model_validator(mode="after")
     def _hangs_together(self):
@@ -231,6 +243,12 @@ def system_problems(s: Scenario) -> list[str]:
             check_target(f"services.{name}.give_up_to", service.give_up_to)
             for i, t in enumerate(service.handover_to):
                 check_target(f"services.{name}.handover_to.{i}", t)
+        for route in getattr(service, "hours_per_week_after", {}):
+            if route not in s.routes:
+                problems.append(f"services.{name}.hours_per_week_after.{route}: not a route")
+    for name in s.funding.spend_down:
+        if getattr(s.services.get(name), "kind", None) != "long_term":
+            problems.append(f"funding.spend_down.{name}: not a long_term service")
     for name, route in s.routes.items():
         for where, table in route.tables():
             for dest in table:
@@ -258,6 +276,7 @@ def system_problems(s: Scenario) -> list[str]:
         if name in uses:
             problems.append(f"measures.{name}: is made of itself")
     problems += _measure_cycle(s)
+    problems += economics_problems(s)
     for i, level in enumerate(s.service_levels):
         if not is_kpi(s, level.kpi):
             problems.append(f"service_levels.{i}.kpi: '{level.kpi}' is not a KPI of this scenario (docs/outputs.md lists"

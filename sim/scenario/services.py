@@ -12,7 +12,8 @@ Kinds and their mechanics (sim/pathway/kinds.py):
 - `response_team`: an urgent response with a give-up time: with no team free
   in time, people go elsewhere (`give_up_to`).
 - `long_term`: a placement that lasts years (home care, a care home); costed
-  as the whole cost it commits when it starts.
+  as occupancy year by year (cash) and as the whole cost it commits when it
+  starts (the economic view), split by a means test whose payers may change.
 - `unlimited`: never makes anyone wait (a stay with no capacity limit).
 
 Name, capacity, lengths of stay, where people go next, costs and payer are values.
@@ -54,7 +55,7 @@ Stay = Annotated[Distribution, AfterValidator(_within_a_century)]
 
 
 class UnitCost(Strict):
-    gbp: NonNegative = Field(le=MAX_GBP, description="pounds per unit, at the scenario's price year")
+    gbp: NonNegative = Field(le=MAX_GBP, description="pounds per unit, at `price_year`")
     per: Literal["day", "week", "hour", "visit_hour", "episode", "arrival", "response"] = Field(
         description="day/week: occupied (or committed) days; episode: admissions; arrival: people arriving to ask;"
         " response: responses reached; hour: hours of care committed; visit_hour: visit-hours delivered"
@@ -65,6 +66,8 @@ class UnitCost(Strict):
     )
     name: str | None = Field(None, pattern=NAME, description="the cost line's name (default: the service's)")
     label: str | None = Field(None, max_length=80, description="the cost line's name as shown")
+    price_year: str | None = Field(None, max_length=20, description="the financial year of its source's prices"
+                                   " (e.g. 2017/18); inflated to economics.price_year. None: already at it")
 
 
 class DischargeProcess(Strict):
@@ -162,6 +165,9 @@ class LongTerm(_Service):
     capacity: Capacity = Field(None, description="places or packages at once; null = unlimited")
     duration_days: Stay
     hours_per_week: Distribution | None = Field(None, description="hours of care a week (home care packages)")
+    hours_per_week_after: dict[str, Distribution] = Field(
+        default_factory=dict, description="route -> hours of care a week for people that route sends here"
+        " (someone diverted from a care home needs a larger package than usual)")
     then: str = "left"
     group_multiplier: bool = False
 

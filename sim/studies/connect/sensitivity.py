@@ -17,7 +17,9 @@ Unit costs change no one's journey, so they are re-priced from the base runs
 placement's committed cost is its duration times its price, care homes and
 home care never run out of places in these scenarios, and every duration
 scales with the distribution's scale, so scaling the duration by k is exactly
-scaling the price by k.
+scaling the price by k (for the total; with savings that run down, a longer
+stay also moves more of it from self-funders to councils, which re-pricing
+leaves out: the spend-down input, simulated, shows that effect).
 """
 
 from __future__ import annotations
@@ -94,6 +96,25 @@ def _stay(service: str) -> Changes:
     return changes
 
 
+def _diverted_package(s: Scenario, hours: float) -> dict[str, Any]:
+    # The package of someone a better assessment keeps out of a care home: its mean, with the same spread.
+    spec = s.services["home_care"].hours_per_week_after["care_home_decision"]
+    return {"services.home_care.hours_per_week_after.care_home_decision":
+            spec.scaled(hours / spec.mean()).model_dump(mode="json", by_alias=True, exclude_none=True)}
+
+
+def _spend_down(s: Scenario, k: float) -> dict[str, Any]:
+    # Savings that last k times as long, in every long-term service that runs them down.
+    out: dict[str, Any] = {}
+    for service, spend in s.funding.spend_down.items():
+        for field in ("to_upper_days", "to_lower_days"):
+            spec = getattr(spend, field)
+            if spec is not None:
+                out[f"funding.spend_down.{service}.{field}"] = spec.scaled(k).model_dump(
+                    mode="json", by_alias=True, exclude_none=True)
+    return out
+
+
 def _ucr_success(s: Scenario, value: float) -> dict[str, Any]:
     # The share of people UCR is suitable for whom a response keeps at home, in every need group.
     return {f"need_groups.{group}.traits.ucr_manageable": value for group in s.need_groups}
@@ -120,6 +141,11 @@ INPUTS = (
           "assumption ±25% (no local source)", _price_scaled("residential_care", "nursing_care"), True),
     Input("Home care package duration (×)", "mean 700 days", 0.75, 1.25, "×0.75 / ×1.25",
           "assumption ±25% (no local source)", _price_scaled("home_care"), True),
+    Input("Package for someone kept out of a care home", "24 hours a week", 15, 35, "15 / 35 hours",
+          "assumption: below the ~48 hours a week that cost as much as a residential place",
+          _diverted_package, False),
+    Input("Time until a self-funder's savings run down (×)", "median 3 years", 0.5, 2.0, "×0.5 / ×2",
+          "assumption from the means test (£23,250 / £14,250) and care home fees", _spend_down, False),
     Input("UCR success rate", "85%", 0.70, 0.95, "70% / 95%", "assumption",
           _ucr_success, False),
     Input("Acute length of stay until fit (×)", "mean 8 days", 0.85, 1.15, "×0.85 / ×1.15",

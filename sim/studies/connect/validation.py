@@ -13,6 +13,8 @@ replications (common random numbers), through the one runner
   each marked as an input we set or an output the model produced, with an explanation where the
   two disagree;
 - savings by payer and the costs moved between payers;
+- the budget impact year by year over the economic horizon, and the published benefit on the basis its
+  sources describe (stated before the runs, not chosen to fit);
 - interactions: the combined effect against the sum of the single workstreams, and where delays go;
 - the one-at-a-time sensitivity of the net saving (sim/studies/connect/sensitivity.py).
 
@@ -37,8 +39,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.economics import impact, lines
 from sim.intervals import confidence_interval
 from sim.measure.costs import PAYERS
+from sim.results import ResultSet
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.studies.connect import sensitivity
 
@@ -139,9 +143,29 @@ def add_first_year_costs(table: pd.DataFrame, scenario: Scenario) -> pd.DataFram
 class Runs:
     """The replications of every scenario, and estimates with 95% intervals from them."""
 
-    def __init__(self, tables: dict[str, pd.DataFrame]):
+    def __init__(self, tables: dict[str, pd.DataFrame], headlines: pd.DataFrame | None = None,
+                 years: ResultSet | None = None, scale: float = 1.0):
         self.tables = tables
         self.replications = min(len(t) for t in tables.values())
+        # Connect against the baseline as every output shows it (sim.compare.outcomes, one definition each),
+        # and the same comparison measured over the economic horizon (years), for the budget impact.
+        self.headlines = headlines if headlines is not None else pd.DataFrame()
+        self.years = years
+        self.scale = scale
+
+    def benefit_by_year(self) -> list[tuple[int, Estimate]]:
+        """NHS and councils, £m a year: cash-releasing savings plus capacity freed at average unit cost, by year."""
+        if self.years is None:
+            return []
+        out = []
+        for year, values in benefit_values(self.years).items():
+            out.append((year, Estimate(*confidence_interval(values / self.scale * 1e-6))))
+        return out
+
+    def headline(self, measure: str) -> Estimate:
+        """A headline gain a year of Connect over the baseline (counts scaled back to the whole system)."""
+        row = self.headlines.set_index("measure").loc[measure]
+        return Estimate(row["mean"] / self.scale, row["ci_low"] / self.scale, row["ci_high"] / self.scale)
 
     def values(self, scenario: str, measure: str) -> np.ndarray:
         return self.tables[scenario][measure].to_numpy(dtype=float)
@@ -359,28 +383,16 @@ def _explain_independent(runs: Runs) -> str:
 
 
 def _explain_outcomes(runs: Runs) -> str:
-    parts = {
-        "more people kept home by UCR": runs.change("connect", "ucr.admissions_avoided").mean,
-        "fewer bedded placements": runs.saving("connect", "bedded_placements").mean,
-        "more independent after reablement": runs.change("connect", "reablement.independent").mean,
-        "long-term decisions made more independent": runs.level("connect", "long_term.more_independent").mean,
-    }
-    listed = "; ".join(f"{k}: {v:,.0f}" for k, v in parts.items())
-    return (f"The sum of the four ways the model makes an outcome more independent ({listed}). The programme's "
-            f"3,600 is its own count, whose definition was not published; if it counted people rather than "
-            f"changes, someone helped twice (kept home by UCR, then reabled) counts once there and twice here.")
+    return ("The one definition every output uses (sim.compare.outcomes): people whose journey ends at home, not in "
+            "long-term care and not dead, counted against the baseline's crises (a year). Each person counts once, "
+            "however many steps helped them. The programme's 3,600 and the county's 2,200 are their own counts, "
+            "whose definitions were not published.")
 
 
 def _explain_benefit(runs: Runs) -> str:
-    committed = runs.saving("connect", "cost.system", 1e-6).mean
-    first = runs.saving("connect", "first_year.cost.system", 1e-6).mean
-    self_funder = runs.saving("connect", "cost.self_funder", 1e-6).mean
-    return (f"On the model's basis, each long-term placement avoided this year saves its whole cost (equal to the "
-            f"steady-state yearly saving once the change has run for years): £{committed:,.1f}m a year to the NHS "
-            f"and councils. Counting only each avoided placement's first year, as a one-year benefit estimate "
-            f"would, gives £{first:,.1f}m. The published £21m-£26m sits on the first-year basis; the steady-state "
-            f"figure is larger because care lasts years. Self-funders save a further £{self_funder:,.1f}m "
-            f"(committed basis), which is not a saving to the system.")
+    return ("On the basis stated in section 3b (a year's benefit to NHS and councils, cash-releasing savings and "
+            "capacity freed at average unit cost, before the programme's costs), in each year from the change. "
+            "Section 3b has the net cash after what the change costs beside it.")
 
 
 PUBLISHED = (
@@ -424,13 +436,89 @@ PUBLISHED = (
                          ("connect", r.level("connect", "long_term.more_independent"))], "a year", 0,
               _explain_independent),
     Published("People with better, more independent outcomes a year", "3,600 (reported)", 3_200, 4_000, "output",
-              lambda r: [("connect", r.change("connect", "independent_outcomes"))], "a year", 0, _explain_outcomes),
+              lambda r: [("connect", r.headline("People with more independent outcomes"))], "a year", 0,
+              _explain_outcomes),
+    Published("People with more independent outcomes a year", "2,200 (county council, 2022)", 2_000, 2_400, "output",
+              lambda r: [("connect", r.headline("People with more independent outcomes"))], "a year", 0,
+              _explain_outcomes),
     Published("Benefit to the system (NHS and councils), £m a year", "over £20m; £21m-£26m estimated", 21, 26,
-              "output",
-              lambda r: [("connect, committed", r.saving("connect", "cost.system", 1e-6)),
-                         ("connect, first year", r.saving("connect", "first_year.cost.system", 1e-6))],
-              "£m", 1, _explain_benefit),
+              "output", lambda r: [(f"year {y}", e) for y, e in r.benefit_by_year()], "£m", 1, _explain_benefit),
+    Published("Saved a year (county council, 2022), £m", "over £26m", 26, 26, "output",
+              lambda r: [(f"year {y}", e) for y, e in r.benefit_by_year()], "£m", 1, _explain_benefit),
 )
+
+
+def benefit_values(rs: ResultSet) -> dict[int, np.ndarray]:
+    """Year -> NHS and councils' cash-releasing savings plus capacity freed at average unit cost, £ per replication."""
+    n = rs.kpis.loc[rs.kpis["role"] == "scenario", "replication"].nunique()
+    parts = [impact.paired_savings(rs, lines.CASH), impact.paired_savings(rs, lines.CAPACITY)]
+    return {year: sum((p.get((payer, year), np.zeros(n)) for p in parts for payer in ("nhs", "council")), np.zeros(n))
+            for year in impact.years_measured(rs.scenarios["scenario"])}
+
+
+# The published benefit's basis, as the sources word it (brief §1-2, §6), stated before any run.
+BENEFIT_BASIS = (
+    "**Basis, stated from the sources before looking at the results.** The diagnostic gives \"yearly improvement "
+    "in outcomes and savings available to the system: £21m to £26m\" (brief §1); the case study \"a benefit worth "
+    "over £20m a year to the system\" (brief §2); the county council \"over £26m a year saved\" (brief §2). All "
+    "three are a *year's* benefit *to the system* (NHS and councils; self-funders are not the system), none says it "
+    "is net of what the programme cost, and none separates cash from capacity; the brief warns that \"published "
+    "savings are often self-reported and mix cash released with capacity freed\" (§6). So the simulated figure on "
+    "their basis is NHS and council cash-releasing savings plus capacity freed valued at the services' average unit "
+    "costs, before programme costs, in a year of the programme running. The sources do not say which year, so "
+    "every year from the change (1 to 5) is shown and judged; none is picked. The net cash after programme costs, "
+    "the model's own headline, is beside it."
+)
+
+
+def economics_section(runs: Runs) -> list[str]:
+    rs = runs.years
+    if rs is None:
+        return []
+    scale = runs.scale
+    impact_table = rs.budget_impact
+    cash = impact.savings_by_year(rs, lines.CASH)
+    capacity = impact.savings_by_year(rs, lines.CAPACITY)
+    benefit = dict(runs.benefit_by_year())
+    price_year = rs.scenarios["scenario"].economics.price_year
+
+    def money(frame: pd.DataFrame, year: int, perspective: str, kind: str | None = None) -> str:
+        rows = frame[(frame["year"] == year) & (frame["perspective"] == perspective)]
+        if kind is not None:
+            rows = rows[rows["kind"] == kind]
+        if rows.empty:
+            return "-"
+        r = rows.iloc[0]
+        return fmt(Estimate(r["mean"] / scale * 1e-6, r["ci_low"] / scale * 1e-6, r["ci_high"] / scale * 1e-6), "£m")
+
+    rows = []
+    for year in sorted(benefit):
+        rows.append([str(year), money(cash, year, "nhs_pss"), money(capacity, year, "nhs_pss"),
+                     fmt(benefit[year], "£m"), verdict(benefit[year], 21, 26), verdict(benefit[year], 26, 26),
+                     money(impact_table, year, "nhs_pss", "investment"), money(impact_table, year, "nhs", "net"),
+                     money(impact_table, year, "council", "net"), money(impact_table, year, "nhs_pss", "net"),
+                     money(impact_table, year, "self_funders", "net")])
+    horizon = rs.scenarios["scenario"].run.horizon_days
+    return [
+        "## 3b. Budget impact year by year, and the published benefit on its own basis",
+        "",
+        f"Connect against the baseline over {horizon} measured days (the change on day 0), "
+        f"{rs.kpis.loc[rs.kpis['role'] == 'scenario', 'replication'].nunique()} replications on common random "
+        f"numbers, £m in {price_year} prices, undiscounted, positive = a saving (sim.economics, docs/economics.md).",
+        "",
+        BENEFIT_BASIS,
+        "",
+        *table(["year", "cash-releasing, NHS and councils", "capacity freed at average unit cost",
+                "benefit on the sources' basis", "against £21m-£26m", "against £26m", "programme cost",
+                "net cash, NHS", "net cash, councils", "net cash, NHS and councils", "self-funders (private)"], rows),
+        "Cash-releasing savings grow year by year as fewer people are in long-term care (occupancy builds down); "
+        "capacity freed (beds, caseload places and teams) is cash only if it is closed. The programme cost is "
+        "what the change itself costs (14 more UCR response slots and 40 reablement places, each at £125 a day "
+        "of home-based intermediate care, NHS reference costs 2017/18, brief §5); no published cost of the "
+        "assessment redesign was found, so none is counted. Self-funders' fees are private spending, never part of "
+        "the system's figure.",
+        "",
+    ]
 
 
 def published_section(runs: Runs) -> list[str]:
@@ -622,15 +710,38 @@ def scaled(scenario: Scenario, scale: float) -> Scenario:
             node = node[part]
         if node is not None:
             changes[dotted] = max(1, round(node * scale))
+    for service, state in scenario.active_initial_state().items():  # people already in care, as many fewer
+        changes[f"initial_state.{service}.occupied"] = round(state.occupied * scale)
+        changes[f"initial_state.{service}.waiting"] = round(state.waiting * scale)
     return scenario.with_changes(changes)
 
 
+def paired(results: ResultSet, scenario: str, comparator: str) -> ResultSet:
+    """Two roles of a study's runs as a scenario and its comparator, for sim.economics and the headlines."""
+    roles = {scenario: "scenario", comparator: "comparator"}
+
+    def pick(frame: pd.DataFrame) -> pd.DataFrame:
+        picked = frame[frame["role"].isin(list(roles))].copy()
+        picked["role"] = picked["role"].map(roles)
+        return picked.reset_index(drop=True)
+    return ResultSet(scenarios={"scenario": results.scenarios[scenario], "comparator": results.scenarios[comparator]},
+                     kpis=pick(results.kpis), daily=pick(results.daily), flows=pick(results.flows),
+                     costs=pick(results.costs), stays=pick(results.stays), daily_places=pick(results.daily_places))
+
+
 def simulate(scenarios: dict[str, Scenario], replications: int, workers: int, scale: float,
-             folder: Path | None = None, resume: bool = False) -> Runs:
+             folder: Path | None = None, resume: bool = False, economics_replications: int = 0) -> Runs:
     small = {name: scaled(s, scale) for name, s in scenarios.items()}
     results = sensitivity.run(small, replications, workers, folder, resume)
+    headlines = paired(results, "connect", "baseline").comparison
+    years = None
+    if economics_replications:
+        # The economic horizon from the change on day 0: Connect and its baseline measured for that many years.
+        days = scenarios["connect"].economics.horizon_years * 365
+        longer = {name: small[name].with_changes({"run.horizon_days": days}) for name in ("baseline", "connect")}
+        years = paired(sensitivity.run(longer, economics_replications, workers), "connect", "baseline")
     return Runs({name: derive(add_first_year_costs(results.kpi_table(name), s), s, scale)
-                 for name, s in scenarios.items()})
+                 for name, s in scenarios.items()}, headlines, years, scale)
 
 
 def render(runs: Runs, sens: pd.DataFrame | None, meta: dict) -> str:
@@ -656,6 +767,7 @@ def render(runs: Runs, sens: pd.DataFrame | None, meta: dict) -> str:
     lines += calibration_section(runs)
     lines += published_section(runs)
     lines += payer_section(runs)
+    lines += economics_section(runs)
     lines += interaction_section(runs)
     lines += sensitivity_section(sens, meta["sensitivity_replications"])
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -678,6 +790,9 @@ def write_atomically(path: Path, text: str) -> None:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog=COMMAND, description=__doc__.split("\n\n")[0])
     p.add_argument("--replications", type=int, default=5, help="replications of each scenario (default 5)")
+    p.add_argument("--economics-replications", type=int, default=3,
+                   help="replications of Connect and the baseline over the economic horizon (5 years) for the "
+                        "budget impact; 0 skips it (default 3)")
     p.add_argument("--sensitivity-replications", type=int, default=2,
                    help="replications for each sensitivity run; 0 skips the sensitivity (default 2)")
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
@@ -707,7 +822,8 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as exc:
         print(exc, file=sys.stderr)
         return 2
-    runs = simulate(scenarios, args.replications, args.workers, args.scale, args.results, args.resume)
+    runs = simulate(scenarios, args.replications, args.workers, args.scale, args.results, args.resume,
+                    args.economics_replications)
     sens = None
     if args.sensitivity_replications:
         n = min(args.sensitivity_replications, args.replications)
