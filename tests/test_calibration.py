@@ -97,6 +97,8 @@ def test_scaling_a_run_scales_demand_and_every_capacity_and_refuses_what_it_cann
     assert changes["demand.crises_per_year"] == baseline.demand.crises_per_year * 0.25
     assert changes["services.acute.capacity"] == round(baseline.services["acute"].capacity * 0.25) and changes["services.urgent_response.capacity"] == 5
     assert "services.home_care.capacity" not in changes            # unlimited stays unlimited
+    for service, state in baseline.active_initial_state().items():  # people already in long-term care too
+        assert changes[f"initial_state.{service}.occupied"] == round(state.occupied * 0.25)
     places = load_scenario(ROOT / "scenarios" / "places" / "mse-places.yaml")
     with pytest.raises(ScenarioError, match="places"):
         _scaled_changes(places, 0.5)

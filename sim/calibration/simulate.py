@@ -49,7 +49,7 @@ def _scaled_changes(scenario: Scenario, scale: float) -> dict:
         return {}
     data = scenario.resolved
     where = scenario.path or "<scenario>"
-    refused = [name for name in ("places", "arrivals", "initial_state", "capacity_events") if data.get(name)]
+    refused = [name for name in ("places", "arrivals", "capacity_events") if data.get(name)]
     refused += [f"services.{n}.workforce" for n, s in data["services"].items() if s.get("workforce")]
     if refused:
         raise ScenarioError(where, [("", f"a run scaled to {scale:g} of the system cannot scale "
@@ -59,6 +59,9 @@ def _scaled_changes(scenario: Scenario, scale: float) -> dict:
         capacity = service.get("capacity")
         if isinstance(capacity, int) and not isinstance(capacity, bool):
             changes[f"services.{name}.capacity"] = max(1, round(capacity * scale))
+    for service, state in scenario.active_initial_state().items():  # people already in care, as many fewer
+        changes[f"initial_state.{service}.occupied"] = round(state.occupied * scale)
+        changes[f"initial_state.{service}.waiting"] = round(state.waiting * scale)
     return changes
 
 
