@@ -41,6 +41,8 @@ ROUTE_COLOUR = OKABE_ITO["sky"]
 END_COLOURS = {"home": OKABE_ITO["blue"], "died": "#333333", "left": OKABE_ITO["grey"]}
 # Where people come from before their first step (sim.pathway.model): crises, and arrivals straight into a service.
 SOURCES = {"crises": "Crises", "arrivals": "Arrivals"}
+# Where people come from when an `afterwards:` entry happens to them (sim.pathway.afterwards).
+AFTERWARDS = "afterwards"
 # The first and last columns' x (plotly keeps node centres inside (0.001, 0.999)).
 FIRST_X, LAST_X = 0.001, 0.999
 SANKEY_PLOT_PX = 520   # height of the drawing area (figure height less margins)
@@ -93,12 +95,21 @@ def pathway_graph(flows: pd.DataFrame, scenario) -> tuple[pd.DataFrame, dict[str
 
     A route all of whose people come from one service (its outcome) or one source (crises) is drawn as
     part of it, and one that everybody leaves the same way (a decision nobody was spared) is drawn as
-    the step it leads to. A route with a label of its own (a discharge pathway) is always drawn. Flows out of long-term services (placements that end, years later) are left out, and so
-    is a flow back to an earlier step (a readmission): the step that sends people back is drawn as an end.
+    the step it leads to. A route with a label of its own (a discharge pathway) is always drawn. Flows out
+    of long-term services (placements that end, years later, including those of people already in care
+    at the start) are left out, with the routes only they lead to (a care home place ending in death);
+    so is a flow back to an earlier step (a readmission): the step that sends people back is drawn as an
+    end. What `afterwards:` entries do later to people gone home or placed (readmitted, died) is such a
+    step back from an end, and is left out too.
     A node's column is its longest path from the sources; ends and nodes with no flow out are in the last.
     """
     services = scenario.services
-    flows = flows[~flows["source"].map(lambda n: n in services and services[n].kind == "long_term")]
+    flows = flows[~flows["source"].map(lambda n: n == AFTERWARDS or (n in services and services[n].kind == "long_term"))]
+    while True:  # a route nobody reaches any more (what follows a placement's end) is not drawn either
+        unreached = flows["source"].map(lambda n, fed=set(flows["target"]): n in scenario.routes and n not in fed)
+        if not unreached.any():
+            break
+        flows = flows[~unreached]
     flows = flows.groupby(["source", "target"], as_index=False, sort=False)["people"].sum()
     while True:  # one route at a time, until none is left to fold into its neighbours
         into = flows.groupby("target")["source"].agg(set)
