@@ -297,7 +297,7 @@ def economics_section(rs: ResultSet, london: ResultSet, budget: pd.DataFrame | N
         "## 3. Economics: who saves and who pays",
         "",
         f"The alliance against the baseline as `sim.compare` gives it (the same table as `run_scenario.py "
-        f"scenarios/sutton/alliance.yaml`), a year's worth at {scenario.costs.price_year} national prices; "
+        f"scenarios/sutton/alliance.yaml`), a year's worth at {scenario.economics.price_year} national prices; "
         "positive = better for the alliance (a saving, or fewer admissions, bed-days and placements). "
         "*Cash-releasing* savings are placements, packages and episodes not bought; *capacity freed* is bed-days "
         "and attendances, cash only if beds close. Long-term placements count their whole committed cost in the "
