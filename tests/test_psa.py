@@ -15,10 +15,12 @@ import run_scenario
 from sim.psa import gsa
 from sim.psa.draws import draw
 from sim.psa.emulator import Emulator
+from sim.psa.summary import money_measure
 from sim.scenario import ScenarioError, validate
 
 RATE_PER_DAY, RATE_SD = 20.0, 2.0      # people a day, and the sd of what we know of it
 STAY, COMPARATOR_STAY = 1.0, 2.0       # days
+EPISODE_GBP = 100.0                    # bought per episode in the comparator only
 
 
 def _queue_files(tmp_path, **uncertainty):
@@ -29,6 +31,10 @@ def _queue_files(tmp_path, **uncertainty):
     scenario["uncertainty"] = uncertainty or {"parameters": {"demand.crises_per_year": {
         "dist": "gamma", "mean": RATE_PER_DAY * 365, "sd": RATE_SD * 365, "source": "test: a known prior"}}}
     comparator = single_queue(RATE_PER_DAY, COMPARATOR_STAY, None, **run).resolved
+    # What the longer stays buy on leaving, per episode: cash (sim.economics.lines), unlike the bed-days, which
+    # are capacity and never a cash saving.
+    comparator["services"]["acute"]["costs"].append({"gbp": EPISODE_GBP, "per": "episode", "payer": "nhs",
+                                                     "name": "discharge_package", "label": "Discharge packages"})
     paths = tmp_path / "queue.yaml", tmp_path / "longer-stays.yaml"
     for path, data in zip(paths, (scenario, comparator)):
         path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -61,15 +67,28 @@ def test_an_uncertain_arrival_rate_gives_littles_law_interval_for_occupancy(tmp_
     assert diff["interval_low"] == pytest.approx(-d_high, rel=0.06)
     assert diff["interval_high"] == pytest.approx(-d_low, rel=0.06)
     assert diff["probability_positive"] == 0
-    saving = summary[summary["measure"] == "Saving: all payers"].iloc[0]
-    assert saving["probability_positive"] == 1.0         # shorter stays save bed-days in every set
+    # The net saving to NHS+PSS is the comparator's episodes bought (rate x 120 days x £100): the rate's interval.
+    saving = summary[summary["measure"] == money_measure("nhs_pss")].iloc[0]
+    assert saving["kind"] == "net" and saving["probability_positive"] == 1.0
+    days = 120 * EPISODE_GBP
+    assert saving["mean"] == pytest.approx(RATE_PER_DAY * days, rel=0.03)
+    assert saving["interval_low"] == pytest.approx(low / STAY * days, rel=0.06)
+    assert saving["interval_high"] == pytest.approx(high / STAY * days, rel=0.06)
+    council = summary[summary["measure"] == money_measure("council")].iloc[0]
+    assert council["mean"] == 0 and council["probability_positive"] == 0
+    # Money by perspective as sim.economics defines it: self-funders apart, no sum over all payers.
+    money = summary[summary["kind"].isin(["net", "private"])].set_index("payer")["kind"]
+    assert money.to_dict() == {"nhs": "net", "council": "net", "nhs_pss": "net", "self_funders": "private"}
+    assert not summary["measure"].str.contains("all payers").any()
+    ceac = pd.read_csv(out / "ceac.csv")
+    assert list(ceac["perspective"].unique()) == ["NHS+PSS", "NHS", "council"]   # self-funders have no curve
     per_set = pd.read_csv(out / "psa.csv")
     assert len(per_set) == 20 * per_set["kpi"].nunique() and "demand.crises_per_year" in per_set.columns
     manifest = json.loads((out / "manifest.json").read_text())
     assert {"psa.csv", "psa_summary.csv", "ceac.csv", "sensitivity/sobol.csv",
             "sensitivity/sensitivity.html"} <= set(manifest["files"])
     sobol = pd.read_csv(out / "sensitivity" / "sobol.csv")
-    only = sobol[sobol["measure"] == "Saving: all payers"].iloc[0]
+    only = sobol[sobol["measure"] == money_measure("nhs_pss")].iloc[0]
     assert only["input"] == "demand.crises_per_year" and only["ST"] == pytest.approx(1.0, abs=0.05)
     # Resumed: nothing runs again, and the tables are the same.
     before = (out / "psa_summary.csv").read_bytes()
@@ -288,6 +307,22 @@ def test_sets_whose_comparator_differs_only_in_prices_share_one_comparator_run_r
     set0 = result.per_set[result.per_set["set"] == 0].set_index("kpi")
     assert rows.loc["acute.admissions", "comparator_mean"] == set0.loc["acute.admissions", "comparator_mean"]
     assert rows.loc["cost.total", "comparator_mean"] != set0.loc["cost.total", "comparator_mean"]
+    # Its money and gains are the comparison's (sim.economics, sim.compare) of the two runs made on their own.
+    from sim import compare
+    from sim.economics.impact import economic_summary
+    from sim.psa.summary import per_set_tables
+
+    _, headlines = per_set_tables(result.resultset, result.draws, result.scenarios, result.simulated)
+    one = headlines[headlines["set"] == 1].set_index("measure")
+    pair = run_experiment({"scenario": result.scenarios["s001"], "comparator": result.scenarios["c001"]},
+                          Plan(replications=1), seeds={"scenario": scenario.run.seed,
+                                                       "comparator": scenario.run.seed})
+    net = economic_summary(pair).query("measure == 'net'").set_index("perspective")["mean"]
+    for perspective in ("nhs", "council", "nhs_pss", "self_funders"):
+        assert one.loc[money_measure(perspective), "value"] == pytest.approx(net[perspective], rel=1e-9, abs=1e-6)
+    assert one.loc[money_measure("nhs_pss"), "value"] > 0          # shorter stays cost less
+    gains = compare.outcome_gains(pair)
+    assert one.loc["Admissions avoided", "value"] == pytest.approx(float(np.mean(gains["Admissions avoided"])))
 
 
 def test_the_acceptability_curve_runs_from_the_chance_of_saving_to_the_chance_of_gaining():
@@ -299,17 +334,19 @@ def test_the_acceptability_curve_runs_from_the_chance_of_saving_to_the_chance_of
     headlines = pd.DataFrame(
         [{"set": i, "measure": "People helped", "unit": "people", "kind": "outcome", "payer": "", "value": g,
           "within_var": np.nan} for i, g in enumerate(gain)]
-        + [{"set": i, "measure": "Saving: all payers", "unit": "GBP", "kind": "all", "payer": "all", "value": s,
-            "within_var": np.nan} for i, s in enumerate(saved)])
-    curve = acceptability(headlines, "People helped").set_index("wtp_gbp_per_unit")["probability_cost_effective"]
+        + [{"set": i, "measure": money_measure("nhs_pss"), "unit": "GBP", "kind": "net", "payer": "nhs_pss",
+            "value": s, "within_var": np.nan} for i, s in enumerate(saved)])
+    ceac = acceptability(headlines, "People helped")
+    assert set(ceac["perspective"]) == {"NHS+PSS"}       # a curve only for a perspective with money
+    curve = ceac.set_index("wtp_gbp_per_unit")["probability_cost_effective"]
     assert curve[0] == pytest.approx(np.mean(saved > 0))
     assert curve[WTP_GBP[-1]] == pytest.approx(np.mean(saved + WTP_GBP[-1] * gain > 0))
     assert curve[2_500] == pytest.approx(np.mean(saved + 2_500 * gain > 0))
     per_set = pd.DataFrame(columns=["set", "kpi", "label", "unit", "scenario_mean", "difference_mean",
                                     "difference_sd"])
     table = summarise(per_set, headlines, replications=1, samples=400).set_index("measure")
-    assert table.loc["Saving: all payers", "probability_positive"] == pytest.approx(np.mean(saved > 0))
-    assert table.loc["Saving: all payers", "interval_low"] == pytest.approx(np.percentile(saved, 2.5), rel=0.05)
+    assert table.loc[money_measure("nhs_pss"), "probability_positive"] == pytest.approx(np.mean(saved > 0))
+    assert table.loc[money_measure("nhs_pss"), "interval_low"] == pytest.approx(np.percentile(saved, 2.5), rel=0.05)
     assert table.loc["People helped", "mean"] == pytest.approx(gain.mean())
 
 
@@ -329,3 +366,21 @@ def test_the_tornado_bars_carry_intervals_and_price_bars_are_monotonic():
         assert (table[f"{side}_saving"] <= table[f"{side}_ci_high"]).all()
     # A price is linear in the saving, so the base lies between its two ends.
     assert table.set_index("label").loc[[i.label for i in prices], "monotonic"].all()
+
+
+def test_the_curve_and_the_emulators_name_a_headline_measure_as_the_comparison_names_its_gain():
+    from sim import compare
+    from sim.psa import summary
+    from sim.scenario import load_scenario
+
+    connect = load_scenario(ROOT / "scenarios" / "connect-psa.yaml")
+    gains = {o.measure for o in compare.headline_outcomes(connect)}
+    # A count that should fall is a gain when avoided: the curve's effect is that gain, by any of its names.
+    assert summary.default_effect(connect) == "Bedded placements after acute avoided" in gains
+    for name in ("pathway.bedded_placements", connect.measures["pathway.bedded_placements"].label):
+        assert summary.effect_label(connect, name) == "Bedded placements after acute avoided"
+    headlines = pd.DataFrame([{"measure": m, "kind": "outcome"} for m in sorted(gains)]
+                             + [{"measure": summary.money_measure(p), "kind": k} for p, k in
+                                (("nhs_pss", "net"), ("self_funders", "private"))])
+    targets = set(summary.sensitivity_targets(connect, headlines)["measure"])
+    assert targets == {"Admissions avoided", "Bedded placements after acute avoided", summary.money_measure("nhs_pss")}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from sim.economics.perspectives import SHORT
 from sim.psa.run import PsaResult
+from sim.psa.summary import MAIN, NET, PRIVATE_KIND, money_measure
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -32,17 +34,19 @@ def print_psa(console: Console, result: PsaResult) -> None:
     table = Table(title="Headlines over the parameter sets (95% interval: parameter and simulation uncertainty)")
     for column in ("measure", "unit", "mean", "95% interval", "probability of a gain / saving", "simulation share"):
         table.add_column(column)
-    heads = result.summary[result.summary["kind"].isin(["outcome", "all"])]
+    heads = result.summary[result.summary["kind"].isin(["outcome", NET, PRIVATE_KIND])]
     for row in heads.itertuples():
         table.add_row(row.measure, row.unit, _number(row.mean, row.unit),
                       f"{_number(row.interval_low, row.unit)} to {_number(row.interval_high, row.unit)}",
                       _share(row.probability_positive), _share(row.simulation_share))
     console.print(table)
     if not result.ceac.empty:
-        first = result.ceac[result.ceac["perspective"] == "all payers"]
-        points = ", ".join(f"£{w:,.0f}: {p:.0%}" for w, p in zip(first["wtp_gbp_per_unit"],
-                                                                first["probability_cost_effective"]))
-        console.print(f"Acceptability for all payers, per unit of '{first['effect'].iloc[0]}' gained: {points}")
+        first = result.ceac[result.ceac["perspective"] == SHORT[MAIN]]
+        if len(first):
+            points = ", ".join(f"£{w:,.0f}: {p:.0%}" for w, p in zip(first["wtp_gbp_per_unit"],
+                                                                    first["probability_cost_effective"]))
+            console.print(f"Acceptability for {SHORT[MAIN]} (NICE reference case), per unit of "
+                          f"'{first['effect'].iloc[0]}' gained: {points}")
     emulators = result.sensitivity.get("emulator")
     if emulators is not None and len(emulators):
         worst = emulators.sort_values("q2").iloc[0]
@@ -50,8 +54,8 @@ def print_psa(console: Console, result: PsaResult) -> None:
                       f"{emulators['q2'].max():.2f}; {int((~emulators['adequate']).sum())} below the bar for "
                       "sensitivity indices (sensitivity/emulator.csv).")
         sobol = result.sensitivity["sobol"]
-        total = sobol[sobol["measure"] == "Saving: all payers"]
+        total = sobol[sobol["measure"] == money_measure(MAIN)]
         if len(total):
             drivers = ", ".join(f"{row.input} (ST {row.ST:.2f})" for row in total.sort_values("ST", ascending=False)
                                 .head(4).itertuples() if not math.isnan(row.ST))
-            console.print(f"What drives the saving to all payers (Sobol total index): {drivers}")
+            console.print(f"What drives the net saving to {SHORT[MAIN]} (Sobol total index): {drivers}")

@@ -1,8 +1,11 @@
 """The tables of a PSA: each set's results, the headlines over all sets, and the acceptability curve.
 
 Every headline is the scenario's gain over its comparator (positive =
-better: an outcome gained, money saved), as sim.compare defines them, per
-parameter set. Over the sets:
+better: an outcome gained, money saved), per parameter set: each outcome as
+sim.compare defines it, and the money as sim.economics does, the net saving
+over the horizon measured to each system perspective (NHS, council, NHS+PSS)
+and, apart, self-funders' private spending (never summed into a system's
+saving). Over the sets:
 
 - `mean`: the expected gain over the inputs' uncertainty;
 - `interval_low`, `interval_high`: the 2.5th and 97.5th centiles of the
@@ -24,8 +27,9 @@ import numpy as np
 import pandas as pd
 
 from sim import compare
+from sim.economics import impact, lines, programme
+from sim.economics.perspectives import NAMES, PERSPECTIVES, SHORT, SYSTEM
 from sim.experiment import reprice
-from sim.measure.costs import PAYERS
 from sim.measure.kpis import describe
 from sim.psa.draws import Draws
 from sim.results import ResultSet
@@ -35,7 +39,16 @@ PERCENTILES = (2.5, 97.5)
 METHOD = "percentiles over parameter sets (parameter and simulation uncertainty; CRN within each set)"
 # Willingness to pay for one unit of the effect, GBP: the acceptability curve's x-axis.
 WTP_GBP = (0, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 20_000, 30_000, 50_000, 100_000)
-PERSPECTIVES = ("all", *PAYERS)
+# The perspective the first acceptability curve and the main sensitivity indices are for: NHS and personal
+# social services together, the NICE reference case.
+MAIN = "nhs_pss"
+NET = "net"          # a system's net saving over the horizon (kind in the headlines)
+PRIVATE_KIND = "private"  # self-funders' own spending, shown apart: never part of a system's saving
+
+
+def money_measure(perspective: str) -> str:
+    """The headline's name for a perspective's net saving over the horizon measured."""
+    return f"Net saving: {NAMES[perspective]}"
 
 
 def role_names(n: int) -> list[tuple[str, str]]:
@@ -59,14 +72,17 @@ def _pair(resultset: ResultSet, scenarios: dict[str, Scenario], roles: tuple[str
     shared with another set is re-priced at this set's unit costs.
     """
     empty = resultset.kpis.iloc[0:0]
-    frames, priced = [], []
+    frames, priced, moved = [], [], []
     for role, new in zip(simulated, ("scenario", "comparator")):
         long = kpis[role].reset_index().melt(id_vars="replication", var_name="kpi", value_name="value")
         frames.append(long.assign(role=new))
         priced.append(costs.get(role, resultset.costs.iloc[0:0]).assign(role=new))
+        # Where journeys end (people ending at home is a headline) does not depend on prices.
+        moved.append(resultset.flows[resultset.flows["role"] == role].assign(role=new))
     pair = ResultSet(scenarios={"scenario": scenarios[simulated[0]], "comparator": scenarios[simulated[1]]},
-                     kpis=pd.concat(frames, ignore_index=True).dropna(subset=["value"]), daily=empty, flows=empty,
-                     costs=pd.concat(priced, ignore_index=True), stays=empty)
+                     kpis=pd.concat(frames, ignore_index=True).dropna(subset=["value"]), daily=empty,
+                     flows=pd.concat(moved, ignore_index=True), costs=pd.concat(priced, ignore_index=True),
+                     stays=empty)
     if simulated[1] != roles[1]:
         pair = reprice(pair, {"comparator": scenarios[roles[1]]})
     return pair
@@ -95,14 +111,14 @@ def per_set_tables(resultset: ResultSet, draws: Draws, scenarios: dict[str, Scen
                               "difference_sd": diff.std(ddof=1).to_numpy() if len(diff) > 1 else np.nan,
                               "replications": len(diff)})
         rows.append(frame)
-        units = {m: u for m, u, _, _ in compare.outcomes(pair.scenarios["scenario"])}
+        units = {o.measure: o.unit for o in compare.outcomes(pair.scenarios["scenario"])}
         for measure, gains in compare.outcome_gains(pair).items():
             headlines.append({"set": i, "measure": measure, "unit": units[measure], "kind": "outcome", "payer": "",
                               "value": float(np.mean(gains)), "within_var": _var(gains)})
-        for (kind, payer), saved in compare.savings(pair).items():
-            label = "Saving" if kind == "all" else f"Saving, {kind}"
-            headlines.append({"set": i, "measure": f"{label}: {compare.PAYER_NAMES[payer]}", "unit": "GBP",
-                              "kind": kind, "payer": payer, "value": float(np.mean(saved)), "within_var": _var(saved)})
+        for perspective, saved in net_savings(pair).items():
+            headlines.append({"set": i, "measure": money_measure(perspective), "unit": "GBP",
+                              "kind": NET if perspective in SYSTEM else PRIVATE_KIND, "payer": perspective,
+                              "value": float(np.mean(saved)), "within_var": _var(saved)})
     per_set = pd.concat(rows, ignore_index=True)
     described = {k: describe(k, first)[:2] for k in per_set["kpi"].unique()}
     per_set.insert(2, "label", per_set["kpi"].map(lambda k: described[k][0]))
@@ -110,6 +126,23 @@ def per_set_tables(resultset: ResultSet, draws: Draws, scenarios: dict[str, Scen
     values = draws.values.reset_index()
     per_set = values.merge(per_set, on="set", how="right", validate="one_to_many")
     return per_set, pd.DataFrame(headlines)
+
+
+def net_savings(pair: ResultSet) -> dict[str, np.ndarray]:
+    """Perspective -> net saving over the horizon measured, per replication, as sim.economics defines it: the
+    comparator's cash less the scenario's (undiscounted, in the price year) less the change's investment.
+    Self-funders' figure is their own spending saved (no investment): reported apart, never summed in."""
+    scen, comp = pair.scenarios["scenario"], pair.scenarios["comparator"]
+    years = impact.years_measured(scen)
+    cash = impact.paired_savings(pair, lines.CASH)
+    invest = programme.investment(scen, comp, max(years), years)
+    n = int(pair.kpis.loc[pair.kpis["role"] == "scenario", "replication"].nunique())
+    out = {}
+    for perspective, payers in PERSPECTIVES.items():
+        saved = sum((cash.get((p, y), np.zeros(n)) for p in payers for y in years), np.zeros(n))
+        spent = sum(invest.get((p, y), 0.0) for p in payers for y in years) if perspective in SYSTEM else 0.0
+        out[perspective] = saved - spent
+    return out
 
 
 def _var(values: np.ndarray) -> float:
@@ -162,49 +195,56 @@ def with_emulator_noise(table: pd.DataFrame, emulators: pd.DataFrame) -> pd.Data
     return table
 
 
+def _measure_headlines(scenario: Scenario) -> list[str]:
+    """The scenario's own headline measures, named as the comparison names their gains ("... avoided")."""
+    return [o.measure for o in compare.headline_outcomes(scenario) if o.add and o.add[0] in scenario.measures]
+
+
 def sensitivity_targets(scenario: Scenario, headlines: pd.DataFrame) -> pd.DataFrame:
-    """The headlines global sensitivity explains: the saving to each perspective, admissions avoided and the
-    scenario's headline measures (an emulator each; the other outcomes are in psa.csv for any analysis)."""
-    measures = {"Admissions avoided", *(m.label for m in scenario.measures.values() if m.headline)}
-    wanted = (headlines["kind"] == "all") | ((headlines["kind"] == "outcome") & headlines["measure"].isin(measures))
+    """The headlines global sensitivity explains: each system perspective's net saving, admissions avoided and
+    the scenario's headline measures (an emulator each; the other outcomes are in psa.csv for any analysis)."""
+    measures = {compare.ADMISSIONS_AVOIDED, *_measure_headlines(scenario)}
+    wanted = (headlines["kind"] == NET) | ((headlines["kind"] == "outcome") & headlines["measure"].isin(measures))
     return headlines[wanted]
 
 
 def default_effect(scenario: Scenario) -> str:
     """The effect an acceptability curve is drawn for: the scenario's first headline measure, else admissions avoided."""
-    for measure in scenario.measures.values():
-        if measure.headline and measure.better:
-            return measure.label
-    return "Admissions avoided"
+    return next(iter(_measure_headlines(scenario)), compare.ADMISSIONS_AVOIDED)
 
 
 def effects(scenario: Scenario) -> list[str]:
     """The outcomes an acceptability curve can be drawn for: the comparison's gains (sim.compare.outcomes)."""
-    return [measure for measure, _, _, _ in compare.outcomes(scenario)]
+    return [o.measure for o in compare.outcomes(scenario)]
 
 
 def effect_label(scenario: Scenario, effect: str) -> str:
-    """A measure named by its KPI name or its label, as the headlines label it."""
-    return scenario.measures[effect].label if effect in scenario.measures else effect
+    """An outcome named by its measure's KPI name or by its gain's name, as the headlines name it."""
+    named = {}
+    for o in compare.outcomes(scenario):
+        if len(o.add) == 1 and o.add[0] in scenario.measures:
+            named[o.add[0]] = named[scenario.measures[o.add[0]].label] = o.measure
+    return named.get(effect, effect)
 
 
 def acceptability(headlines: pd.DataFrame, effect: str) -> pd.DataFrame:
-    """Probability that each perspective's net benefit (saving + WTP x effect gained) is positive, by WTP.
+    """Probability that each system perspective's net benefit (net saving + WTP x effect gained) is positive,
+    by WTP: NHS+PSS (the NICE reference case) first, then the NHS and the council on their own.
 
-    An acceptability curve (van Hout et al. 1994) for one effect: at a willingness to pay of
-    zero it is the probability that the perspective saves money.
+    An acceptability curve (van Hout et al. 1994) for one effect: at a willingness to pay of zero it is the
+    probability that the perspective saves money. Self-funders' spending is private: no curve of its own.
     """
     columns = ["effect", "perspective", "wtp_gbp_per_unit", "probability_cost_effective"]
     gains = headlines[(headlines["kind"] == "outcome") & (headlines["measure"] == effect)].set_index("set")["value"]
     if gains.empty:
         return pd.DataFrame(columns=columns)
     rows = []
-    for payer in PERSPECTIVES:
-        saved = headlines[(headlines["kind"] == "all") & (headlines["payer"] == payer)].set_index("set")["value"]
+    for perspective in (MAIN, *(p for p in SYSTEM if p != MAIN)):
+        saved = headlines[(headlines["kind"] == NET) & (headlines["payer"] == perspective)].set_index("set")["value"]
         if saved.empty:
             continue
         joined = pd.concat([gains, saved], axis=1, keys=["gain", "saved"]).dropna()
         for wtp in WTP_GBP:
-            rows.append({"effect": effect, "perspective": compare.PAYER_NAMES[payer], "wtp_gbp_per_unit": wtp,
+            rows.append({"effect": effect, "perspective": SHORT[perspective], "wtp_gbp_per_unit": wtp,
                          "probability_cost_effective": float(np.mean(joined["saved"] + wtp * joined["gain"] > 0))})
     return pd.DataFrame(rows, columns=columns)
