@@ -150,7 +150,8 @@ def test_results_xlsx_read_back_equals_the_csvs(results, name):
 
 def test_results_xlsx_has_units_in_headers_numbers_as_numbers_census_and_costs(results):
     book = openpyxl.load_workbook(results / "results.xlsx", read_only=True)
-    assert book.sheetnames == ["about", "summary", "comparison", "differences", "daily census", "costs by payer"]
+    assert book.sheetnames == ["about", "summary", "comparison", "differences", "budget_impact", "capacity_freed",
+                               "economic_summary", "daily census", "costs by payer"]
     headers = [c.value for c in next(book["costs by payer"].iter_rows(max_row=1))]
     assert headers == ["role", "payer", "mean (£, 2023/24 prices)", "ci_low (£, 2023/24 prices)",
                        "ci_high (£, 2023/24 prices)", "replications (count)"]
@@ -169,14 +170,13 @@ def test_results_xlsx_has_units_in_headers_numbers_as_numbers_census_and_costs(r
         assert costs.xs(role)["mean"].sum() == pytest.approx(total)
 
 
-def test_budget_impact_is_included_where_present(results, tmp_path):
-    budget = pd.DataFrame({"year": [1, 2], "payer": ["nhs", "council"], "net_gbp": [1000.5, -20.0]})
-    budget.to_csv(results / "budget_impact.csv", index=False)
-    try:
-        path = api.to_excel(results, tmp_path / "with-budget.xlsx")
-        pd.testing.assert_frame_equal(_sheets(path)["budget impact"], budget, check_dtype=False)
-    finally:
-        (results / "budget_impact.csv").unlink()
+def test_budget_impact_is_included_year_by_year_as_the_folder_has_it(results, tmp_path):
+    path = api.to_excel(results, tmp_path / "with-budget.xlsx")
+    written = pd.read_csv(results / "budget_impact.csv")
+    # capacity freed is valued in money only where the scenario states its marginal value
+    assert {"cash_releasing", "investment", "net"} <= set(written["kind"]) <= {"cash_releasing", "capacity_freed",
+                                                                            "investment", "net"}
+    pd.testing.assert_frame_equal(_sheets(path)["budget_impact"], written, check_dtype=False)
 
 
 def test_a_workbook_may_extend_a_yaml_scenario_and_change_only_what_differs(tmp_path):

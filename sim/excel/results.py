@@ -1,8 +1,8 @@
 """A results folder as one Excel workbook, results.xlsx, for finance teams and anyone who works in Excel.
 
 Sheets: about (what was run, prices, perspective), summary (every KPI with
-its 95% interval), comparison and differences (with a comparator), budget
-impact (when the folder has budget_impact.csv), daily census (mean of the
+its 95% interval), comparison and differences, and with a comparator the
+budget impact year by year, capacity freed and the economic summary; daily census (mean of the
 replications) and costs by payer (mean and 95% interval). Units are in the
 headers; numbers are written as numbers (a missing value is a blank cell,
 an unlimited one the text inf),
@@ -28,7 +28,6 @@ from sim.results import ResultSet
 from sim.store import atomic_write_bytes, load
 
 FILE = "results.xlsx"
-BUDGET_IMPACT = "budget_impact.csv"
 
 # The unit of a column wherever it has one unit for every row; columns of values in each row's own unit say so.
 IN_ROW_UNIT = "in the row's unit"
@@ -87,7 +86,7 @@ def _sheet(book: Workbook, title: str, frame: pd.DataFrame, units: dict[str, str
 
 def _price_year(rs: ResultSet) -> str:
     scenario = rs.scenarios.get("scenario") or next(iter(rs.scenarios.values()))
-    return scenario.costs.price_year
+    return scenario.economics.price_year
 
 
 def daily_census(rs: ResultSet) -> pd.DataFrame:
@@ -137,8 +136,6 @@ def results_workbook(rs: ResultSet, folder: Path | None = None) -> bytes:
     gbp = f"£, {_price_year(rs)} prices"
     for name, frame in output_tables(rs).items():
         _sheet(book, name.removesuffix(".csv"), frame)
-    if folder is not None and (Path(folder) / BUDGET_IMPACT).is_file():
-        _sheet(book, "budget impact", pd.read_csv(Path(folder) / BUDGET_IMPACT))
     _sheet(book, "daily census", daily_census(rs),
            {"day": "days from the first measured day", "date": "date", "occupancy": "people, mean of replications",
             "queue": "people, mean of replications", "capacity": "places"})

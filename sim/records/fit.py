@@ -447,6 +447,7 @@ def fit_records(records: Records, library: dict, library_name: str, name: str) -
         "services": services,
         "routes": routes,
     }
+    _drop_library_routes(f, services, routes, scenario["funding"])
     places, sharing = f.places(services)
     if places:
         scenario["places"] = places
@@ -467,6 +468,25 @@ def fit_records(records: Records, library: dict, library_name: str, name: str) -
     f.out.scenario = plain(scenario)
     f.out.uncertainty = plain(f.uncertainty)
     return f.out
+
+
+def _drop_library_routes(f: _Fitter, services: dict, routes: dict, funding: dict) -> None:
+    """What a library service keys by the library's own routes or services (package sizes by the route that sent
+    the person, spend-down by service) is kept only where the fitted scenario has that route or service."""
+    for service, spec in services.items():
+        sizes = spec.get("hours_per_week_after")
+        if sizes:
+            kept = {route: size for route, size in sizes.items() if route in routes}
+            if kept:
+                spec["hours_per_week_after"] = kept
+            else:
+                del spec["hours_per_week_after"]
+            if len(kept) < len(sizes):
+                f.out.notes.append(f"{service}: package sizes by the library's routes {', '.join(sorted(set(sizes) - set(kept)))} "
+                               "left out: those routes are not among the routes fitted from the records")
+    spend_down = funding.get("spend_down")
+    if spend_down:
+        funding["spend_down"] = {s: v for s, v in spend_down.items() if s in services}
 
 
 def plain(value: Any) -> Any:
