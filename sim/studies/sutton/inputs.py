@@ -67,7 +67,7 @@ NOT_FOUND = (
 )
 
 ASSUMPTIONS = (
-    Assumption("Crises of people 65+ a year", "baseline", "demand.crises_per_year", 8100, 6750, 9350,
+    Assumption("Crises of people 65+ a year", "baseline", "demand.crises_per_year", 7150, 5950, 8250,
                "calibrated to the derived 7,800 admissions; range follows the admissions range 6,500-9,000"),
     Assumption("Self-funder share", "baseline", "funding.self_funder_share", 0.35, 0.25, 0.45,
                "no Sutton or London figure found; Essex is 0.45"),

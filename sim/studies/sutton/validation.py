@@ -343,6 +343,8 @@ def longest_wait(runs: Runs, role: str) -> tuple[str, float]:
     t = runs.tables[role]
     days = {r: float(t[f"acute.delayed_bed_days.{r}"].mean()) for r in DELAY_REASONS[:3]
             if f"acute.delayed_bed_days.{r}" in t}
+    if not days:  # nobody waited in an acute bed for a next step in the period measured
+        return "no next step", 0.0
     name = max(days, key=days.get)
     return name, days[name]
 
