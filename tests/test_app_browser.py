@@ -108,7 +108,7 @@ def test_change_a_lever_run_and_match_the_command_line(app, tmp_path):
             page.get_by_text("Running:").wait_for(timeout=30_000)  # the progress bar, while the page stays live
             assert ucr.is_visible() and ucr.is_editable()
             values = page.locator('[data-testid="stMetricValue"]')
-            values.nth(7).wait_for(timeout=60_000)
+            values.nth(8).wait_for(timeout=60_000)
             shown = dict(zip(page.locator('[data-testid="stMetricLabel"]').all_inner_texts(), values.all_inner_texts()))
             body = page.inner_text("body")
             page.locator(".js-plotly-plot .main-svg").nth(5).wait_for(timeout=30_000)
@@ -120,7 +120,7 @@ def test_change_a_lever_run_and_match_the_command_line(app, tmp_path):
     assert load_scenario(edited).services["urgent_response"].capacity == 4
     expected = api.run(edited, library / "small-baseline.yaml", workers=1)
     items = tables.headline(expected)
-    assert len(shown) == len(items) == 8
+    assert len(shown) == len(items) == 9  # headlines, other outcomes a year, and net savings by perspective
     for item in items:
         assert shown[item.label].strip() == number(item.estimate.mean, item.unit, signed=True, with_unit=False), \
             item.label
