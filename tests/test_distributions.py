@@ -73,3 +73,15 @@ def test_impossible_parameters_are_refused(spec, fragment):
 def test_exponential_far_tail_is_finite():
     sampler = Sampler(parse({"dist": "exponential", "mean": 1}))
     assert math.isfinite(sampler.from_z(9.0)) and sampler.from_z(9.0) > 30
+
+
+@pytest.mark.parametrize("spec", [
+    {"dist": "lognormal", "median": 9, "mean_": 12},
+    {"dist": "exponential", "mean_": 3},
+    {"dist": "gamma", "mean_": 3, "sd": 1},
+])
+def test_a_misspelled_mean_is_refused_not_read_as_the_field_behind_it(spec):
+    # `mean` is the field's name in YAML; the Python name behind it (`mean_`) is not a second spelling of it
+    # (hypothesis found `after_days.mean_` accepted).
+    with pytest.raises(ValidationError):
+        TypeAdapter(Distribution).validate_python(spec)

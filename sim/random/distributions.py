@@ -83,7 +83,7 @@ class Fixed(_Spec):
 class Exponential(_Spec):
     dist: Literal["exponential"]
     mean_: float = Field(alias="mean", gt=0)
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     def mean(self) -> float:
         return self.mean_
@@ -102,7 +102,7 @@ class Lognormal(_Spec):
     mean_: float = Field(alias="mean", gt=0)
     sd: float | None = Field(default=None, gt=0)
     median: float | None = Field(default=None, gt=0)
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     @model_validator(mode="after")
     def _one_shape(self) -> "Lognormal":
@@ -141,7 +141,7 @@ class Gamma(_Spec):
     dist: Literal["gamma"]
     mean_: float = Field(alias="mean", gt=0)
     sd: float = Field(gt=0)
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     def mean(self) -> float:
         return self.mean_
